@@ -1,0 +1,295 @@
+/* The configuration model: a plugin release (manifest, tool contracts,
+ * guidance, deploy file), the workspace definition and rollout policies,
+ * loaded into typed structures that keep the position of every value. */
+#ifndef SLUICE_CONFIG_H
+#define SLUICE_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sluice/diag.h"
+#include "sluice/doc.h"
+#include "sluice/tree.h"
+
+/* A string value and where it was written. */
+typedef struct {
+	const char *s; /* NULL when absent; borrowed from the document */
+	sluice_pos pos;
+} sluice_str;
+
+typedef struct {
+	bool set;
+	bool v;
+	sluice_pos pos;
+} sluice_bool;
+
+typedef struct {
+	bool set;
+	int64_t v;
+	sluice_pos pos;
+} sluice_int;
+
+typedef struct {
+	sluice_str *items;
+	size_t count;
+	sluice_pos pos;
+} sluice_strs;
+
+/* name: value pairs (environment, secrets...). */
+typedef struct {
+	sluice_str key;
+	sluice_str value;
+} sluice_kv;
+
+typedef struct {
+	sluice_kv *items;
+	size_t count;
+	sluice_pos pos;
+} sluice_kvs;
+
+/* ---- the plugin ------------------------------------------------------ */
+
+typedef enum { SLUICE_RISK_LOW = 0, SLUICE_RISK_MODERATE, SLUICE_RISK_HIGH } sluice_risk;
+const char *sluice_risk_name(sluice_risk r);
+
+/* pull_requests.comment: false | draft_only | true */
+typedef enum { SLUICE_COMMENT_NO = 0, SLUICE_COMMENT_DRAFT, SLUICE_COMMENT_YES } sluice_comment;
+
+typedef struct {
+	sluice_bool repo_read, repo_write;
+	sluice_bool pr_read, pr_approve, pr_merge;
+	struct { bool set; sluice_comment v; sluice_pos pos; } pr_comment;
+	sluice_bool ci_safe, ci_arbitrary;
+	sluice_bool secrets_read, secrets_write;
+} sluice_permissions;
+
+typedef struct {
+	sluice_str id, definition, endpoint;
+} sluice_manifest_tool;
+
+typedef struct {
+	sluice_str id, name, version, description;
+	sluice_str pub_organization, pub_owner_group, pub_support_contact;
+	sluice_str runtime_type, runtime_base_url_env;
+	sluice_int runtime_timeout_ms;
+	sluice_str guidance_role, guidance_workflow, guidance_output_format,
+		guidance_escalation;
+	sluice_manifest_tool *tools;
+	size_t ntools;
+	sluice_permissions permissions;
+	sluice_str availability_workspace;
+	sluice_strs availability_groups;
+	sluice_bool audit_log_tool_calls;
+	sluice_str audit_log_inputs, audit_log_outputs;
+	sluice_int audit_retention_days;
+	sluice_str lifecycle_owner, lifecycle_deprecated, lifecycle_sunset;
+	sluice_int lifecycle_review_every_days;
+	bool has_lifecycle;
+} sluice_manifest;
+
+typedef struct {
+	sluice_str name;
+	sluice_strs groups;
+	sluice_int duration_days; /* unset: no soak */
+	sluice_bool requires_approval;
+	sluice_pos pos;
+} sluice_stage;
+
+typedef struct {
+	sluice_str provider, name;
+	sluice_str var; /* the environment variable it is bound to */
+} sluice_secret_ref;
+
+typedef struct {
+	sluice_str plugin_id, plugin_version;
+	sluice_str source_type, source_repository, source_ref;
+	sluice_kvs environment;
+	sluice_secret_ref *secrets;
+	size_t nsecrets;
+	sluice_str strategy;
+	sluice_stage *stages;
+	size_t nstages;
+	sluice_bool require_admin_approval, allow_user_disable, collect_feedback;
+	sluice_str audit_dashboard;
+} sluice_deploy;
+
+/* A tool contract (tools/*.json). The schemas stay as document nodes. */
+typedef struct {
+	char *path; /* as named by the manifest */
+	sluice_doc *doc;
+	sluice_str id, name, description;
+	const sluice_node *input_schema, *output_schema, *safety;
+} sluice_tool;
+
+/* A whole plugin release read from a tree (directory or tagged commit). */
+typedef struct {
+	sluice_doc *manifest_doc, *deploy_doc;
+	sluice_manifest manifest;
+	sluice_deploy deploy;
+	sluice_tool *tools;
+	size_t ntools;
+	sluice_risk risk;
+	/* guidance files that were found: path -> size */
+	char **guidance_paths;
+	size_t nguidance;
+} sluice_plugin;
+
+/* ---- the workspace ----------------------------------------------------- */
+
+typedef struct {
+	sluice_str name;
+	sluice_strs members;
+	sluice_str members_file;
+} sluice_group;
+
+enum {
+	SLUICE_ROLE_APPROVER = 1,
+	SLUICE_ROLE_OPERATOR = 2,
+	SLUICE_ROLE_AUDITOR = 4,
+	SLUICE_ROLE_CI = 8,
+};
+
+typedef struct {
+	sluice_str id;
+	unsigned roles; /* SLUICE_ROLE_* bits */
+	sluice_strs emails;
+	sluice_strs ssh_keys;
+	sluice_pos pos;
+} sluice_admin;
+
+typedef struct {
+	sluice_str repository; /* owner/name */
+	sluice_str url;        /* explicit URL; overrides the template */
+	sluice_str versions;   /* semver range */
+	sluice_kvs environment;
+	sluice_str credentials_env, credentials_file;
+	sluice_pos pos;
+} sluice_ws_plugin;
+
+typedef struct {
+	sluice_str name, type;
+	const sluice_node *node; /* the provider's settings */
+	sluice_strs allowed_prefixes;
+} sluice_secret_provider;
+
+typedef struct {
+	int64_t from, to; /* seconds since the epoch */
+	sluice_str reason;
+	sluice_pos pos;
+} sluice_freeze_window;
+
+typedef struct {
+	sluice_str url, secret_env;
+	sluice_strs events;
+	sluice_pos pos;
+} sluice_notification;
+
+typedef struct {
+	sluice_doc *doc;
+	char *path;
+	sluice_str name;
+	sluice_group *groups;
+	size_t ngroups;
+	sluice_admin *admins;
+	size_t nadmins;
+	sluice_str url_template, ca_bundle;
+	sluice_ws_plugin *plugins;
+	size_t nplugins;
+	sluice_secret_provider *providers;
+	size_t nproviders;
+	/* policy */
+	sluice_str rollout_policy;
+	/* min_approvals by risk class (a plain number sets all three) */
+	int min_approvals[3];
+	sluice_pos min_approvals_pos;
+	sluice_bool prevent_self_approval;
+	sluice_int approval_ttl_days;
+	sluice_bool require_signed_tags;
+	sluice_str allowed_signers;
+	sluice_str identity; /* os-user (default) | asserted | ssh-signed */
+	sluice_str max_risk;
+	bool has_max_permissions;
+	sluice_permissions max_permissions;
+	sluice_freeze_window *freeze;
+	size_t nfreeze;
+	size_t max_file_bytes; /* policy.max_file_bytes, default 4 MiB */
+	/* publish */
+	sluice_str publish_type, publish_path, publish_url;
+	sluice_notification *notifications;
+	size_t nnotifications;
+} sluice_workspace;
+
+/* ---- rollout policies ------------------------------------------------- */
+
+typedef struct {
+	sluice_str stage; /* "*" or a stage name; the gate applies to matches */
+	bool has_max_tool_error_rate, has_max_refusal_rate, has_max_escalation_rate,
+		has_min_positive_feedback_ratio;
+	double max_tool_error_rate, max_refusal_rate, max_escalation_rate,
+		min_positive_feedback_ratio;
+	int64_t min_samples;
+	sluice_str on_breach; /* pause | rollback */
+	sluice_pos pos;
+} sluice_health_gate;
+
+typedef struct {
+	sluice_str item;    /* one of the nine checklist items */
+	unsigned by_roles;  /* SLUICE_ROLE_* allowed to attest; 0: any */
+	sluice_pos pos;
+} sluice_checklist_req;
+
+typedef struct {
+	sluice_doc *doc;
+	char *path;
+	sluice_str name;
+	sluice_int min_first_stage_days;  /* shortest soak of the first stage */
+	sluice_int min_soak_days;         /* shortest soak of every non-last stage */
+	sluice_int max_first_stage_users; /* smallest first stage */
+	sluice_int min_stages;
+	sluice_bool last_stage_requires_approval;
+	double max_user_growth; /* largest jump: users(k)/users(k-1); 0 = none */
+	sluice_pos max_user_growth_pos;
+	sluice_health_gate *gates;
+	size_t ngates;
+	sluice_checklist_req *checklist;
+	size_t nchecklist;
+	sluice_str on_new_release; /* queue (default) | supersede */
+} sluice_rollout_policy;
+
+/* ---- loading ----------------------------------------------------------- */
+
+/* Loads the workspace definition at `path` (workspaces/NAME.yaml), checking
+ * its schema; problems go to diags. Returns 0 (possibly with errors in
+ * diags: check diags->errors), or a negative code when the file could not
+ * be read at all (also reported in diags). Caller frees with
+ * sluice_workspace_free. `root` resolves relative paths. */
+int sluice_workspace_load(sluice_workspace **out, const char *path,
+			  sluice_diags *diags);
+void sluice_workspace_free(sluice_workspace *ws);
+
+/* Finds the single workspace under <root>/workspaces/ (or the one named):
+ * returns a malloc'd path, or NULL with the error set. */
+char *sluice_workspace_find(const char *root, const char *name);
+
+int sluice_rollout_policy_load(sluice_rollout_policy **out, const char *path,
+			       sluice_diags *diags);
+void sluice_rollout_policy_free(sluice_rollout_policy *p);
+
+/* Loads a plugin release from a tree: plugin.yaml, deploy file, tool
+ * contracts and guidance. Schema problems go to diags. */
+int sluice_plugin_load(sluice_plugin **out, sluice_tree *tree, size_t max_bytes,
+		       sluice_diags *diags);
+void sluice_plugin_free(sluice_plugin *p);
+
+/* Members of a group (inline list or members file under root). Returns a
+ * NULL-terminated malloc'd array of malloc'd ids (sluice_strv_free). */
+int sluice_group_members(char ***out, const sluice_workspace *ws,
+			 const sluice_group *g, const char *root);
+
+const sluice_group *sluice_workspace_group(const sluice_workspace *ws, const char *name);
+const sluice_admin *sluice_workspace_admin(const sluice_workspace *ws, const char *id);
+/* The repository URL of a watched plugin: explicit url or the template. */
+char *sluice_workspace_repo_url(const sluice_workspace *ws, const sluice_ws_plugin *p);
+
+#endif

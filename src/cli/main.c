@@ -1,0 +1,336 @@
+/* sluice: the command table, global flags and option parsing. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli.h"
+#include "sluice/error.h"
+#include "sluice/util.h"
+
+static const cli_cmd *const commands[] = {
+	&cmd_init,
+	&cmd_validate,
+	&cmd_version,
+	NULL,
+};
+
+static const cli_opt global_opts[] = {
+	{"root", 0, "DIR", "the administrators' repository (default .)", false},
+	{"db", 0, "PATH", "the database (default <root>/.sluice/sluice.db)", false},
+	{"cache", 0, "DIR", "git mirrors (default <root>/.sluice/cache)", false},
+	{"now", 0, "RFC3339", "the rollout clock (default: the system clock)", false},
+	{"as", 0, "ID", "the acting admin (see policy.identity)", false},
+	{"output", 'o', "FORMAT", "text (default) or json", false},
+	{"quiet", 'q', NULL, "print nothing but errors", false},
+	{"verbose", 'v', NULL, "say more", false},
+	{"help", 'h', NULL, "show help and exit", false},
+	{NULL, 0, NULL, NULL, false},
+};
+
+void cli_error(const char *fmt, ...)
+{
+	va_list ap;
+	fputs("error: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+void cli_warn(const char *fmt, ...)
+{
+	va_list ap;
+	fputs("warning: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+int cli_fail(int code)
+{
+	const char *msg = sluice_error_last();
+	cli_error("%s", *msg ? msg : "unexpected failure");
+	return sluice_error_exit_status(code);
+}
+
+const char *cli_get_nth(const struct cli *c, const char *name, size_t n)
+{
+	for (size_t i = 0; i < c->nopts; i++)
+		if (strcmp(c->opts[i].name, name) == 0 && n-- == 0)
+			return c->opts[i].value;
+	return NULL;
+}
+
+const char *cli_get(const struct cli *c, const char *name)
+{
+	const char *v = NULL;
+	for (size_t i = 0; i < c->nopts; i++)
+		if (strcmp(c->opts[i].name, name) == 0)
+			v = c->opts[i].value;
+	return v;
+}
+
+bool cli_has(const struct cli *c, const char *name)
+{
+	for (size_t i = 0; i < c->nopts; i++)
+		if (strcmp(c->opts[i].name, name) == 0)
+			return true;
+	return false;
+}
+
+static void print_opts(FILE *out, const cli_opt *opts)
+{
+	for (const cli_opt *o = opts; o && o->name; o++) {
+		char lhs[64];
+		if (o->short_name)
+			snprintf(lhs, sizeof lhs, "-%c, --%s%s%s", o->short_name,
+				 o->name, o->arg ? " " : "", o->arg ? o->arg : "");
+		else
+			snprintf(lhs, sizeof lhs, "    --%s%s%s", o->name,
+				 o->arg ? " " : "", o->arg ? o->arg : "");
+		fprintf(out, "  %-28s %s\n", lhs, o->help);
+	}
+}
+
+static void usage_main(FILE *out)
+{
+	fputs("usage: sluice [global flags] <command> [options] [args]\n\n"
+	      "Sluice rolls AI-assistant plugins out to groups of users, stage by stage.\n\n"
+	      "commands:\n", out);
+	for (const cli_cmd *const *c = commands; *c; c++)
+		fprintf(out, "  %-18s %s\n", (*c)->name, (*c)->summary);
+	fputs("\nglobal flags (before or after the command):\n", out);
+	print_opts(out, global_opts);
+	fputs("\nexit status: 0 success, 1 failure, 2 invalid configuration or input,\n"
+	      "3 refused by policy, 129 usage error. 'sluice <command> -h' for more.\n", out);
+}
+
+static void usage_cmd(FILE *out, const cli_cmd *cmd)
+{
+	fprintf(out, "usage: sluice %s\n\n%s\n", cmd->usage, cmd->summary);
+	if (cmd->opts && cmd->opts[0].name) {
+		fputs("\noptions:\n", out);
+		print_opts(out, cmd->opts);
+	}
+	fputs("\nglobal flags: --root DIR, --db PATH, --cache DIR, --now RFC3339, --as ID,\n"
+	      "-o text|json, -q, -v, -h\n", out);
+}
+
+static const cli_opt *find_opt(const cli_opt *opts, const char *name, size_t nlen,
+			       char short_name)
+{
+	for (const cli_opt *o = opts; o && o->name; o++) {
+		if (short_name ? o->short_name == short_name
+			       : (strlen(o->name) == nlen &&
+				  strncmp(o->name, name, nlen) == 0))
+			return o;
+	}
+	return NULL;
+}
+
+static const cli_cmd *find_cmd(const char *name)
+{
+	for (const cli_cmd *const *c = commands; *c; c++)
+		if (strcmp((*c)->name, name) == 0)
+			return *c;
+	return NULL;
+}
+
+static int set_global(struct cli *c, const cli_opt *o, const char *val)
+{
+	if (strcmp(o->name, "root") == 0)
+		c->root = val;
+	else if (strcmp(o->name, "db") == 0) {
+		free(c->db);
+		c->db = sluice_xstrdup(val);
+	} else if (strcmp(o->name, "cache") == 0) {
+		free(c->cache);
+		c->cache = sluice_xstrdup(val);
+	} else if (strcmp(o->name, "now") == 0)
+		c->now_arg = val;
+	else if (strcmp(o->name, "as") == 0)
+		c->as = val;
+	else if (strcmp(o->name, "output") == 0) {
+		if (strcmp(val, "text") == 0)
+			c->output = CLI_OUT_TEXT;
+		else if (strcmp(val, "json") == 0)
+			c->output = CLI_OUT_JSON;
+		else {
+			cli_error("unknown output format '%s'; use -o text or -o json", val);
+			return -1;
+		}
+	} else if (strcmp(o->name, "quiet") == 0)
+		c->quiet = true;
+	else if (strcmp(o->name, "verbose") == 0)
+		c->verbose++;
+	return 0;
+}
+
+/* Parses argv; returns -1 to continue, or an exit status. */
+static int parse_args(struct cli *c, int argc, char **argv)
+{
+	bool help = false, only_args = false;
+	const char *cmd_name = NULL;
+	size_t pos = 0;
+	char **positional = sluice_xcalloc((size_t)argc + 1, sizeof(char *));
+
+	c->opts = sluice_xcalloc((size_t)argc + 1, sizeof(cli_optval));
+	for (int i = 1; i < argc; i++) {
+		char *a = argv[i];
+		if (only_args || a[0] != '-' || a[1] == '\0') {
+			if (!cmd_name) {
+				cmd_name = a;
+				c->cmd = find_cmd(a);
+				if (!c->cmd) {
+					const char *names[64];
+					size_t n = 0;
+					for (const cli_cmd *const *k = commands; *k && n < 63; k++)
+						names[n++] = (*k)->name;
+					names[n] = NULL;
+					const char *hint = sluice_did_you_mean(a, names);
+					cli_error("unknown command '%s'%s%s%s; run 'sluice -h' for the list", a,
+						  hint ? " (did you mean '" : "", hint ? hint : "",
+						  hint ? "'?)" : "");
+					free(positional);
+					return EXIT_USAGE;
+				}
+			} else
+				positional[pos++] = a;
+			continue;
+		}
+		if (strcmp(a, "--") == 0) {
+			only_args = true;
+			continue;
+		}
+		/* --name, --name=value, --name value, -x, -x value, -xVALUE */
+		const cli_opt *o = NULL;
+		bool global = false;
+		const char *val = NULL;
+		char shortbuf[3] = {0};
+		if (a[1] == '-') {
+			const char *name = a + 2, *eq = strchr(name, '=');
+			size_t nlen = eq ? (size_t)(eq - name) : strlen(name);
+			if (c->cmd)
+				o = find_opt(c->cmd->opts, name, nlen, 0);
+			if (!o && (o = find_opt(global_opts, name, nlen, 0)))
+				global = true;
+			if (!o) {
+				cli_error("unknown option '--%.*s'; run 'sluice %s%s-h' for the options",
+					  (int)nlen, name, c->cmd ? c->cmd->name : "",
+					  c->cmd ? " " : "");
+				free(positional);
+				return EXIT_USAGE;
+			}
+			if (eq) {
+				if (!o->arg) {
+					cli_error("option '--%s' takes no value", o->name);
+					free(positional);
+					return EXIT_USAGE;
+				}
+				val = eq + 1;
+			}
+		} else {
+			shortbuf[0] = '-';
+			shortbuf[1] = a[1];
+			if (c->cmd)
+				o = find_opt(c->cmd->opts, NULL, 0, a[1]);
+			if (!o && (o = find_opt(global_opts, NULL, 0, a[1])))
+				global = true;
+			if (!o) {
+				cli_error("unknown option '%s'; run 'sluice %s%s-h' for the options",
+					  shortbuf, c->cmd ? c->cmd->name : "", c->cmd ? " " : "");
+				free(positional);
+				return EXIT_USAGE;
+			}
+			if (a[2]) {
+				if (!o->arg) {
+					cli_error("option '%s' takes no value", shortbuf);
+					free(positional);
+					return EXIT_USAGE;
+				}
+				val = a + 2;
+			}
+		}
+		if (o->arg && !val) {
+			if (i + 1 >= argc) {
+				cli_error("option '--%s' needs a value (%s)", o->name, o->arg);
+				free(positional);
+				return EXIT_USAGE;
+			}
+			val = argv[++i];
+		}
+		if (global) {
+			if (strcmp(o->name, "help") == 0)
+				help = true;
+			else if (set_global(c, o, val) < 0) {
+				free(positional);
+				return EXIT_USAGE;
+			}
+			continue;
+		}
+		if (!o->repeat && cli_has(c, o->name)) {
+			cli_error("option '--%s' given twice", o->name);
+			free(positional);
+			return EXIT_USAGE;
+		}
+		c->opts[c->nopts].name = o->name;
+		c->opts[c->nopts].value = val;
+		c->nopts++;
+	}
+	c->args = positional;
+	c->nargs = pos;
+	if (help) {
+		if (c->cmd)
+			usage_cmd(stdout, c->cmd);
+		else
+			usage_main(stdout);
+		return EXIT_OK;
+	}
+	if (!c->cmd) {
+		usage_main(stderr);
+		return EXIT_USAGE;
+	}
+	if (pos < c->cmd->min_args || pos > c->cmd->max_args) {
+		cli_error("%s arguments for '%s'", pos < c->cmd->min_args ? "missing" : "too many",
+			  c->cmd->name);
+		fprintf(stderr, "usage: sluice %s\n", c->cmd->usage);
+		return EXIT_USAGE;
+	}
+	return -1;
+}
+
+int main(int argc, char **argv)
+{
+	struct cli c;
+	int rc;
+
+	memset(&c, 0, sizeof c);
+	c.root = ".";
+	rc = parse_args(&c, argc, argv);
+	if (rc >= 0)
+		goto done;
+	if (!c.db)
+		c.db = sluice_xasprintf("%s/.sluice/sluice.db", c.root);
+	if (!c.cache)
+		c.cache = sluice_xasprintf("%s/.sluice/cache", c.root);
+	if (c.now_arg) {
+		if (sluice_time_parse(&c.now, c.now_arg) < 0) {
+			cli_error("--now '%s' is not an RFC 3339 time; write it as 2026-12-01T09:00:00Z",
+				  c.now_arg);
+			rc = EXIT_USAGE;
+			goto done;
+		}
+	} else
+		c.now = (int64_t)time(NULL);
+	rc = c.cmd->run(&c);
+done:
+	free(c.opts);
+	free(c.args);
+	free(c.db);
+	free(c.cache);
+	return rc;
+}
