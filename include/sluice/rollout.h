@@ -1,0 +1,310 @@
+/* The rollout planner: a pure function from (configuration, stored state,
+ * approvals, telemetry summary, now) to a plan - the actions to take, each
+ * with its reason, and for everything blocked, what blocks it and when it
+ * may open. It does no I/O and reads no clock (PRODUCT.md section 3,
+ * docs/concepts.md).
+ *
+ * Every input is plain data that can be filled from database rows: strings
+ * are borrowed (the planner never keeps or frees them), times are seconds
+ * since the epoch, 0 meaning "none". A zero-initialised struct is a valid
+ * "nothing set" value for every input type. */
+#ifndef SLUICE_ROLLOUT_H
+#define SLUICE_ROLLOUT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define SLUICE_DAY_SECONDS 86400
+
+/* ---- inputs ------------------------------------------------------------ */
+
+/* The stored state of a release (PRODUCT.md 4.1 plus `skipped`). */
+typedef enum {
+	SLUICE_RELEASE_PENDING = 0, /* seen, no stage started yet */
+	SLUICE_RELEASE_IN_PROGRESS,
+	SLUICE_RELEASE_PAUSED,
+	SLUICE_RELEASE_COMPLETE,    /* its last stage started: a stable candidate */
+	SLUICE_RELEASE_ROLLED_BACK, /* never applied again automatically */
+	SLUICE_RELEASE_REJECTED,    /* stopped for good by an approver */
+	SLUICE_RELEASE_SUPERSEDED,  /* stopped for a newer release */
+	SLUICE_RELEASE_WITHDRAWN,   /* this version removed by an operator */
+	SLUICE_RELEASE_FROZEN,      /* its tag moved; waits for accept-tag-move */
+	SLUICE_RELEASE_SKIPPED,     /* a higher new release was chosen */
+} sluice_release_state;
+
+/* "pending", "in_progress", ...; "?" for an unknown value. */
+const char *sluice_release_state_name(sluice_release_state s);
+/* Returns 0 and *out, or SLUICE_EINVAL for an unknown name. */
+int sluice_release_state_parse(sluice_release_state *out, const char *name);
+
+/* One stage of a release's deploy file. */
+typedef struct {
+	const char *name;
+	const char *const *groups;
+	size_t ngroups;
+	int64_t duration_days; /* 0: no soak */
+	bool requires_approval;
+} sluice_rollout_stage;
+
+/* A release of a plugin as stored, with the deploy settings of its tag. */
+typedef struct {
+	const char *version; /* "0.1.1", without the 'v' */
+	const char *tag;     /* "v0.1.1" */
+	const char *commit;  /* the commit recorded when the tag was first seen */
+	/* Ordering among the plugin's releases: higher is newer (SemVer
+	 * precedence, filled by the caller with sluice_semver_cmp). */
+	int64_t rank;
+	const char *tagger_email; /* tagger, or author of a lightweight tag; NULL unknown */
+	int64_t seen_at;
+
+	sluice_release_state state;
+	int stage_index;          /* last stage started, -1 none */
+	int64_t stage_started_at; /* when stage_index started */
+	int64_t paused_at;        /* when paused (state PAUSED) */
+	int64_t paused_seconds;   /* closed pauses within the current stage */
+
+	bool out_of_range;  /* no longer admitted by the workspace's range */
+	bool refused;       /* failed validation or policy: never started */
+	const char *refused_reason;
+	bool tag_moved;     /* the tag now points elsewhere */
+	const char *moved_to_commit;
+	const char *secret_problem; /* NULL, or why a secret binding fails */
+
+	/* from the release's deploy file and manifest */
+	const sluice_rollout_stage *stages;
+	size_t nstages;
+	bool require_admin_approval;
+	bool allow_user_disable;
+	int risk; /* 0 low, 1 moderate, 2 high (sluice_risk) */
+	/* checklist items already satisfied (checked or attested) */
+	const char *const *checklist_done;
+	size_t nchecklist_done;
+} sluice_rollout_release;
+
+/* A watched plugin and all its recorded releases (any order). */
+typedef struct {
+	const char *id;
+	sluice_rollout_release *releases;
+	size_t nreleases;
+	bool withdrawn; /* the whole plugin withdrawn by an operator or sunset */
+	/* lifecycle, from the newest release's manifest; 0 = none */
+	int64_t review_every_days;
+	int64_t last_reviewed_at; /* last review, or the newest release's seen_at */
+	int64_t deprecated_at;
+	int64_t sunset_at;
+	/* notices already sent, so the planner announces each once */
+	int64_t review_notice_at; /* last review-overdue notice */
+	int64_t sunset_notice_at; /* the sunset notice */
+} sluice_rollout_plugin;
+
+/* An approval as stored. It counts only for the same plugin, version,
+ * commit and stage. */
+typedef struct {
+	const char *plugin, *version, *commit, *stage;
+	const char *approver; /* admin id */
+	int64_t at;
+	bool voided; /* by accept-tag-move */
+} sluice_rollout_approval;
+
+/* Role bits as in config.h (SLUICE_ROLE_APPROVER = 1, ...). */
+typedef struct {
+	const char *id;
+	unsigned roles;
+	const char *const *emails;
+	size_t nemails;
+} sluice_rollout_admin;
+
+typedef struct {
+	int64_t from, to; /* [from, to) */
+	const char *reason;
+} sluice_rollout_freeze;
+
+/* A health gate of the rollout policy. Unset thresholds are not checked. */
+typedef struct {
+	const char *stage; /* NULL or "*": every stage */
+	bool has_max_tool_error_rate, has_max_refusal_rate, has_max_escalation_rate,
+		has_min_positive_feedback_ratio;
+	double max_tool_error_rate, max_refusal_rate, max_escalation_rate,
+		min_positive_feedback_ratio;
+	int64_t min_samples;          /* tool calls needed to judge rates */
+	int64_t min_feedback_samples; /* ratings needed; 0: min_samples */
+	bool rollback_on_breach;      /* on_breach: rollback (else pause) */
+} sluice_rollout_gate;
+
+/* Telemetry of one release in one stage, counted since the stage started. */
+typedef struct {
+	const char *plugin, *version;
+	int stage_index;
+	int64_t calls, errors, refusals, escalations;
+	int64_t feedback_positive, feedback_total;
+} sluice_rollout_telemetry;
+
+/* Workspace policy and the rollout policy, flattened. */
+typedef struct {
+	int min_approvals[3]; /* by risk class; values < 1 count as 1 */
+	bool prevent_self_approval;
+	int64_t approval_ttl_days; /* 0: approvals do not expire */
+	const sluice_rollout_admin *admins;
+	size_t nadmins;
+	const sluice_rollout_freeze *freeze;
+	size_t nfreeze;
+	bool frozen; /* `sluice freeze` by an operator */
+	const char *frozen_reason;
+	bool supersede; /* on_new_release: supersede (default queue) */
+	const sluice_rollout_gate *gates;
+	size_t ngates;
+	const char *const *checklist_required; /* items needed before stage 1 */
+	size_t nchecklist_required;
+	int64_t sunset_notice_days; /* 0: 14 */
+} sluice_rollout_rules;
+
+typedef struct {
+	const sluice_rollout_plugin *plugins;
+	size_t nplugins;
+	const sluice_rollout_approval *approvals;
+	size_t napprovals;
+	const sluice_rollout_telemetry *telemetry;
+	size_t ntelemetry;
+	sluice_rollout_rules rules;
+	int64_t now;
+} sluice_rollout_input;
+
+/* ---- the plan ------------------------------------------------------------ */
+
+typedef enum {
+	SLUICE_ACTION_START_STAGE = 0, /* stage_index starts at `at` */
+	SLUICE_ACTION_COMPLETE,        /* the release is now the stable one */
+	SLUICE_ACTION_SUPERSEDE,       /* stop `version` for target_version */
+	SLUICE_ACTION_SKIP_RELEASE,    /* record `version` as skipped */
+	SLUICE_ACTION_PAUSE,           /* a health gate breached: pause */
+	SLUICE_ACTION_ROLLBACK,        /* a gate breached: back to target_version */
+	SLUICE_ACTION_WITHDRAW,        /* sunset passed: remove the plugin */
+	SLUICE_ACTION_FREEZE_RELEASE,  /* its tag moved: state frozen */
+	SLUICE_ACTION_NOTICE,          /* notify only (sunset ahead, review due) */
+} sluice_rollout_action_kind;
+
+typedef enum {
+	SLUICE_NOTICE_NONE = 0,
+	SLUICE_NOTICE_SUNSET,
+	SLUICE_NOTICE_REVIEW,
+} sluice_rollout_notice_kind;
+
+typedef struct {
+	sluice_rollout_action_kind kind;
+	sluice_rollout_notice_kind notice; /* for SLUICE_ACTION_NOTICE */
+	char *plugin;
+	char *version;        /* NULL for plugin-wide actions */
+	char *commit;
+	int stage_index;      /* START_STAGE: the stage; else the current one */
+	char *stage;          /* its name, or NULL */
+	char *target_version; /* SUPERSEDE: the newer one; ROLLBACK: the one
+				 groups go back to (NULL: the plugin is removed) */
+	char *reason;
+	int64_t at;
+} sluice_rollout_action;
+
+typedef enum {
+	SLUICE_BLOCK_APPROVAL = 0,
+	SLUICE_BLOCK_SOAK,
+	SLUICE_BLOCK_GATE,
+	SLUICE_BLOCK_FREEZE,
+	SLUICE_BLOCK_SECRET,
+	SLUICE_BLOCK_POLICY,
+	SLUICE_BLOCK_CHECKLIST,
+	SLUICE_BLOCK_TAG_MOVED,
+} sluice_rollout_block_kind;
+
+/* One reason a stage cannot start. A blocked stage may have several, in
+ * the order they were found; consecutive entries share plugin/version. */
+typedef struct {
+	char *plugin;
+	char *version;
+	int stage_index; /* the stage that cannot start; -1 when none applies */
+	char *stage;     /* its name, or NULL */
+	sluice_rollout_block_kind kind;
+	char *message;   /* "needs 1 approval (approvers: admin-ana, admin-ben)" */
+	int64_t opens_at; /* when this reason goes away; 0 unknown */
+} sluice_rollout_block;
+
+typedef struct {
+	sluice_rollout_action *actions;
+	size_t nactions;
+	sluice_rollout_block *blocked;
+	size_t nblocked;
+} sluice_plan;
+
+const char *sluice_rollout_action_name(sluice_rollout_action_kind k);
+const char *sluice_rollout_block_name(sluice_rollout_block_kind k);
+
+/* Plans every plugin of `in` at in->now. Actions are in the order to
+ * apply them; for one plugin a pass may chain several (a stage with no
+ * soak and no gates lets the next start at once). Returns 0 and *out
+ * (free with sluice_rollout_plan_free). */
+int sluice_rollout_plan(sluice_plan **out, const sluice_rollout_input *in);
+void sluice_rollout_plan_free(sluice_plan *p);
+
+/* One line per blocked stage of `plugin` (every plugin when NULL):
+ * "backend-general: needs 1 approval (approvers: admin-ana, admin-ben);
+ * soak ends 2026-12-21\n". Returns a malloc'd string ("" when nothing is
+ * blocked); caller frees. */
+char *sluice_rollout_explain(const sluice_plan *p, const char *plugin);
+
+/* The earliest known opening of the stage whose reasons start at
+ * blocked[i]: the latest opens_at among its reasons, or 0 when any of them
+ * has no known end. */
+int64_t sluice_rollout_stage_opens_at(const sluice_plan *p, size_t i);
+
+/* ---- operator commands (pure checks) ---------------------------------- */
+
+/* `promote`: start the next stage of `plugin`'s active release now,
+ * skipping soak and health gates but never approvals, checklist, secrets
+ * or a freeze. `version` (NULL: the active release) must name the active
+ * release; `reason` is required. Returns 0 and a plan holding the
+ * START_STAGE (and COMPLETE) actions, SLUICE_EINVAL without a reason,
+ * SLUICE_ENOTFOUND when there is nothing to promote, or SLUICE_EREFUSED
+ * with every missing thing in the message; caller frees *out. */
+int sluice_rollout_promote(sluice_plan **out, const sluice_rollout_input *in,
+			   const char *plugin, const char *version, const char *reason);
+
+/* The release `plugin` stands on: the newest release whose last stage
+ * started and that was not rolled back or withdrawn. Returns its index in
+ * p->releases or -1 (none yet). */
+ptrdiff_t sluice_rollout_stable(const sluice_rollout_plugin *p);
+
+/* `rollback` of releases[from]: the newest earlier release (lower rank)
+ * that completed and was not rolled back or withdrawn. Returns its index
+ * or -1 (the plugin is removed from every group). */
+ptrdiff_t sluice_rollout_rollback_target(const sluice_rollout_plugin *p, size_t from);
+
+/* The release `group` has for plugin `p`: among the stable release (for
+ * the groups its stages name) and the releases in flight (in progress,
+ * paused, frozen or superseded, for the groups of their started stages,
+ * cumulatively), the newest. Returns its index or -1. */
+ptrdiff_t sluice_rollout_assigned(const sluice_rollout_plugin *p, const char *group);
+
+/* Per-user resolution (PRODUCT.md 3.2, 4.1 `resolve`). */
+typedef struct {
+	const char *user;
+	const char *const *groups; /* the user's groups, in workspace order */
+	size_t ngroups;
+	const char *const *disabled; /* plugin ids the user disabled */
+	size_t ndisabled;
+} sluice_rollout_user;
+
+typedef struct {
+	const char *plugin;    /* borrowed from the input */
+	const char *version;
+	const char *commit;
+	const char *via_group; /* the first of the user's groups that gives it */
+	bool user_can_disable; /* allow_user_disable of that release */
+	bool disabled;         /* the user opted out (and may): not delivered */
+} sluice_rollout_grant;
+
+/* What `user` gets: one grant per plugin that any of their groups has,
+ * in plugin order. Returns 0 with *out (free()) and *n. */
+int sluice_rollout_resolve_user(sluice_rollout_grant **out, size_t *n,
+				const sluice_rollout_plugin *plugins, size_t nplugins,
+				const sluice_rollout_user *user);
+
+#endif
