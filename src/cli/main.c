@@ -11,6 +11,7 @@
 #include "sluice/util.h"
 
 static const cli_cmd *const commands[] = {
+	&cmd_audit,
 	&cmd_init,
 	&cmd_validate,
 	&cmd_version,

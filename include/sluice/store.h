@@ -1,0 +1,167 @@
+/* The SQLite store: Sluice's whole state in one file.
+ *
+ * All SQL of the project lives behind this header (src/lib/store*.c,
+ * src/lib/audit.c). Every function that changes state also appends its
+ * audit row (see audit.h) in the same transaction: when the caller has a
+ * transaction open (sluice_store_begin), the function joins it; otherwise
+ * it opens and commits its own. Times are seconds since the epoch; 0 in a
+ * time field means "never" (NULL in the database). The schema and the
+ * dashboard views are documented in docs/database.md. */
+#ifndef SLUICE_STORE_H
+#define SLUICE_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct sluice_store sluice_store;
+
+/* The schema version this build creates and understands. */
+#define SLUICE_STORE_SCHEMA_VERSION 1
+
+/* Longest object id kept (hex SHA-256) plus the NUL. */
+#define SLUICE_STORE_OID_SZ 65
+
+enum {
+	/* Open an existing database read-only: no create, no migration (a
+	 * database that needs one is refused with "run 'sluice reconcile'"). */
+	SLUICE_STORE_READONLY = 1 << 0,
+};
+
+/* Opens (creating the file and its parent directory on first use, unless
+ * READONLY) and migrates the database at `path`. WAL journal, foreign keys
+ * on, a 5 s busy timeout. A database from a newer sluice is refused with
+ * SLUICE_ESTORE. Returns 0 and *out (free with sluice_store_free), or a
+ * negative SLUICE_E* code with the error set. */
+int sluice_store_open(sluice_store **out, const char *path, int flags);
+
+/* Closes the database (rolling back an open transaction). NULL-safe. */
+void sluice_store_free(sluice_store *s);
+
+/* The schema version of the open database. */
+int sluice_store_schema_version(const sluice_store *s);
+
+/* The path the store was opened with (borrowed). */
+const char *sluice_store_path(const sluice_store *s);
+
+/* Who and what later audit rows name: the acting admin ("controller" by
+ * default) and the administrators' repository commit the configuration was
+ * read from (NULL when --root is not a git work tree). Copied. */
+void sluice_store_set_actor(sluice_store *s, const char *actor);
+void sluice_store_set_admin_commit(sluice_store *s, const char *commit);
+const char *sluice_store_actor(const sluice_store *s);
+
+/* Transactions. begin takes the write lock at once (BEGIN IMMEDIATE), so two
+ * writers serialise instead of failing at their first write; it waits up to
+ * the busy timeout and then fails with SLUICE_EBUSY. Nesting is an error.
+ * rollback is safe to call with no transaction open. */
+int sluice_store_begin(sluice_store *s);
+int sluice_store_commit(sluice_store *s);
+int sluice_store_rollback(sluice_store *s);
+bool sluice_store_in_transaction(const sluice_store *s);
+
+/* Runs PRAGMA integrity_check; 0 when "ok", SLUICE_ESTORE with the first
+ * problem otherwise. */
+int sluice_store_integrity_check(sluice_store *s);
+
+/* ---- sources: one row per watched repository ------------------------ */
+
+typedef struct {
+	char *repository;       /* owner/name, or the URL when given directly */
+	char *plugin;           /* plugin id once known, else NULL */
+	char *url;
+	int64_t last_checked_at;
+	int64_t last_ok_at;
+	char *last_error;       /* NULL when the last check succeeded */
+	char *refs_fingerprint; /* opaque; NULL before the first good listing */
+} sluice_source_row;
+
+void sluice_source_row_clear(sluice_source_row *r);
+
+/* Fills *out for `repository`; SLUICE_ENOTFOUND when never checked.
+ * Clear with sluice_source_row_clear. */
+int sluice_store_source_get(sluice_source_row *out, sluice_store *s,
+			    const char *repository);
+
+/* Records one check of a remote. On success pass error NULL: last_ok_at and
+ * (when not NULL) refs_fingerprint are updated. On failure pass the message:
+ * the fingerprint and last_ok_at stay. `plugin` (may be NULL) fills in the
+ * plugin id. The first failure after success and the first success after a
+ * failure are audited (source.unreachable, source.recovered). */
+int sluice_store_source_checked(sluice_store *s, const char *repository,
+				const char *url, const char *plugin, int64_t now,
+				const char *refs_fingerprint, const char *error);
+
+/* ---- tags: the first-seen commit of every tag ----------------------- */
+
+typedef enum {
+	SLUICE_TAG_NEW = 0,  /* first time seen: recorded now */
+	SLUICE_TAG_SAME,     /* points where it pointed when first recorded */
+	SLUICE_TAG_MOVED,    /* points elsewhere (or did, and is not accepted) */
+} sluice_tag_status;
+
+typedef struct {
+	sluice_tag_status status;
+	char commit[SLUICE_STORE_OID_SZ];     /* the recorded (trusted) commit */
+	char tag_object[SLUICE_STORE_OID_SZ]; /* recorded tag object, "" if light */
+	char moved_to[SLUICE_STORE_OID_SZ];   /* "" unless MOVED */
+	int64_t first_seen_at;
+	bool was_deleted; /* it had been marked deleted and is back now */
+} sluice_tag_observation;
+
+/* Records that `tag` of `plugin` points at `commit` (tag_object is the
+ * annotated tag's object id or NULL for a lightweight tag; tagger_email may
+ * be NULL). The first observation is recorded and audited (tag.recorded).
+ * A later one at another commit marks the tag moved (audited as tag.moved
+ * with both ids, once per new target) and reports MOVED with the recorded
+ * commit in result->commit; the recorded commit never changes except
+ * through sluice_store_tag_accept_move. A tag marked deleted that is seen
+ * again is undeleted (tag.restored). `result` may be NULL. */
+int sluice_store_tag_observe(sluice_store *s, const char *plugin, const char *tag,
+			     const char *commit, const char *tag_object,
+			     const char *tagger_email, int64_t now,
+			     sluice_tag_observation *result);
+
+/* Marks a recorded tag as gone from the remote (audited as tag.deleted, once).
+ * Its releases stay. SLUICE_ENOTFOUND if never recorded. */
+int sluice_store_tag_mark_deleted(sluice_store *s, const char *plugin,
+				  const char *tag, int64_t now);
+
+/* Accepts a moved tag (`sluice accept-tag-move`): the recorded commit becomes
+ * the one it moved to, the release at that tag takes the new commit and all
+ * its approvals are voided, all audited as tag.move_accepted by the store's
+ * actor. SLUICE_ENOTFOUND when the tag is unknown, SLUICE_EINVAL when it has
+ * not moved. */
+int sluice_store_tag_accept_move(sluice_store *s, const char *plugin,
+				 const char *tag, int64_t now);
+
+typedef struct {
+	char *plugin;
+	char *tag;
+	char commit[SLUICE_STORE_OID_SZ];
+	char tag_object[SLUICE_STORE_OID_SZ];
+	char moved_to[SLUICE_STORE_OID_SZ];
+	char *tagger_email;     /* NULL when unknown */
+	int64_t first_seen_at;
+	int64_t deleted_at;
+	int64_t moved_at;
+	int64_t move_accepted_at;
+} sluice_tag_row;
+
+typedef struct {
+	sluice_tag_row *items;
+	size_t count;
+} sluice_tag_list;
+
+/* Fills *out with one recorded tag; SLUICE_ENOTFOUND when never seen.
+ * Clear with sluice_tag_row_clear. */
+int sluice_store_tag_get(sluice_tag_row *out, sluice_store *s, const char *plugin,
+			 const char *tag);
+void sluice_tag_row_clear(sluice_tag_row *r);
+
+/* All recorded tags of `plugin`, ordered by tag name. Free with
+ * sluice_tag_list_clear. */
+int sluice_store_tag_list(sluice_tag_list *out, sluice_store *s, const char *plugin);
+void sluice_tag_list_clear(sluice_tag_list *l);
+
+#endif

@@ -1,0 +1,555 @@
+/* The audit log: append, hash chain, verify and prune (see audit.h and
+ * docs/database.md for the canonical form that is hashed). */
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/evp.h>
+
+#include "sluice/audit.h"
+#include "sluice/error.h"
+#include "sluice/util.h"
+#include "store-internal.h"
+
+static const char zero_hash[SLUICE_AUDIT_HASH_SZ] =
+	"0000000000000000000000000000000000000000000000000000000000000000";
+
+/* ---- canonical content and hash ------------------------------------- */
+
+static int put_field(sluice_buf *b, const char *name, const char *v)
+{
+	if (!v)
+		return sluice_buf_printf(b, "%s=-\n", name);
+	if (sluice_buf_printf(b, "%s=%zu:", name, strlen(v)) < 0 ||
+	    sluice_buf_puts(b, v) < 0 || sluice_buf_puts(b, "\n") < 0)
+		return SLUICE_ENOMEM;
+	return 0;
+}
+
+int sluice_audit_canonical(char **out, size_t *out_len, const sluice_audit_row *row)
+{
+	sluice_buf b = SLUICE_BUF_INIT;
+	char id[32], at[32];
+	int rc;
+
+	snprintf(id, sizeof id, "%" PRId64, row->id);
+	snprintf(at, sizeof at, "%" PRId64, row->at);
+	if ((rc = sluice_buf_puts(&b, "sluice-audit-v1\n")) < 0 ||
+	    (rc = put_field(&b, "id", id)) < 0 || (rc = put_field(&b, "at", at)) < 0 ||
+	    (rc = put_field(&b, "actor", row->actor)) < 0 ||
+	    (rc = put_field(&b, "action", row->action)) < 0 ||
+	    (rc = put_field(&b, "plugin", row->plugin)) < 0 ||
+	    (rc = put_field(&b, "version", row->version)) < 0 ||
+	    (rc = put_field(&b, "details", row->details)) < 0 ||
+	    (rc = put_field(&b, "admin_commit", row->admin_commit)) < 0) {
+		sluice_buf_clear(&b);
+		return sluice_error_set(SLUICE_ENOMEM, "out of memory");
+	}
+	*out_len = b.len;
+	*out = sluice_buf_detach(&b);
+	return 0;
+}
+
+int sluice_audit_hash(char out[SLUICE_AUDIT_HASH_SZ], const char *prev_hash,
+		      const sluice_audit_row *row)
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+	EVP_MD_CTX *ctx = NULL;
+	char *content = NULL;
+	size_t len = 0;
+	int rc;
+
+	if ((rc = sluice_audit_canonical(&content, &len, row)) < 0)
+		return rc;
+	ctx = EVP_MD_CTX_new();
+	if (!ctx || EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1 ||
+	    EVP_DigestUpdate(ctx, prev_hash, strlen(prev_hash)) != 1 ||
+	    EVP_DigestUpdate(ctx, content, len) != 1 ||
+	    EVP_DigestFinal_ex(ctx, md, &mdlen) != 1 || mdlen != 32) {
+		rc = sluice_error_set(SLUICE_ERROR, "cannot compute SHA-256 with libcrypto");
+		goto done;
+	}
+	for (unsigned i = 0; i < mdlen; i++) {
+		out[2 * i] = hex[md[i] >> 4];
+		out[2 * i + 1] = hex[md[i] & 15];
+	}
+	out[64] = '\0';
+	rc = 0;
+done:
+	EVP_MD_CTX_free(ctx);
+	free(content);
+	return rc;
+}
+
+/* ---- append ---------------------------------------------------------- */
+
+static const char sql_last[] = "SELECT id, hash FROM audit ORDER BY id DESC LIMIT 1";
+static const char sql_insert[] =
+	"INSERT INTO audit (id, at, actor, action, plugin, version, details,"
+	" admin_commit, prev_hash, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
+
+static int append_locked(sluice_store *s, const sluice_audit_entry *e, int64_t *out_id)
+{
+	sqlite3_stmt *st = NULL;
+	sluice_audit_row row;
+	char prev[SLUICE_AUDIT_HASH_SZ], hash[SLUICE_AUDIT_HASH_SZ];
+	char *details = NULL;
+	int64_t last_id = 0;
+	int rc;
+
+	if (e->details && !json_is_object(e->details))
+		return sluice_error_set(SLUICE_EINVAL, "internal: audit details must be a JSON object");
+	details = e->details ? json_dumps(e->details, JSON_COMPACT | JSON_SORT_KEYS)
+			     : sluice_xstrdup("{}");
+	if (!details)
+		return sluice_error_set(SLUICE_ENOMEM, "cannot serialise audit details");
+
+	memcpy(prev, zero_hash, sizeof prev);
+	if ((rc = store_stmt(s, &st, sql_last)) < 0)
+		goto done;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		last_id = sqlite3_column_int64(st, 0);
+		const unsigned char *h = sqlite3_column_text(st, 1);
+		if (!h || strlen((const char *)h) != 64) {
+			rc = sluice_error_set(SLUICE_ESTORE,
+					      "audit row %" PRId64 " has no valid hash; run 'sluice audit verify'",
+					      last_id);
+			goto done;
+		}
+		memcpy(prev, h, 65);
+	} else if (rc != SQLITE_DONE) {
+		rc = store_error(s, rc, "cannot read the audit log");
+		goto done;
+	}
+	store_done(st);
+	st = NULL;
+
+	row.id = last_id + 1;
+	row.at = e->at;
+	row.actor = e->actor ? e->actor : s->actor;
+	row.action = e->action;
+	row.plugin = e->plugin;
+	row.version = e->version;
+	row.details = details;
+	row.admin_commit = s->admin_commit;
+	row.prev_hash = prev;
+	row.hash = hash;
+	if ((rc = sluice_audit_hash(hash, prev, &row)) < 0)
+		goto done;
+
+	if ((rc = store_stmt(s, &st, sql_insert)) < 0)
+		goto done;
+	store_bind_int(st, 1, row.id);
+	store_bind_int(st, 2, row.at);
+	store_bind_text(st, 3, row.actor);
+	store_bind_text(st, 4, row.action);
+	store_bind_text(st, 5, row.plugin);
+	store_bind_text(st, 6, row.version);
+	store_bind_text(st, 7, row.details);
+	store_bind_text(st, 8, row.admin_commit);
+	store_bind_text(st, 9, prev);
+	store_bind_text(st, 10, hash);
+	if ((rc = store_step_done(s, st, "cannot append to the audit log")) < 0)
+		goto done;
+	if (out_id)
+		*out_id = row.id;
+done:
+	store_done(st);
+	free(details);
+	return rc;
+}
+
+int sluice_audit_append(sluice_store *s, const sluice_audit_entry *e, int64_t *out_id)
+{
+	int rc;
+
+	if (!e || !e->action || !*e->action)
+		return sluice_error_set(SLUICE_EINVAL, "internal: an audit row needs an action");
+	if ((rc = store_tx_begin(s)) < 0)
+		return rc;
+	rc = append_locked(s, e, out_id);
+	return store_tx_end(s, rc);
+}
+
+int sluice_audit_appendf(sluice_store *s, int64_t at, const char *action,
+			 const char *plugin, const char *version, const char *fmt, ...)
+{
+	sluice_audit_entry e = {at, NULL, action, plugin, version, NULL};
+	json_error_t jerr;
+	va_list ap;
+	int rc;
+
+	if (fmt) {
+		va_start(ap, fmt);
+		e.details = json_vpack_ex(&jerr, 0, fmt, ap);
+		va_end(ap);
+		if (!e.details)
+			return sluice_error_set(SLUICE_ERROR, "internal: audit details for %s: %s",
+						action, jerr.text);
+	}
+	rc = sluice_audit_append(s, &e, NULL);
+	json_decref(e.details);
+	return rc;
+}
+
+/* ---- reading --------------------------------------------------------- */
+
+#define ROW_COLUMNS "id, at, actor, action, plugin, version, details, admin_commit, prev_hash, hash"
+
+static void read_row(sluice_audit_row *r, sqlite3_stmt *st)
+{
+	r->id = sqlite3_column_int64(st, 0);
+	r->at = sqlite3_column_int64(st, 1);
+	r->actor = (const char *)sqlite3_column_text(st, 2);
+	r->action = (const char *)sqlite3_column_text(st, 3);
+	r->plugin = (const char *)sqlite3_column_text(st, 4);
+	r->version = (const char *)sqlite3_column_text(st, 5);
+	r->details = (const char *)sqlite3_column_text(st, 6);
+	r->admin_commit = (const char *)sqlite3_column_text(st, 7);
+	r->prev_hash = (const char *)sqlite3_column_text(st, 8);
+	r->hash = (const char *)sqlite3_column_text(st, 9);
+	if (!r->actor)
+		r->actor = "";
+	if (!r->action)
+		r->action = "";
+	if (!r->details)
+		r->details = "";
+	if (!r->prev_hash)
+		r->prev_hash = "";
+	if (!r->hash)
+		r->hash = "";
+}
+
+int sluice_audit_foreach(sluice_store *s, const sluice_audit_filter *filter,
+			 int (*cb)(const sluice_audit_row *row, void *ctx), void *ctx)
+{
+	static const char sql_asc[] =
+		"SELECT " ROW_COLUMNS " FROM audit WHERE (?1 IS NULL OR plugin = ?1)"
+		" AND at >= ?2 AND id > ?3 ORDER BY id LIMIT ?4";
+	static const char sql_desc[] =
+		"SELECT " ROW_COLUMNS " FROM audit WHERE (?1 IS NULL OR plugin = ?1)"
+		" AND at >= ?2 AND id > ?3 ORDER BY id DESC LIMIT ?4";
+	sluice_audit_filter none = {0};
+	sqlite3_stmt *st = NULL;
+	sluice_audit_row row;
+	int rc;
+
+	if (!filter)
+		filter = &none;
+	/* Not cached: the callback may call back into the store. */
+	rc = sqlite3_prepare_v2(s->db, filter->newest_first ? sql_desc : sql_asc, -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return store_error(s, rc, "cannot read the audit log");
+	store_bind_text(st, 1, filter->plugin);
+	store_bind_int(st, 2, filter->since);
+	store_bind_int(st, 3, filter->after_id);
+	store_bind_int(st, 4, filter->limit ? (int64_t)filter->limit : -1);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		read_row(&row, st);
+		if ((rc = cb(&row, ctx)) != 0)
+			goto done;
+	}
+	rc = rc == SQLITE_DONE ? 0 : store_error(s, rc, "cannot read the audit log");
+done:
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* ---- verify ---------------------------------------------------------- */
+
+static void bad(sluice_audit_report *r, int64_t id, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void bad(sluice_audit_report *r, int64_t id, const char *fmt, ...)
+{
+	va_list ap;
+
+	r->ok = false;
+	r->bad_id = id;
+	va_start(ap, fmt);
+	vsnprintf(r->problem, sizeof r->problem, fmt, ap);
+	va_end(ap);
+}
+
+typedef struct {
+	int64_t id;           /* 0: no checkpoint */
+	int64_t first_kept_id;
+	char continues_from[SLUICE_AUDIT_HASH_SZ];
+} checkpoint;
+
+static int newest_checkpoint(sluice_store *s, checkpoint *cp)
+{
+	static const char sql[] =
+		"SELECT id, details FROM audit WHERE action = ?1 ORDER BY id DESC LIMIT 1";
+	sqlite3_stmt *st = NULL;
+	json_t *d = NULL;
+	int rc;
+
+	memset(cp, 0, sizeof *cp);
+	if ((rc = store_stmt(s, &st, sql)) < 0)
+		return rc;
+	store_bind_text(st, 1, SLUICE_AUDIT_CHECKPOINT);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		const char *text = (const char *)sqlite3_column_text(st, 1);
+		const char *from = NULL;
+		json_int_t first = 0;
+		cp->id = sqlite3_column_int64(st, 0);
+		d = text ? json_loads(text, 0, NULL) : NULL;
+		/* A malformed checkpoint simply continues from nowhere: verify
+		 * then reports the first row. */
+		if (d && json_unpack(d, "{s:I, s:s}", "first_kept_id", &first,
+				     "continues_from", &from) == 0 &&
+		    strlen(from) == 64) {
+			cp->first_kept_id = (int64_t)first;
+			memcpy(cp->continues_from, from, 65);
+		}
+		rc = 0;
+	} else if (rc == SQLITE_DONE)
+		rc = 0;
+	else
+		rc = store_error(s, rc, "cannot read the audit log");
+	json_decref(d);
+	store_done(st);
+	return rc;
+}
+
+static int verify_locked(sluice_store *s, sluice_audit_report *r)
+{
+	static const char sql[] = "SELECT " ROW_COLUMNS " FROM audit ORDER BY id";
+	sqlite3_stmt *st = NULL;
+	char prev_hash[SLUICE_AUDIT_HASH_SZ], hash[SLUICE_AUDIT_HASH_SZ];
+	checkpoint cp;
+	sluice_audit_row row;
+	int64_t prev_id = 0;
+	int rc;
+
+	if ((rc = newest_checkpoint(s, &cp)) < 0)
+		return rc;
+	rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return store_error(s, rc, "cannot read the audit log");
+	prev_hash[0] = '\0';
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		read_row(&row, st);
+		if (r->rows == 0) {
+			r->first_id = row.id;
+			if (row.id == 1) {
+				if (strcmp(row.prev_hash, zero_hash) != 0) {
+					bad(r, row.id, "row 1 does not start the chain (its prev_hash is not zero)");
+					break;
+				}
+			} else if (cp.id == 0) {
+				bad(r, row.id,
+				    "rows 1 to %" PRId64 " are missing and no checkpoint records a prune",
+				    row.id - 1);
+				break;
+			} else if (cp.first_kept_id != row.id) {
+				bad(r, row.id,
+				    "the log starts at row %" PRId64 " but checkpoint row %" PRId64
+				    " says it continues from row %" PRId64,
+				    row.id, cp.id, cp.first_kept_id);
+				break;
+			} else if (strcmp(row.prev_hash, cp.continues_from) != 0) {
+				bad(r, row.id,
+				    "row %" PRId64 "'s prev_hash differs from the hash checkpoint row %" PRId64
+				    " continues from (broken link)",
+				    row.id, cp.id);
+				break;
+			}
+		} else if (row.id != prev_id + 1) {
+			if (row.id - 1 == prev_id + 1)
+				bad(r, row.id, "row %" PRId64 " is missing (gap before row %" PRId64 ")",
+				    prev_id + 1, row.id);
+			else
+				bad(r, row.id,
+				    "rows %" PRId64 " to %" PRId64 " are missing (gap before row %" PRId64 ")",
+				    prev_id + 1, row.id - 1, row.id);
+			break;
+		} else if (strcmp(row.prev_hash, prev_hash) != 0) {
+			bad(r, row.id,
+			    "row %" PRId64 "'s prev_hash is not the hash of row %" PRId64 " (broken link)",
+			    row.id, prev_id);
+			break;
+		}
+		if ((rc = sluice_audit_hash(hash, row.prev_hash, &row)) < 0)
+			goto done;
+		if (strcmp(hash, row.hash) != 0) {
+			bad(r, row.id,
+			    "row %" PRId64 "'s content does not match its hash (the row was changed)",
+			    row.id);
+			break;
+		}
+		memcpy(prev_hash, row.hash, sizeof prev_hash);
+		prev_id = row.id;
+		r->rows++;
+		r->last_id = row.id;
+		memcpy(r->head_hash, hash, sizeof r->head_hash);
+	}
+	if (rc == SQLITE_ROW || rc == SQLITE_DONE)
+		rc = 0;
+	else
+		rc = store_error(s, rc, "cannot read the audit log");
+done:
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int sluice_audit_verify(sluice_store *s, sluice_audit_report *report)
+{
+	bool own = sqlite3_get_autocommit(s->db) != 0;
+	int rc;
+
+	memset(report, 0, sizeof *report);
+	report->ok = true;
+	/* One read transaction: a consistent snapshot while writers go on. */
+	if (own && (rc = store_exec(s, "BEGIN", "cannot read the audit log")) < 0)
+		return rc;
+	rc = verify_locked(s, report);
+	if (own)
+		sqlite3_exec(s->db, rc < 0 ? "ROLLBACK" : "COMMIT", NULL, NULL, NULL);
+	return rc;
+}
+
+/* ---- prune ----------------------------------------------------------- */
+
+static int query_int(sluice_store *s, const char *sql, int64_t arg, int64_t *out, bool *null)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	if ((rc = store_stmt(s, &st, sql)) < 0)
+		return rc;
+	store_bind_int(st, 1, arg);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*null = sqlite3_column_type(st, 0) == SQLITE_NULL;
+		*out = sqlite3_column_int64(st, 0);
+		rc = 0;
+	} else if (rc == SQLITE_DONE) {
+		*null = true;
+		*out = 0;
+		rc = 0;
+	} else
+		rc = store_error(s, rc, "cannot read the audit log");
+	store_done(st);
+	return rc;
+}
+
+static int prune_locked(sluice_store *s, int64_t now, int days, sluice_audit_prune_result *res)
+{
+	static const char sql_keep[] = "SELECT min(id) FROM audit WHERE at >= ?1";
+	static const char sql_first[] = "SELECT min(id) FROM audit";
+	static const char sql_last_id[] = "SELECT max(id) FROM audit";
+	static const char sql_hash[] = "SELECT hash FROM audit WHERE id = ?1";
+	static const char sql_guard[] = "INSERT INTO audit_prune (keep_from) VALUES (?1)";
+	static const char sql_delete[] = "DELETE FROM audit WHERE id < ?1";
+	static const char sql_unguard[] = "DELETE FROM audit_prune";
+	int64_t cutoff = now - (int64_t)days * 86400, keep, first, last, cp_id = 0;
+	sqlite3_stmt *st = NULL;
+	char *from = NULL;
+	bool null;
+	int rc;
+
+	if ((rc = query_int(s, sql_first, 0, &first, &null)) < 0)
+		return rc;
+	if (null)
+		return 0; /* an empty log */
+	if ((rc = query_int(s, sql_last_id, 0, &last, &null)) < 0)
+		return rc;
+	/* Only a run from the start leaves: `at` follows --now and need not
+	 * grow with id, and removing rows from the middle would break the
+	 * chain. */
+	if ((rc = query_int(s, sql_keep, cutoff, &keep, &null)) < 0)
+		return rc;
+	if (null)
+		keep = last + 1; /* everything is old: keep only the checkpoint */
+	if (keep <= first)
+		return 0;
+
+	if ((rc = store_stmt(s, &st, sql_hash)) < 0)
+		return rc;
+	store_bind_int(st, 1, keep - 1);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		from = store_col_dup(st, 0);
+		rc = 0;
+	} else
+		rc = rc == SQLITE_DONE
+			     ? sluice_error_set(SLUICE_ESTORE,
+						"audit row %" PRId64 " is missing; run 'sluice audit verify'",
+						keep - 1)
+			     : store_error(s, rc, "cannot read the audit log");
+	store_done(st);
+	st = NULL;
+	if (rc < 0)
+		goto done;
+
+	{
+		sluice_audit_entry e = {now, NULL, SLUICE_AUDIT_CHECKPOINT, NULL, NULL, NULL};
+		e.details = json_pack("{s:I, s:s, s:I, s:I, s:i}", "first_kept_id", (json_int_t)keep,
+				      "continues_from", from, "deleted_rows",
+				      (json_int_t)(keep - first), "older_than", (json_int_t)cutoff,
+				      "older_than_days", days);
+		if (!e.details) {
+			rc = sluice_error_set(SLUICE_ENOMEM, "out of memory");
+			goto done;
+		}
+		rc = sluice_audit_append(s, &e, &cp_id);
+		json_decref(e.details);
+		if (rc < 0)
+			goto done;
+	}
+
+	if ((rc = store_stmt(s, &st, sql_guard)) < 0)
+		goto done;
+	store_bind_int(st, 1, keep);
+	rc = store_step_done(s, st, "cannot prune the audit log");
+	store_done(st);
+	if (rc < 0)
+		goto done;
+	if ((rc = store_stmt(s, &st, sql_delete)) < 0)
+		goto done;
+	store_bind_int(st, 1, keep);
+	rc = store_step_done(s, st, "cannot prune the audit log");
+	store_done(st);
+	if (rc < 0)
+		goto done;
+	res->deleted = sqlite3_changes64(s->db);
+	if ((rc = store_stmt(s, &st, sql_unguard)) < 0)
+		goto done;
+	rc = store_step_done(s, st, "cannot prune the audit log");
+	store_done(st);
+	if (rc < 0)
+		goto done;
+	res->checkpoint_id = cp_id;
+	res->first_kept_id = keep;
+done:
+	free(from);
+	return rc;
+}
+
+int sluice_audit_prune(sluice_store *s, int64_t now, int older_than_days,
+		       sluice_audit_prune_result *result)
+{
+	sluice_audit_prune_result none;
+	int rc;
+
+	if (!result)
+		result = &none;
+	memset(result, 0, sizeof *result);
+	if (older_than_days < 0)
+		return sluice_error_set(SLUICE_EINVAL,
+					"--older-than-days must be 0 or more (got %d)", older_than_days);
+	if ((rc = store_tx_begin(s)) < 0)
+		return rc;
+	rc = prune_locked(s, now, older_than_days, result);
+	if (rc < 0)
+		memset(result, 0, sizeof *result);
+	return store_tx_end(s, rc);
+}

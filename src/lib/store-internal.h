@@ -1,0 +1,64 @@
+/* Internals shared by the store's source files (store*.c, audit.c); not a
+ * public header. */
+#ifndef SLUICE_STORE_INTERNAL_H
+#define SLUICE_STORE_INTERNAL_H
+
+#include <sqlite3.h>
+
+#include "sluice/store.h"
+
+#define STORE_STMT_CACHE 96
+
+struct sluice_store {
+	sqlite3 *db;
+	char *path;
+	int flags;
+	int schema_version;
+	char *actor;
+	char *admin_commit;
+	bool explicit_tx; /* opened by sluice_store_begin */
+	unsigned savepoints;
+	/* Prepared statements, keyed by the address of their (static) SQL. */
+	struct {
+		const char *sql;
+		sqlite3_stmt *stmt;
+	} cache[STORE_STMT_CACHE];
+	size_t ncache;
+};
+
+/* Translates a SQLite failure into SLUICE_ESTORE (SLUICE_EBUSY for a lock
+ * that the busy timeout could not wait out), keeping SQLite's message. */
+int store_error(sluice_store *s, int rc, const char *what);
+
+/* A cached prepared statement for `sql` (a string literal or other storage
+ * that outlives the store). Give it back with store_done. */
+int store_stmt(sluice_store *s, sqlite3_stmt **out, const char *sql);
+/* Resets the statement and clears its bindings; NULL-safe. */
+void store_done(sqlite3_stmt *st);
+
+/* Runs a statement with no result rows to completion. */
+int store_step_done(sluice_store *s, sqlite3_stmt *st, const char *what);
+
+/* Binding helpers: NULL strings and zero times bind SQL NULL. */
+int store_bind_text(sqlite3_stmt *st, int idx, const char *v);
+int store_bind_time(sqlite3_stmt *st, int idx, int64_t t);
+int store_bind_int(sqlite3_stmt *st, int idx, int64_t v);
+
+/* Column helpers: NULL columns give NULL, 0 and "" respectively. */
+char *store_col_dup(sqlite3_stmt *st, int col);
+int64_t store_col_time(sqlite3_stmt *st, int col);
+void store_col_oid(char out[SLUICE_STORE_OID_SZ], sqlite3_stmt *st, int col);
+
+/* A unit of work that joins the caller's transaction (as a savepoint) or
+ * opens its own (BEGIN IMMEDIATE). store_tx_end commits or, when rc < 0,
+ * rolls the unit back; it returns rc, or the commit's error. */
+int store_tx_begin(sluice_store *s);
+int store_tx_end(sluice_store *s, int rc);
+
+/* Runs constant SQL (DDL, pragmas) with sqlite3_exec. */
+int store_exec(sluice_store *s, const char *sql, const char *what);
+
+/* The schema migrations (store-schema.c). */
+int store_migrate(sluice_store *s);
+
+#endif

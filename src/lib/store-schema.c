@@ -1,0 +1,279 @@
+/* The schema, as numbered migrations. Migration N takes a database from
+ * version N-1 to N (PRAGMA user_version) in one transaction. Never edit a
+ * migration that has shipped: add the next one. docs/database.md describes
+ * the resulting schema and the views. */
+#include <stdio.h>
+
+#include "sluice/error.h"
+#include "store-internal.h"
+
+/* Times are INTEGER seconds since the epoch (NULL: never); the v_* views
+ * show them as RFC 3339 text for dashboards. Object ids are lowercase hex. */
+static const char migration_1[] =
+	"CREATE TABLE sources (\n"
+	"  repository       TEXT PRIMARY KEY,\n"
+	"  plugin           TEXT,\n"
+	"  url              TEXT NOT NULL,\n"
+	"  last_checked_at  INTEGER,\n"
+	"  last_ok_at       INTEGER,\n"
+	"  last_error       TEXT,\n"
+	"  refs_fingerprint TEXT\n"
+	");\n"
+	"CREATE INDEX sources_plugin ON sources(plugin);\n"
+
+	"CREATE TABLE tags (\n"
+	"  plugin           TEXT NOT NULL,\n"
+	"  tag              TEXT NOT NULL,\n"
+	"  commit_id        TEXT NOT NULL,\n"
+	"  tag_object       TEXT,\n"
+	"  tagger_email     TEXT,\n"
+	"  first_seen_at    INTEGER NOT NULL,\n"
+	"  deleted_at       INTEGER,\n"
+	"  moved_to_commit  TEXT,\n"
+	"  moved_tag_object TEXT,\n"
+	"  moved_tagger_email TEXT,\n"
+	"  moved_at         INTEGER,\n"
+	"  move_accepted_at INTEGER,\n"
+	"  PRIMARY KEY (plugin, tag)\n"
+	");\n"
+
+	"CREATE TABLE releases (\n"
+	"  id               INTEGER PRIMARY KEY,\n"
+	"  workspace        TEXT NOT NULL,\n"
+	"  plugin           TEXT NOT NULL,\n"
+	"  version          TEXT NOT NULL,\n"
+	"  tag              TEXT NOT NULL,\n"
+	"  commit_id        TEXT NOT NULL,\n"
+	"  tagger_email     TEXT,\n"
+	"  seen_at          INTEGER NOT NULL,\n"
+	"  state            TEXT NOT NULL DEFAULT 'pending',\n"
+	"  state_reason     TEXT,\n"
+	"  stage_index      INTEGER,\n"
+	"  stage_started_at INTEGER,\n"
+	"  paused_at        INTEGER,\n"
+	"  paused_seconds   INTEGER NOT NULL DEFAULT 0 CHECK (paused_seconds >= 0),\n"
+	"  rolled_back      INTEGER NOT NULL DEFAULT 0 CHECK (rolled_back IN (0, 1)),\n"
+	"  withdrawn        INTEGER NOT NULL DEFAULT 0 CHECK (withdrawn IN (0, 1)),\n"
+	"  deploy_snapshot  TEXT CHECK (deploy_snapshot IS NULL OR json_valid(deploy_snapshot)),\n"
+	"  updated_at       INTEGER NOT NULL,\n"
+	"  UNIQUE (workspace, plugin, version)\n"
+	");\n"
+	"CREATE INDEX releases_plugin ON releases(workspace, plugin, seen_at);\n"
+
+	"CREATE TABLE stage_starts (\n"
+	"  id           INTEGER PRIMARY KEY,\n"
+	"  release_id   INTEGER NOT NULL REFERENCES releases(id),\n"
+	"  stage_index  INTEGER NOT NULL CHECK (stage_index >= 0),\n"
+	"  stage_name   TEXT NOT NULL,\n"
+	"  started_at   INTEGER NOT NULL,\n"
+	"  started_by   TEXT NOT NULL CHECK (started_by IN ('controller', 'promote')),\n"
+	"  actor        TEXT NOT NULL,\n"
+	"  reason       TEXT,\n"
+	"  UNIQUE (release_id, stage_index)\n"
+	");\n"
+
+	"CREATE TABLE approvals (\n"
+	"  id           INTEGER PRIMARY KEY,\n"
+	"  workspace    TEXT NOT NULL,\n"
+	"  plugin       TEXT NOT NULL,\n"
+	"  version      TEXT NOT NULL,\n"
+	"  commit_id    TEXT NOT NULL,\n"
+	"  stage        TEXT NOT NULL,\n"
+	"  approver     TEXT NOT NULL,\n"
+	"  comment      TEXT,\n"
+	"  signature    TEXT,\n"
+	"  at           INTEGER NOT NULL,\n"
+	"  voided_at    INTEGER,\n"
+	"  void_reason  TEXT\n"
+	");\n"
+	"CREATE UNIQUE INDEX approvals_live ON approvals"
+	"(workspace, plugin, version, commit_id, stage, approver) WHERE voided_at IS NULL;\n"
+	"CREATE INDEX approvals_release ON approvals(workspace, plugin, version);\n"
+
+	"CREATE TABLE rejections (\n"
+	"  id           INTEGER PRIMARY KEY,\n"
+	"  workspace    TEXT NOT NULL,\n"
+	"  plugin       TEXT NOT NULL,\n"
+	"  version      TEXT NOT NULL,\n"
+	"  commit_id    TEXT NOT NULL,\n"
+	"  actor        TEXT NOT NULL,\n"
+	"  comment      TEXT,\n"
+	"  signature    TEXT,\n"
+	"  at           INTEGER NOT NULL\n"
+	");\n"
+	"CREATE INDEX rejections_release ON rejections(workspace, plugin, version);\n"
+
+	"CREATE TABLE attestations (\n"
+	"  id           INTEGER PRIMARY KEY,\n"
+	"  workspace    TEXT NOT NULL,\n"
+	"  plugin       TEXT NOT NULL,\n"
+	"  version      TEXT NOT NULL,\n"
+	"  item         TEXT NOT NULL,\n"
+	"  actor        TEXT NOT NULL,\n"
+	"  evidence     TEXT,\n"
+	"  at           INTEGER NOT NULL\n"
+	");\n"
+	"CREATE INDEX attestations_release ON attestations(workspace, plugin, version);\n"
+
+	"CREATE TABLE user_optouts (\n"
+	"  workspace    TEXT NOT NULL,\n"
+	"  plugin       TEXT NOT NULL,\n"
+	"  user_id      TEXT NOT NULL,\n"
+	"  actor        TEXT NOT NULL,\n"
+	"  at           INTEGER NOT NULL,\n"
+	"  PRIMARY KEY (workspace, plugin, user_id)\n"
+	");\n"
+
+	"CREATE TABLE workspace_state (\n"
+	"  workspace    TEXT PRIMARY KEY,\n"
+	"  frozen       INTEGER NOT NULL DEFAULT 0 CHECK (frozen IN (0, 1)),\n"
+	"  frozen_by    TEXT,\n"
+	"  reason       TEXT,\n"
+	"  at           INTEGER NOT NULL\n"
+	");\n"
+
+	"CREATE TABLE withdrawals (\n"
+	"  id           INTEGER PRIMARY KEY,\n"
+	"  workspace    TEXT NOT NULL,\n"
+	"  plugin       TEXT NOT NULL,\n"
+	"  version      TEXT,\n" /* NULL: every version */
+	"  actor        TEXT NOT NULL,\n"
+	"  reason       TEXT,\n"
+	"  at           INTEGER NOT NULL,\n"
+	"  restored_at  INTEGER,\n"
+	"  restored_by  TEXT\n"
+	");\n"
+	"CREATE INDEX withdrawals_plugin ON withdrawals(workspace, plugin);\n"
+
+	/* Leases use real time, never --now: a crashed holder's lease simply
+	 * expires. */
+	"CREATE TABLE leases (\n"
+	"  name         TEXT PRIMARY KEY,\n"
+	"  holder       TEXT NOT NULL,\n"
+	"  pid          INTEGER NOT NULL,\n"
+	"  host         TEXT NOT NULL,\n"
+	"  acquired_at  INTEGER NOT NULL,\n"
+	"  expires_at   INTEGER NOT NULL\n"
+	");\n"
+
+	/* The audit log. AUTOINCREMENT so an id is never reused, even after
+	 * the newest rows were removed by someone bypassing the triggers. */
+	"CREATE TABLE audit (\n"
+	"  id           INTEGER PRIMARY KEY AUTOINCREMENT,\n"
+	"  at           INTEGER NOT NULL,\n"
+	"  actor        TEXT NOT NULL,\n"
+	"  action       TEXT NOT NULL,\n"
+	"  plugin       TEXT,\n"
+	"  version      TEXT,\n"
+	"  details      TEXT NOT NULL,\n"
+	"  admin_commit TEXT,\n"
+	"  prev_hash    TEXT NOT NULL,\n"
+	"  hash         TEXT NOT NULL\n"
+	");\n"
+	"CREATE INDEX audit_plugin ON audit(plugin, id);\n"
+	"CREATE INDEX audit_at ON audit(at);\n"
+	/* Set only inside sluice_audit_prune's transaction: the one DELETE
+	 * allowed removes rows before keep_from. */
+	"CREATE TABLE audit_prune (\n"
+	"  keep_from    INTEGER NOT NULL\n"
+	");\n"
+	"CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit\n"
+	"BEGIN SELECT RAISE(ABORT, 'audit rows are append-only'); END;\n"
+	"CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit\n"
+	"WHEN NOT EXISTS (SELECT 1 FROM audit_prune WHERE OLD.id < keep_from)\n"
+	"BEGIN SELECT RAISE(ABORT, 'audit rows are append-only'); END;\n"
+
+	/* Stable views for dashboards (Grafana, Metabase, Datasette). Columns
+	 * may be added, never renamed or removed. */
+	"CREATE VIEW v_rollouts AS\n"
+	"SELECT r.id AS release_id, r.workspace, r.plugin, r.version, r.tag,\n"
+	"  r.commit_id, r.tagger_email, r.state, r.state_reason, r.stage_index,\n"
+	"  (SELECT ss.stage_name FROM stage_starts ss\n"
+	"    WHERE ss.release_id = r.id AND ss.stage_index = r.stage_index) AS stage,\n"
+	"  strftime('%Y-%m-%dT%H:%M:%SZ', r.seen_at, 'unixepoch') AS seen_at,\n"
+	"  strftime('%Y-%m-%dT%H:%M:%SZ', r.stage_started_at, 'unixepoch') AS stage_started_at,\n"
+	"  strftime('%Y-%m-%dT%H:%M:%SZ', r.paused_at, 'unixepoch') AS paused_at,\n"
+	"  r.paused_seconds, r.rolled_back, r.withdrawn,\n"
+	"  strftime('%Y-%m-%dT%H:%M:%SZ', r.updated_at, 'unixepoch') AS updated_at\n"
+	"FROM releases r;\n"
+	"CREATE VIEW v_stage_starts AS\n"
+	"SELECT r.workspace, r.plugin, r.version, r.commit_id, ss.stage_index,\n"
+	"  ss.stage_name AS stage,\n"
+	"  strftime('%Y-%m-%dT%H:%M:%SZ', ss.started_at, 'unixepoch') AS started_at,\n"
+	"  ss.started_by, ss.actor, ss.reason\n"
+	"FROM stage_starts ss JOIN releases r ON r.id = ss.release_id;\n"
+	"CREATE VIEW v_approvals AS\n"
+	"SELECT a.id, a.workspace, a.plugin, a.version, a.commit_id, a.stage,\n"
+	"  a.approver, a.comment,\n"
+	"  strftime('%Y-%m-%dT%H:%M:%SZ', a.at, 'unixepoch') AS at,\n"
+	"  strftime('%Y-%m-%dT%H:%M:%SZ', a.voided_at, 'unixepoch') AS voided_at,\n"
+	"  a.void_reason, (a.voided_at IS NULL) AS live, 'approval' AS kind\n"
+	"FROM approvals a\n"
+	"UNION ALL\n"
+	"SELECT j.id, j.workspace, j.plugin, j.version, j.commit_id, NULL,\n"
+	"  j.actor, j.comment,\n"
+	"  strftime('%Y-%m-%dT%H:%M:%SZ', j.at, 'unixepoch'), NULL, NULL, 1, 'rejection'\n"
+	"FROM rejections j;\n"
+	"CREATE VIEW v_audit AS\n"
+	"SELECT id, strftime('%Y-%m-%dT%H:%M:%SZ', at, 'unixepoch') AS at, actor,\n"
+	"  action, plugin, version, details, admin_commit, prev_hash, hash\n"
+	"FROM audit;\n";
+
+static const char *const migrations[] = {
+	NULL, /* version 0: the empty database */
+	migration_1,
+};
+
+int store_migrate(sluice_store *s)
+{
+	sqlite3_stmt *st = NULL;
+	char pragma[64];
+	int rc = 0, version;
+
+	_Static_assert(sizeof migrations / sizeof migrations[0] == SLUICE_STORE_SCHEMA_VERSION + 1,
+		       "one migration per schema version");
+	while (s->schema_version < SLUICE_STORE_SCHEMA_VERSION) {
+		/* Another process may migrate at the same moment: take the write
+		 * lock, then read the version again. */
+		if ((rc = store_exec(s, "BEGIN IMMEDIATE", "cannot start the schema upgrade")) < 0)
+			return rc;
+		rc = sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL);
+		if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+			version = sqlite3_column_int(st, 0);
+			rc = 0;
+		} else {
+			rc = store_error(s, rc, "cannot read the schema version");
+			version = -1;
+		}
+		sqlite3_finalize(st);
+		st = NULL;
+		if (rc < 0)
+			goto fail;
+		if (version > SLUICE_STORE_SCHEMA_VERSION) {
+			rc = sluice_error_set(SLUICE_ESTORE,
+					      "database %s has schema version %d, newer than this sluice (%d); upgrade sluice",
+					      s->path, version, SLUICE_STORE_SCHEMA_VERSION);
+			goto fail;
+		}
+		if (version < SLUICE_STORE_SCHEMA_VERSION) {
+			if ((rc = store_exec(s, migrations[version + 1],
+					     "cannot upgrade the database schema")) < 0)
+				goto fail;
+			snprintf(pragma, sizeof pragma, "PRAGMA user_version = %d", version + 1);
+			if ((rc = store_exec(s, pragma, "cannot record the schema version")) < 0)
+				goto fail;
+			if (version == 0 &&
+			    (rc = store_exec(s, "PRAGMA application_id = 1397506885",
+					     "cannot mark the database")) < 0)
+				goto fail;
+			version++;
+		}
+		if ((rc = store_exec(s, "COMMIT", "cannot commit the schema upgrade")) < 0)
+			goto fail;
+		s->schema_version = version;
+	}
+	return 0;
+fail:
+	sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	return rc;
+}

@@ -1,0 +1,396 @@
+/* The store: opening the database, transactions, statement cache and the
+ * small helpers the other store*.c files share. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "sluice/error.h"
+#include "sluice/util.h"
+#include "store-internal.h"
+
+/* PRAGMA application_id: "SLCE", so a database of another program is never
+ * mistaken for ours (and migrated into). */
+#define STORE_APPLICATION_ID 0x534c4345
+
+int store_error(sluice_store *s, int rc, const char *what)
+{
+	const char *msg = s && s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc);
+	int prim = rc & 0xff;
+
+	if (prim == SQLITE_BUSY || prim == SQLITE_LOCKED)
+		return sluice_error_set(SLUICE_EBUSY,
+					"%s: database %s is locked by another sluice (%s); try again",
+					what, s && s->path ? s->path : "?", msg);
+	return sluice_error_set(SLUICE_ESTORE, "%s: %s (database %s)", what, msg,
+				s && s->path ? s->path : "?");
+}
+
+int store_exec(sluice_store *s, const char *sql, const char *what)
+{
+	int rc = sqlite3_exec(s->db, sql, NULL, NULL, NULL);
+	return rc == SQLITE_OK ? 0 : store_error(s, rc, what);
+}
+
+int store_stmt(sluice_store *s, sqlite3_stmt **out, const char *sql)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	*out = NULL;
+	for (size_t i = 0; i < s->ncache; i++) {
+		if (s->cache[i].sql == sql) {
+			*out = s->cache[i].stmt;
+			return 0;
+		}
+	}
+	if (s->ncache == STORE_STMT_CACHE)
+		return sluice_error_set(SLUICE_ELIMIT,
+					"internal: more than %d distinct statements; raise STORE_STMT_CACHE",
+					STORE_STMT_CACHE);
+	rc = sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL);
+	if (rc != SQLITE_OK)
+		return store_error(s, rc, "cannot prepare a statement");
+	s->cache[s->ncache].sql = sql;
+	s->cache[s->ncache].stmt = st;
+	s->ncache++;
+	*out = st;
+	return 0;
+}
+
+void store_done(sqlite3_stmt *st)
+{
+	if (!st)
+		return;
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+}
+
+int store_step_done(sluice_store *s, sqlite3_stmt *st, const char *what)
+{
+	int rc = sqlite3_step(st);
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+		return store_error(s, rc, what);
+	return 0;
+}
+
+int store_bind_text(sqlite3_stmt *st, int idx, const char *v)
+{
+	if (!v)
+		return sqlite3_bind_null(st, idx);
+	return sqlite3_bind_text(st, idx, v, -1, SQLITE_TRANSIENT);
+}
+
+int store_bind_time(sqlite3_stmt *st, int idx, int64_t t)
+{
+	if (t == 0)
+		return sqlite3_bind_null(st, idx);
+	return sqlite3_bind_int64(st, idx, t);
+}
+
+int store_bind_int(sqlite3_stmt *st, int idx, int64_t v)
+{
+	return sqlite3_bind_int64(st, idx, v);
+}
+
+char *store_col_dup(sqlite3_stmt *st, int col)
+{
+	const unsigned char *v = sqlite3_column_text(st, col);
+	return v ? sluice_xstrdup((const char *)v) : NULL;
+}
+
+int64_t store_col_time(sqlite3_stmt *st, int col)
+{
+	return sqlite3_column_type(st, col) == SQLITE_NULL ? 0 : sqlite3_column_int64(st, col);
+}
+
+void store_col_oid(char out[SLUICE_STORE_OID_SZ], sqlite3_stmt *st, int col)
+{
+	const unsigned char *v = sqlite3_column_text(st, col);
+	out[0] = '\0';
+	if (v) {
+		strncpy(out, (const char *)v, SLUICE_STORE_OID_SZ - 1);
+		out[SLUICE_STORE_OID_SZ - 1] = '\0';
+	}
+}
+
+/* ---- transactions ---------------------------------------------------- */
+
+int sluice_store_begin(sluice_store *s)
+{
+	int rc;
+
+	if (!sqlite3_get_autocommit(s->db))
+		return sluice_error_set(SLUICE_ERROR,
+					"internal: a transaction is already open on %s", s->path);
+	rc = store_exec(s, "BEGIN IMMEDIATE", "cannot start a transaction");
+	if (rc == 0)
+		s->explicit_tx = true;
+	return rc;
+}
+
+int sluice_store_commit(sluice_store *s)
+{
+	int rc;
+
+	if (sqlite3_get_autocommit(s->db)) {
+		s->explicit_tx = false;
+		return sluice_error_set(SLUICE_ERROR, "internal: no transaction to commit on %s",
+					s->path);
+	}
+	rc = store_exec(s, "COMMIT", "cannot commit");
+	if (rc < 0)
+		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	s->explicit_tx = false;
+	return rc;
+}
+
+int sluice_store_rollback(sluice_store *s)
+{
+	int rc = 0;
+
+	if (!sqlite3_get_autocommit(s->db))
+		rc = store_exec(s, "ROLLBACK", "cannot roll back");
+	s->explicit_tx = false;
+	return rc;
+}
+
+bool sluice_store_in_transaction(const sluice_store *s)
+{
+	return !sqlite3_get_autocommit(s->db);
+}
+
+int store_tx_begin(sluice_store *s)
+{
+	int rc;
+
+	if (s->flags & SLUICE_STORE_READONLY)
+		return sluice_error_set(SLUICE_ESTORE,
+					"internal: database %s was opened read-only", s->path);
+	if (sqlite3_get_autocommit(s->db)) {
+		rc = store_exec(s, "BEGIN IMMEDIATE", "cannot start a transaction");
+		if (rc < 0)
+			return rc;
+		s->savepoints = 0;
+		return 0;
+	}
+	rc = store_exec(s, "SAVEPOINT sluice_unit", "cannot start a savepoint");
+	if (rc == 0)
+		s->savepoints++;
+	return rc;
+}
+
+int store_tx_end(sluice_store *s, int rc)
+{
+	if (s->savepoints > 0) {
+		s->savepoints--;
+		if (rc < 0) {
+			sqlite3_exec(s->db, "ROLLBACK TO sluice_unit", NULL, NULL, NULL);
+			sqlite3_exec(s->db, "RELEASE sluice_unit", NULL, NULL, NULL);
+			return rc;
+		}
+		return store_exec(s, "RELEASE sluice_unit", "cannot release a savepoint");
+	}
+	if (rc < 0) {
+		if (!sqlite3_get_autocommit(s->db))
+			sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+		return rc;
+	}
+	rc = store_exec(s, "COMMIT", "cannot commit");
+	if (rc < 0 && !sqlite3_get_autocommit(s->db))
+		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	return rc;
+}
+
+/* ---- open and close -------------------------------------------------- */
+
+static int pragma_int(sluice_store *s, const char *sql, int *out)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
+
+	if (rc == SQLITE_OK)
+		rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*out = sqlite3_column_int(st, 0);
+		rc = 0;
+	} else
+		rc = store_error(s, rc, "cannot read the database header");
+	sqlite3_finalize(st);
+	return rc;
+}
+
+static int make_parent_dir(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	char *dir;
+	int rc = 0;
+
+	if (!slash || slash == path)
+		return 0;
+	dir = sluice_xstrndup(path, (size_t)(slash - path));
+	if (sluice_mkdir_p(dir, 0755) < 0)
+		rc = sluice_error_set(SLUICE_EIO, "cannot create directory %s for the database: %s",
+				      dir, strerror(errno));
+	free(dir);
+	return rc;
+}
+
+/* Refuses databases that belong to another program or a newer sluice. */
+static int check_identity(sluice_store *s)
+{
+	int app = 0, version = 0, tables = 0, rc;
+
+	if ((rc = pragma_int(s, "PRAGMA application_id", &app)) < 0 ||
+	    (rc = pragma_int(s, "PRAGMA user_version", &version)) < 0 ||
+	    (rc = pragma_int(s, "SELECT count(*) FROM sqlite_schema", &tables)) < 0)
+		return rc;
+	if (app != 0 && app != STORE_APPLICATION_ID)
+		return sluice_error_set(SLUICE_ESTORE,
+					"%s is not a sluice database (application id %#x); give another --db",
+					s->path, (unsigned)app);
+	if (app == 0 && tables > 0)
+		return sluice_error_set(SLUICE_ESTORE,
+					"%s is a SQLite database of another program; give another --db",
+					s->path);
+	if (version > SLUICE_STORE_SCHEMA_VERSION)
+		return sluice_error_set(SLUICE_ESTORE,
+					"database %s has schema version %d, newer than this sluice (%d); upgrade sluice",
+					s->path, version, SLUICE_STORE_SCHEMA_VERSION);
+	s->schema_version = version;
+	return 0;
+}
+
+int sluice_store_open(sluice_store **out, const char *path, int flags)
+{
+	sluice_store *s = NULL;
+	bool ro = (flags & SLUICE_STORE_READONLY) != 0;
+	char *jm = NULL;
+	int rc;
+
+	*out = NULL;
+	if (!path || !*path)
+		return sluice_error_set(SLUICE_EINVAL, "no database path given; use --db PATH");
+	if (ro && access(path, F_OK) != 0)
+		return sluice_error_set(SLUICE_ENOTFOUND,
+					"no database at %s yet; run 'sluice reconcile' to create it", path);
+	if (!ro && (rc = make_parent_dir(path)) < 0)
+		return rc;
+
+	s = sluice_xcalloc(1, sizeof *s);
+	s->path = sluice_xstrdup(path);
+	s->flags = flags;
+	s->actor = sluice_xstrdup("controller");
+	rc = sqlite3_open_v2(path, &s->db,
+			     ro ? SQLITE_OPEN_READONLY
+				: SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
+			     NULL);
+	if (rc != SQLITE_OK) {
+		rc = store_error(s, rc, "cannot open the database");
+		goto done;
+	}
+	sqlite3_extended_result_codes(s->db, 1);
+	sqlite3_busy_timeout(s->db, 5000);
+	if ((rc = store_exec(s, "PRAGMA foreign_keys = ON", "cannot enable foreign keys")) < 0)
+		goto done;
+	if ((rc = check_identity(s)) < 0)
+		goto done;
+	if (!ro) {
+		sqlite3_stmt *st = NULL;
+		/* WAL lets readers (status, dashboards) run beside a reconcile.
+		 * synchronous=NORMAL is crash-safe in WAL (a kill -9 loses nothing
+		 * committed); only a power cut may lose the last transactions. */
+		rc = sqlite3_prepare_v2(s->db, "PRAGMA journal_mode = WAL", -1, &st, NULL);
+		if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+			jm = store_col_dup(st, 0);
+			rc = SQLITE_OK;
+		}
+		sqlite3_finalize(st);
+		if (rc != SQLITE_OK) {
+			rc = store_error(s, rc, "cannot switch the database to WAL");
+			goto done;
+		}
+		if (!jm || strcmp(jm, "wal") != 0) {
+			rc = sluice_error_set(SLUICE_ESTORE,
+					      "database %s cannot use WAL (journal mode %s); put it on a local file system",
+					      path, jm ? jm : "unknown");
+			goto done;
+		}
+		if ((rc = store_exec(s, "PRAGMA synchronous = NORMAL", "cannot set synchronous")) < 0)
+			goto done;
+		if ((rc = store_migrate(s)) < 0)
+			goto done;
+	} else if (s->schema_version < SLUICE_STORE_SCHEMA_VERSION) {
+		rc = sluice_error_set(SLUICE_ESTORE,
+				      "database %s has schema version %d and needs an upgrade; run 'sluice reconcile' once",
+				      path, s->schema_version);
+		goto done;
+	}
+	*out = s;
+	s = NULL;
+	rc = 0;
+done:
+	free(jm);
+	sluice_store_free(s);
+	return rc;
+}
+
+void sluice_store_free(sluice_store *s)
+{
+	if (!s)
+		return;
+	for (size_t i = 0; i < s->ncache; i++)
+		sqlite3_finalize(s->cache[i].stmt);
+	if (s->db) {
+		if (!sqlite3_get_autocommit(s->db))
+			sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+		sqlite3_close_v2(s->db);
+	}
+	free(s->path);
+	free(s->actor);
+	free(s->admin_commit);
+	free(s);
+}
+
+int sluice_store_schema_version(const sluice_store *s) { return s->schema_version; }
+
+const char *sluice_store_path(const sluice_store *s) { return s->path; }
+
+void sluice_store_set_actor(sluice_store *s, const char *actor)
+{
+	free(s->actor);
+	s->actor = sluice_xstrdup(actor ? actor : "controller");
+}
+
+void sluice_store_set_admin_commit(sluice_store *s, const char *commit)
+{
+	free(s->admin_commit);
+	s->admin_commit = commit ? sluice_xstrdup(commit) : NULL;
+}
+
+const char *sluice_store_actor(const sluice_store *s) { return s->actor; }
+
+int sluice_store_integrity_check(sluice_store *s)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = sqlite3_prepare_v2(s->db, "PRAGMA integrity_check", -1, &st, NULL);
+	const unsigned char *v;
+
+	if (rc != SQLITE_OK)
+		return store_error(s, rc, "cannot check the database");
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW) {
+		rc = store_error(s, rc, "cannot check the database");
+		goto done;
+	}
+	v = sqlite3_column_text(st, 0);
+	if (v && strcmp((const char *)v, "ok") == 0)
+		rc = 0;
+	else
+		rc = sluice_error_set(SLUICE_ESTORE, "database %s is damaged: %s", s->path,
+				      v ? (const char *)v : "unknown problem");
+done:
+	sqlite3_finalize(st);
+	return rc;
+}
