@@ -146,22 +146,22 @@ typedef struct {
 	int64_t deleted_at;
 	int64_t moved_at;
 	int64_t move_accepted_at;
-} sluice_tag_row;
+} sluice_stored_tag;
 
 typedef struct {
-	sluice_tag_row *items;
+	sluice_stored_tag *items;
 	size_t count;
-} sluice_tag_list;
+} sluice_stored_tag_list;
 
 /* Fills *out with one recorded tag; SLUICE_ENOTFOUND when never seen.
- * Clear with sluice_tag_row_clear. */
-int sluice_store_tag_get(sluice_tag_row *out, sluice_store *s, const char *plugin,
+ * Clear with sluice_stored_tag_clear. */
+int sluice_store_tag_get(sluice_stored_tag *out, sluice_store *s, const char *plugin,
 			 const char *tag);
-void sluice_tag_row_clear(sluice_tag_row *r);
+void sluice_stored_tag_clear(sluice_stored_tag *r);
 
 /* All recorded tags of `plugin`, ordered by tag name. Free with
- * sluice_tag_list_clear. */
-int sluice_store_tag_list(sluice_tag_list *out, sluice_store *s, const char *plugin);
-void sluice_tag_list_clear(sluice_tag_list *l);
+ * sluice_stored_tag_list_clear. */
+int sluice_store_tag_list(sluice_stored_tag_list *out, sluice_store *s, const char *plugin);
+void sluice_stored_tag_list_clear(sluice_stored_tag_list *l);
 
 #endif

@@ -143,7 +143,7 @@ int sluice_store_source_checked(sluice_store *s, const char *repository, const c
 static const char sql_tag_get[] =
 	"SELECT " TAG_COLUMNS " FROM tags WHERE plugin = ?1 AND tag = ?2";
 
-static void read_tag(sluice_tag_row *r, sqlite3_stmt *st)
+static void read_tag(sluice_stored_tag *r, sqlite3_stmt *st)
 {
 	r->plugin = store_col_dup(st, 0);
 	r->tag = store_col_dup(st, 1);
@@ -157,7 +157,7 @@ static void read_tag(sluice_tag_row *r, sqlite3_stmt *st)
 	r->move_accepted_at = store_col_time(st, 9);
 }
 
-void sluice_tag_row_clear(sluice_tag_row *r)
+void sluice_stored_tag_clear(sluice_stored_tag *r)
 {
 	if (!r)
 		return;
@@ -167,17 +167,17 @@ void sluice_tag_row_clear(sluice_tag_row *r)
 	memset(r, 0, sizeof *r);
 }
 
-void sluice_tag_list_clear(sluice_tag_list *l)
+void sluice_stored_tag_list_clear(sluice_stored_tag_list *l)
 {
 	if (!l)
 		return;
 	for (size_t i = 0; i < l->count; i++)
-		sluice_tag_row_clear(&l->items[i]);
+		sluice_stored_tag_clear(&l->items[i]);
 	free(l->items);
 	memset(l, 0, sizeof *l);
 }
 
-int sluice_store_tag_get(sluice_tag_row *out, sluice_store *s, const char *plugin,
+int sluice_store_tag_get(sluice_stored_tag *out, sluice_store *s, const char *plugin,
 			 const char *tag)
 {
 	sqlite3_stmt *st = NULL;
@@ -202,7 +202,7 @@ int sluice_store_tag_get(sluice_tag_row *out, sluice_store *s, const char *plugi
 	return rc;
 }
 
-int sluice_store_tag_list(sluice_tag_list *out, sluice_store *s, const char *plugin)
+int sluice_store_tag_list(sluice_stored_tag_list *out, sluice_store *s, const char *plugin)
 {
 	static const char sql[] =
 		"SELECT " TAG_COLUMNS " FROM tags WHERE plugin = ?1 ORDER BY tag";
@@ -226,7 +226,7 @@ int sluice_store_tag_list(sluice_tag_list *out, sluice_store *s, const char *plu
 		rc = 0;
 	else {
 		rc = store_error(s, rc, "cannot read tags");
-		sluice_tag_list_clear(out);
+		sluice_stored_tag_list_clear(out);
 	}
 	store_done(st);
 	return rc;
@@ -245,7 +245,7 @@ static int tag_observe_locked(sluice_store *s, const char *plugin, const char *t
 	static const char sql_moved[] =
 		"UPDATE tags SET moved_to_commit = ?3, moved_tag_object = ?4,"
 		" moved_tagger_email = ?5, moved_at = ?6 WHERE plugin = ?1 AND tag = ?2";
-	sluice_tag_row row;
+	sluice_stored_tag row;
 	sqlite3_stmt *st = NULL;
 	const char *version = tag_version(tag);
 	int rc;
@@ -321,7 +321,7 @@ static int tag_observe_locked(sluice_store *s, const char *plugin, const char *t
 					  tag_object, "new_tagger_email", tagger_email);
 	}
 done:
-	sluice_tag_row_clear(&row);
+	sluice_stored_tag_clear(&row);
 	return rc;
 }
 
@@ -351,7 +351,7 @@ static int tag_deleted_locked(sluice_store *s, const char *plugin, const char *t
 {
 	static const char sql[] =
 		"UPDATE tags SET deleted_at = ?3 WHERE plugin = ?1 AND tag = ?2";
-	sluice_tag_row row;
+	sluice_stored_tag row;
 	sqlite3_stmt *st = NULL;
 	int rc;
 
@@ -371,7 +371,7 @@ static int tag_deleted_locked(sluice_store *s, const char *plugin, const char *t
 	rc = sluice_audit_appendf(s, now, "tag.deleted", plugin, tag_version(tag), "{s:s, s:s}",
 				  "tag", tag, "recorded_commit", row.commit);
 done:
-	sluice_tag_row_clear(&row);
+	sluice_stored_tag_clear(&row);
 	return rc;
 }
 
@@ -401,7 +401,7 @@ static int accept_move_locked(sluice_store *s, const char *plugin, const char *t
 		"UPDATE releases SET commit_id = ?3,"
 		" tagger_email = (SELECT tagger_email FROM tags WHERE plugin = ?1 AND tag = ?2),"
 		" updated_at = ?4 WHERE plugin = ?1 AND tag = ?2";
-	sluice_tag_row row;
+	sluice_stored_tag row;
 	sqlite3_stmt *st = NULL;
 	int64_t voided = 0;
 	char *reason = NULL;
@@ -455,7 +455,7 @@ static int accept_move_locked(sluice_store *s, const char *plugin, const char *t
 				  "commit", row.moved_to, "approvals_voided", (json_int_t)voided);
 done:
 	free(reason);
-	sluice_tag_row_clear(&row);
+	sluice_stored_tag_clear(&row);
 	return rc;
 }
 

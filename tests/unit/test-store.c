@@ -191,7 +191,7 @@ static int64_t audit_rows(const char *path)
 static void test_rollback_leaves_rows_unchanged(void **state)
 {
 	fixture *f = *state;
-	sluice_tag_row row;
+	sluice_stored_tag row;
 
 	assert_int_equal(sluice_store_tag_observe(f->s, "p", "v1.0.0", C1, NULL, NULL, T0, NULL), 0);
 	assert_int_equal(audit_rows(f->path), 1);
@@ -207,7 +207,7 @@ static void test_rollback_leaves_rows_unchanged(void **state)
 	assert_int_equal(sluice_store_tag_get(&row, f->s, "p", "v1.0.0"), 0);
 	assert_string_equal(row.commit, C1);
 	assert_string_equal(row.moved_to, "");
-	sluice_tag_row_clear(&row);
+	sluice_stored_tag_clear(&row);
 	assert_int_equal(audit_rows(f->path), 1);
 
 	/* commit keeps both the change and its audit row */
@@ -236,8 +236,8 @@ static void test_tag_observe(void **state)
 {
 	fixture *f = *state;
 	sluice_tag_observation o;
-	sluice_tag_row row;
-	sluice_tag_list list;
+	sluice_stored_tag row;
+	sluice_stored_tag_list list;
 	char *action;
 
 	/* first seen: recorded */
@@ -285,7 +285,7 @@ static void test_tag_observe(void **state)
 	assert_string_equal(row.commit, C1);
 	assert_string_equal(row.tagger_email, "Dev@Acme.example");
 	assert_int_equal(row.moved_at, T0 + 240);
-	sluice_tag_row_clear(&row);
+	sluice_stored_tag_clear(&row);
 
 	/* other plugins and tags are separate */
 	assert_int_equal(sluice_store_tag_observe(f->s, "rev", "v0.2.0", C2, NULL, NULL, T0, &o), 0);
@@ -296,7 +296,7 @@ static void test_tag_observe(void **state)
 	assert_int_equal(list.count, 2);
 	assert_string_equal(list.items[0].tag, "v0.1.0");
 	assert_string_equal(list.items[1].tag, "v0.2.0");
-	sluice_tag_list_clear(&list);
+	sluice_stored_tag_list_clear(&list);
 
 	/* bad input changes nothing */
 	assert_int_equal(sluice_store_tag_observe(f->s, "rev", "v0.3.0", "", NULL, NULL, T0, &o),
@@ -308,14 +308,14 @@ static void test_tag_deleted_and_restored(void **state)
 {
 	fixture *f = *state;
 	sluice_tag_observation o;
-	sluice_tag_row row;
+	sluice_stored_tag row;
 
 	assert_int_equal(sluice_store_tag_observe(f->s, "p", "v1.0.0", C1, NULL, NULL, T0, &o), 0);
 	assert_int_equal(sluice_store_tag_mark_deleted(f->s, "p", "v1.0.0", T0 + 10), 0);
 	assert_int_equal(sluice_store_tag_mark_deleted(f->s, "p", "v1.0.0", T0 + 20), 0);
 	assert_int_equal(sluice_store_tag_get(&row, f->s, "p", "v1.0.0"), 0);
 	assert_int_equal(row.deleted_at, T0 + 10);
-	sluice_tag_row_clear(&row);
+	sluice_stored_tag_clear(&row);
 	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM audit WHERE action = 'tag.deleted'"), 1);
 
 	assert_int_equal(sluice_store_tag_mark_deleted(f->s, "p", "v7.0.0", T0), SLUICE_ENOTFOUND);
@@ -327,7 +327,7 @@ static void test_tag_deleted_and_restored(void **state)
 	assert_true(o.was_deleted);
 	assert_int_equal(sluice_store_tag_get(&row, f->s, "p", "v1.0.0"), 0);
 	assert_int_equal(row.deleted_at, 0);
-	sluice_tag_row_clear(&row);
+	sluice_stored_tag_clear(&row);
 	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM audit WHERE action = 'tag.restored'"), 1);
 }
 
@@ -335,7 +335,7 @@ static void test_tag_accept_move(void **state)
 {
 	fixture *f = *state;
 	sluice_tag_observation o;
-	sluice_tag_row row;
+	sluice_stored_tag row;
 	char *details;
 
 	assert_int_equal(sluice_store_tag_observe(f->s, "p", "v1.0.0", C1, NULL, "a@x", T0, &o), 0);
@@ -366,7 +366,7 @@ static void test_tag_accept_move(void **state)
 	assert_string_equal(row.moved_to, "");
 	assert_string_equal(row.tagger_email, "b@x");
 	assert_int_equal(row.move_accepted_at, T0 + 10);
-	sluice_tag_row_clear(&row);
+	sluice_stored_tag_clear(&row);
 
 	/* the release follows, its approvals are void, others untouched */
 	details = raw_text(f->path, "SELECT commit_id || ' ' || tagger_email FROM releases");
@@ -441,11 +441,11 @@ static void test_second_writer_waits(void **state)
 	assert_int_equal(sluice_store_open(&s2, f->path, SLUICE_STORE_READONLY), 0);
 	assert_int_equal(sluice_store_begin(f->s), 0);
 	assert_int_equal(sluice_store_tag_observe(f->s, "p", "v1.0.0", C1, NULL, NULL, T0, NULL), 0);
-	sluice_tag_row row;
+	sluice_stored_tag row;
 	assert_int_equal(sluice_store_tag_get(&row, s2, "p", "v1.0.0"), SLUICE_ENOTFOUND);
 	assert_int_equal(sluice_store_commit(f->s), 0);
 	assert_int_equal(sluice_store_tag_get(&row, s2, "p", "v1.0.0"), 0);
-	sluice_tag_row_clear(&row);
+	sluice_stored_tag_clear(&row);
 	sluice_store_free(s2);
 }
 
