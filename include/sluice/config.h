@@ -114,7 +114,7 @@ typedef struct {
 	sluice_str audit_dashboard;
 } sluice_deploy;
 
-/* A tool contract (tools/*.json). The schemas stay as document nodes. */
+/* A tool contract (a tools/ JSON file). The schemas stay as document nodes. */
 typedef struct {
 	char *path; /* as named by the manifest */
 	sluice_doc *doc;
@@ -228,7 +228,8 @@ typedef struct {
 		has_min_positive_feedback_ratio;
 	double max_tool_error_rate, max_refusal_rate, max_escalation_rate,
 		min_positive_feedback_ratio;
-	int64_t min_samples;
+	int64_t min_samples;          /* tool calls before rates count */
+	int64_t min_feedback_samples; /* ratings before the ratio counts */
 	sluice_str on_breach; /* pause | rollback */
 	sluice_pos pos;
 } sluice_health_gate;
@@ -275,6 +276,12 @@ char *sluice_workspace_find(const char *root, const char *name);
 int sluice_rollout_policy_load(sluice_rollout_policy **out, const char *path,
 			       sluice_diags *diags);
 void sluice_rollout_policy_free(sluice_rollout_policy *p);
+
+/* The nine release-checklist items of PRODUCT.md 3.6, in order. */
+extern const char *const sluice_checklist_items[];
+
+/* Derives the risk class from permissions: the highest any one reaches. */
+sluice_risk sluice_permissions_risk(const sluice_permissions *p);
 
 /* Loads a plugin release from a tree: plugin.yaml, deploy file, tool
  * contracts and guidance. Schema problems go to diags. */

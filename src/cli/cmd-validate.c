@@ -1,24 +1,118 @@
-/* sluice validate: check the workspace, rollout policies and a plugin. */
+/* sluice validate: check the workspace, rollout policies and a plugin;
+ * report every problem at once (PRODUCT.md section 2). */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
 #include "cli.h"
+#include "sluice/config.h"
+#include "sluice/error.h"
+#include "sluice/util.h"
+#include "sluice/validate.h"
 
 static const cli_opt opts[] = {
-	{"plugin", 0, "DIR", "validate the plugin in directory DIR", true},
+	{"plugin", 0, "DIR", "also validate the plugin in directory DIR", false},
 	{"workspace", 'w', "NAME", "the workspace (default: the only one in workspaces/)", false},
 	{NULL, 0, NULL, NULL, false},
 };
 
+/* A path under --root as users see it: "workspaces/x.yaml" for root ".". */
+static char *under_root(const char *root, const char *rel)
+{
+	return strcmp(root, ".") == 0 ? sluice_xstrdup(rel) : sluice_path_join(root, rel);
+}
+
+/* Loads and checks every YAML file in rollouts/; returns the one the workspace
+ * names (caller frees), or NULL. */
+static sluice_rollout_policy *load_policies(const char *root, const sluice_workspace *ws,
+					    sluice_diags *d)
+{
+	char *dir = under_root(root, "rollouts");
+	sluice_rollout_policy *chosen = NULL;
+	struct dirent **names = NULL;
+	int n = scandir(dir, &names, NULL, alphasort);
+
+	for (int i = 0; i < n; i++) {
+		const char *f = names[i]->d_name;
+		size_t l = strlen(f);
+		if (f[0] != '.' && l > 5 && strcmp(f + l - 5, ".yaml") == 0) {
+			char *path = sluice_path_join(dir, f);
+			sluice_rollout_policy *rp = NULL;
+			sluice_rollout_policy_load(&rp, path, d);
+			if (rp && rp->doc && rp->doc->root && ws->rollout_policy.s &&
+			    strlen(ws->rollout_policy.s) == l - 5 &&
+			    strncmp(ws->rollout_policy.s, f, l - 5) == 0 && !chosen)
+				chosen = rp;
+			else
+				sluice_rollout_policy_free(rp);
+			free(path);
+		}
+		free(names[i]);
+	}
+	free(names);
+	free(dir);
+	return chosen;
+}
+
 static int run(struct cli *c)
 {
-	(void)c;
-	cli_error("validate is not built yet");
-	return EXIT_FAIL;
+	sluice_diags d;
+	sluice_workspace *ws = NULL;
+	sluice_rollout_policy *rp = NULL;
+	sluice_plugin *plugin = NULL;
+	sluice_tree *tree = NULL;
+	char *wspath = NULL;
+	int rc = EXIT_OK;
+
+	sluice_diags_init(&d);
+	wspath = sluice_workspace_find(c->root, cli_get(c, "workspace"));
+	if (!wspath) {
+		rc = cli_fail(sluice_error_code() == SLUICE_EUSAGE ? SLUICE_EUSAGE : SLUICE_EINVAL);
+		goto done;
+	}
+	if (strcmp(c->root, ".") == 0 && strncmp(wspath, "./", 2) == 0)
+		memmove(wspath, wspath + 2, strlen(wspath + 2) + 1);
+	if (sluice_workspace_load(&ws, wspath, &d) == 0 && ws->doc && ws->doc->root) {
+		sluice_validate_workspace(ws, c->root, &d);
+		rp = load_policies(c->root, ws, &d);
+	}
+	if (cli_get(c, "plugin")) {
+		if (sluice_tree_open_dir(&tree, cli_get(c, "plugin")) < 0) {
+			sluice_pos pos = {cli_get(c, "plugin"), 0, 0};
+			sluice_diag_error(&d, pos, "missing-file", "%s", sluice_error_last());
+		} else {
+			sluice_plugin_load(&plugin, tree,
+					   ws && ws->max_file_bytes ? ws->max_file_bytes : 0, &d);
+			sluice_validate_plugin(plugin, ws && ws->doc && ws->doc->root ? ws : NULL, rp,
+					       c->root, NULL, &d);
+		}
+	}
+	sluice_diags_sort(&d);
+	if (c->output == CLI_OUT_JSON)
+		sluice_diags_print_json(&d, stdout);
+	else if (!c->quiet || d.errors)
+		sluice_diags_print_text(&d, stdout);
+	if (c->verbose)
+		fprintf(stderr, "validate: %zu error%s, %zu warning%s\n", d.errors,
+			d.errors == 1 ? "" : "s", d.warnings, d.warnings == 1 ? "" : "s");
+	rc = d.errors ? EXIT_INVALID : EXIT_OK;
+done:
+	sluice_plugin_free(plugin);
+	sluice_tree_free(tree);
+	sluice_rollout_policy_free(rp);
+	sluice_workspace_free(ws);
+	free(wspath);
+	sluice_diags_clear(&d);
+	return rc;
 }
 
 const cli_cmd cmd_validate = {
 	.name = "validate",
 	.run = run,
-	.usage = "validate [--plugin DIR]",
-	.summary = "check the workspace, rollout policies and plugins; report every problem",
+	.usage = "validate [--workspace NAME] [--plugin DIR]",
+	.summary = "check the workspace, rollout policies and a plugin; report every problem",
 	.opts = opts,
 	.min_args = 0,
 	.max_args = 0,

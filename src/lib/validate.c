@@ -1,0 +1,985 @@
+/* Validation across files: PRODUCT.md section 2. */
+#define _GNU_SOURCE
+#include <ctype.h>
+#include <math.h>
+#include <regex.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+
+#include "sluice/error.h"
+#include "sluice/semver.h"
+#include "sluice/util.h"
+#include "sluice/validate.h"
+
+/* ---- small checks -------------------------------------------------------- */
+
+static bool id_ok(const char *s)
+{
+	size_t n = strlen(s);
+	if (n < 2 || n > 64 || !islower((unsigned char)s[0]) || s[n - 1] == '-')
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!islower((unsigned char)s[i]) && !isdigit((unsigned char)s[i]) && s[i] != '-')
+			return false;
+	return strstr(s, "--") == NULL;
+}
+
+static bool repo_name_ok(const char *s)
+{
+	const char *slash = strchr(s, '/');
+	if (!slash || slash == s || !slash[1] || strchr(slash + 1, '/'))
+		return false;
+	for (const char *p = s; *p; p++)
+		if (!isalnum((unsigned char)*p) && !strchr("-_./", *p))
+			return false;
+	return strstr(s, "..") == NULL;
+}
+
+const char *sluice_secret_name_problem(const char *name)
+{
+	const char *seg = name;
+	if (!*name)
+		return "is empty";
+	for (const char *p = name; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			return "contains a control character";
+	if (name[0] == '/')
+		return "starts with '/'";
+	for (;;) {
+		const char *end = strchr(seg, '/');
+		size_t len = end ? (size_t)(end - seg) : strlen(seg);
+		if (len == 0)
+			return "has an empty path segment";
+		if ((len == 1 && seg[0] == '.') || (len == 2 && seg[0] == '.' && seg[1] == '.'))
+			return "has a '.' or '..' segment";
+		if (!end)
+			break;
+		seg = end + 1;
+	}
+	return NULL;
+}
+
+const char *sluice_secret_looking(const char *v)
+{
+	static const char *const prefixes[] = {
+		"ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_", "glpat-", "xoxb-", "xoxp-",
+		"xoxa-", "sk-", "sk_live_", "rk_live_", "AKIA", "ASIA", "AIza", "hvs.", "s.",
+		"npm_", "pypi-", NULL,
+	};
+	size_t n = strlen(v);
+	if (strstr(v, "-----BEGIN") && strstr(v, "PRIVATE KEY"))
+		return "it holds a private key";
+	for (const char *const *p = prefixes; *p; p++) {
+		size_t pl = strlen(*p);
+		/* a prefix alone is not a token: ask for a token-sized tail */
+		if (strncmp(v, *p, pl) == 0 && n >= pl + 16)
+			return "it starts like an access token";
+	}
+	if (strncmp(v, "eyJ", 3) == 0 && strchr(v, '.') && n > 40)
+		return "it looks like a JSON web token";
+	{
+		const char *scheme = strstr(v, "://");
+		const char *at = scheme ? strchr(scheme + 3, '@') : NULL;
+		const char *slash = scheme ? strchr(scheme + 3, '/') : NULL;
+		if (at && (!slash || at < slash) && memchr(scheme + 3, ':', (size_t)(at - scheme - 3)))
+			return "it is a URL with a password in it";
+		if (scheme)
+			return NULL;
+	}
+	if (n >= 24) {
+		/* long, unbroken, mixed and random-looking: a generated credential */
+		int counts[256] = {0};
+		int classes = 0, lower = 0, upper = 0, digit = 0, other = 0;
+		double h = 0;
+		for (size_t i = 0; i < n; i++) {
+			unsigned char c = (unsigned char)v[i];
+			if (isspace(c))
+				return NULL;
+			counts[c]++;
+			lower |= islower(c) != 0;
+			upper |= isupper(c) != 0;
+			digit |= isdigit(c) != 0;
+			other |= !isalnum(c);
+		}
+		classes = lower + upper + digit + other;
+		for (int c = 0; c < 256; c++)
+			if (counts[c])
+				h -= (counts[c] / (double)n) * log2(counts[c] / (double)n);
+		if (classes >= 3 && h >= 4.0)
+			return "it is a long random-looking string";
+	}
+	return NULL;
+}
+
+static char *root_path(const char *root, const char *rel)
+{
+	if (rel[0] == '/')
+		return sluice_xstrdup(rel);
+	if (!root || strcmp(root, ".") == 0)
+		return sluice_xstrdup(rel);
+	return sluice_path_join(root, rel);
+}
+
+static bool file_exists(const char *path)
+{
+	struct stat st;
+	return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+long sluice_count_users(const sluice_workspace *ws, const char *root,
+			const char *const *groups, size_t ngroups)
+{
+	char **all = NULL;
+	size_t n = 0, cap = 0;
+	long count = 0;
+
+	for (size_t i = 0; i < ngroups; i++) {
+		const sluice_group *g = sluice_workspace_group(ws, groups[i]);
+		char **m = NULL;
+		if (!g)
+			continue;
+		if (sluice_group_members(&m, ws, g, root) < 0) {
+			count = -1;
+			goto done;
+		}
+		for (char **x = m; *x; x++) {
+			size_t k;
+			for (k = 0; k < n; k++)
+				if (strcmp(all[k], *x) == 0)
+					break;
+			if (k < n)
+				continue;
+			if (n == cap)
+				all = sluice_xrealloc(all, (cap = cap ? cap * 2 : 16) * sizeof(char *));
+			all[n++] = sluice_xstrdup(*x);
+		}
+		sluice_strv_free(m);
+	}
+	count = (long)n;
+done:
+	for (size_t k = 0; k < n; k++)
+		free(all[k]);
+	free(all);
+	return count;
+}
+
+/* ---- the workspace ------------------------------------------------------- */
+
+void sluice_validate_workspace(const sluice_workspace *ws, const char *root, sluice_diags *d)
+{
+	for (size_t i = 0; i < ws->ngroups; i++) {
+		const sluice_group *g = &ws->groups[i];
+		if (!id_ok(g->name.s))
+			sluice_diag_error(d, g->name.pos, "invalid-name",
+					  "group name '%s' must be lowercase letters, digits and "
+					  "single dashes", g->name.s);
+		if (g->members_file.s) {
+			char *p = root_path(root, g->members_file.s);
+			if (!file_exists(p))
+				sluice_diag_error(d, g->members_file.pos, "missing-file",
+						  "members file '%s' of group '%s' does not exist "
+						  "(relative paths resolve against --root)",
+						  g->members_file.s, g->name.s);
+			free(p);
+		}
+	}
+	for (size_t i = 0; i < ws->nadmins; i++)
+		for (size_t e = 0; e < ws->admins[i].emails.count; e++)
+			if (!strchr(ws->admins[i].emails.items[e].s, '@'))
+				sluice_diag_error(d, ws->admins[i].emails.items[e].pos,
+						  "invalid-value",
+						  "'%s' is not an e-mail address",
+						  ws->admins[i].emails.items[e].s);
+	for (size_t i = 0; i < ws->nplugins; i++) {
+		const sluice_ws_plugin *p = &ws->plugins[i];
+		if (p->repository.s && !repo_name_ok(p->repository.s))
+			sluice_diag_error(d, p->repository.pos, "invalid-value",
+					  "'plugins[%zu].repository' must be owner/name", i);
+		if (p->versions.s) {
+			sluice_range *r = NULL;
+			char err[256];
+			if (sluice_range_parse(&r, p->versions.s, err, sizeof err) < 0)
+				sluice_diag_error(d, p->versions.pos, "invalid-range",
+						  "'plugins[%zu].versions' is not a version range: %s",
+						  i, err);
+			sluice_range_free(r);
+		}
+		if (!p->url.s && !ws->url_template.s && p->repository.s)
+			sluice_diag_error(d, p->pos, "missing-key",
+					  "plugin '%s' has no url and the workspace has no "
+					  "repositories.url_template", p->repository.s);
+		for (size_t j = 0; j < i; j++)
+			if (p->repository.s && ws->plugins[j].repository.s &&
+			    strcmp(p->repository.s, ws->plugins[j].repository.s) == 0)
+				sluice_diag_error(d, p->repository.pos, "duplicate",
+						  "repository '%s' is watched twice (first at line %u)",
+						  p->repository.s, ws->plugins[j].repository.pos.line);
+		for (size_t e = 0; e < p->environment.count; e++) {
+			const char *why = sluice_secret_looking(p->environment.items[e].value.s);
+			if (why)
+				sluice_diag_error(d, p->environment.items[e].value.pos, "secret-value",
+						  "environment value of '%s' looks like a secret (%s); "
+						  "bind it under the deploy file's secrets instead",
+						  p->environment.items[e].key.s, why);
+		}
+	}
+	if (ws->rollout_policy.s) {
+		char *rel = sluice_xasprintf("rollouts/%s.yaml", ws->rollout_policy.s);
+		char *p = root_path(root, rel);
+		if (strchr(ws->rollout_policy.s, '/') || !file_exists(p))
+			sluice_diag_error(d, ws->rollout_policy.pos, "missing-file",
+					  "rollout policy '%s' does not exist; create %s",
+					  ws->rollout_policy.s, rel);
+		free(p);
+		free(rel);
+	}
+	if (ws->allowed_signers.s) {
+		char *p = root_path(root, ws->allowed_signers.s);
+		if (!file_exists(p))
+			sluice_diag_error(d, ws->allowed_signers.pos, "missing-file",
+					  "allowed signers file '%s' does not exist",
+					  ws->allowed_signers.s);
+		free(p);
+	}
+	for (size_t i = 0; i < ws->nproviders; i++)
+		for (size_t k = 0; k < ws->providers[i].allowed_prefixes.count; k++) {
+			const sluice_str *pf = &ws->providers[i].allowed_prefixes.items[k];
+			if (pf->s[0] == '/' || strstr(pf->s, ".."))
+				sluice_diag_error(d, pf->pos, "invalid-value",
+						  "allowed prefix must be relative and have no '..'");
+		}
+}
+
+/* ---- JSON Schema --------------------------------------------------------- */
+
+static const char *const k_schema[] = {
+	"type",	     "properties", "required",	"items",	"enum",
+	"default",   "minimum",	   "maximum",	"minItems",	"maxItems",
+	"minLength", "maxLength",  "pattern",	"format",	"additionalProperties",
+	"description", NULL,
+};
+static const char *const k_types[] = {"object", "array",   "string", "integer",
+				      "number", "boolean", "null",   NULL};
+static const char *const k_formats[] = {"date-time", "date",	 "time", "uri",	"uri-reference",
+					"email",     "hostname", "ipv4", "ipv6", "uuid",
+					"regex",     NULL};
+static const char *const k_safety[] = {"read_only",		  "redact_secrets",
+				       "allowed_repositories",	  "allow_arbitrary_commands",
+				       "network_access",	  "requires_clean_workspace",
+				       "deterministic",		  "policy_source",
+				       NULL};
+
+static bool type_allows(const sluice_node *type, const char *t)
+{
+	if (!type)
+		return true;
+	if (type->kind == SLUICE_NODE_STRING)
+		return strcmp(type->text, t) == 0 ||
+		       (strcmp(t, "integer") == 0 && strcmp(type->text, "number") == 0);
+	for (size_t i = 0; type->kind == SLUICE_NODE_SEQ && i < type->count; i++)
+		if (type->items[i]->kind == SLUICE_NODE_STRING && type_allows(type->items[i], t))
+			return true;
+	return false;
+}
+
+static const char *value_type(const sluice_node *v)
+{
+	switch (v->kind) {
+	case SLUICE_NODE_MAP:
+		return "object";
+	case SLUICE_NODE_SEQ:
+		return "array";
+	case SLUICE_NODE_STRING:
+		return "string";
+	case SLUICE_NODE_INT:
+		return "integer";
+	case SLUICE_NODE_FLOAT:
+		return "number";
+	case SLUICE_NODE_BOOL:
+		return "boolean";
+	default:
+		return "null";
+	}
+}
+
+static bool nodes_equal(const sluice_node *a, const sluice_node *b)
+{
+	if (a->kind != b->kind)
+		return false;
+	switch (a->kind) {
+	case SLUICE_NODE_STRING:
+		return a->text_len == b->text_len && memcmp(a->text, b->text, a->text_len) == 0;
+	case SLUICE_NODE_INT:
+		return a->v.i == b->v.i;
+	case SLUICE_NODE_FLOAT:
+		return a->v.f == b->v.f;
+	case SLUICE_NODE_BOOL:
+		return a->v.b == b->v.b;
+	case SLUICE_NODE_NULL:
+		return true;
+	default:
+		return false; /* structured enum members are not compared */
+	}
+}
+
+static bool num_of(const sluice_node *n, double *out)
+{
+	if (!n)
+		return false;
+	if (n->kind == SLUICE_NODE_INT)
+		*out = (double)n->v.i;
+	else if (n->kind == SLUICE_NODE_FLOAT)
+		*out = n->v.f;
+	else
+		return false;
+	return true;
+}
+
+static void check_schema(const sluice_node *s, const char *path, sluice_diags *d, unsigned depth);
+
+static void check_min_max(const sluice_node *s, const char *path, const char *lo,
+			  const char *hi, bool counts, sluice_diags *d)
+{
+	const sluice_node *a = sluice_node_get(s, lo), *b = sluice_node_get(s, hi);
+	double x, y;
+	const sluice_node *each[2] = {a, b};
+	for (int i = 0; i < 2; i++) {
+		if (!each[i])
+			continue;
+		if (counts ? each[i]->kind != SLUICE_NODE_INT || each[i]->v.i < 0
+			   : !num_of(each[i], &x))
+			sluice_diag_error(d, each[i]->pos, "schema",
+					  "'%s.%s' must be %s", path, i ? hi : lo,
+					  counts ? "a non-negative integer" : "a number");
+	}
+	if (num_of(a, &x) && num_of(b, &y) && x > y)
+		sluice_diag_error(d, b->pos, "schema", "'%s.%s' (%g) is less than %s (%g)", path, hi,
+				  y, lo, x);
+}
+
+static void check_schema(const sluice_node *s, const char *path, sluice_diags *d, unsigned depth)
+{
+	const sluice_node *type, *props, *req, *items, *en, *def, *x;
+	char sub[512];
+
+	if (s->kind != SLUICE_NODE_MAP) {
+		sluice_diag_error(d, s->pos, "schema", "'%s' must be a JSON Schema object, not %s",
+				  path, sluice_node_kind_name(s->kind));
+		return;
+	}
+	if (depth > 32) {
+		sluice_diag_error(d, s->pos, "schema", "'%s' nests schemas too deeply", path);
+		return;
+	}
+	for (size_t i = 0; i < s->count; i++) {
+		const char *const *k;
+		for (k = k_schema; *k; k++)
+			if (strcmp(*k, s->pairs[i].key) == 0)
+				break;
+		if (*k)
+			continue;
+		const char *hint = sluice_did_you_mean(s->pairs[i].key, k_schema);
+		sluice_diag_error(d, s->pairs[i].key_pos, "schema",
+				  "unsupported JSON Schema keyword '%s' in %s%s%s%s", s->pairs[i].key,
+				  path, hint ? "; did you mean '" : "", hint ? hint : "",
+				  hint ? "'?" : "");
+	}
+	type = sluice_node_get(s, "type");
+	if (type) {
+		const sluice_node *one[1] = {type};
+		const sluice_node *const *list = one;
+		size_t n = 1;
+		if (type->kind == SLUICE_NODE_SEQ) {
+			list = (const sluice_node *const *)type->items;
+			n = type->count;
+			if (n == 0)
+				sluice_diag_error(d, type->pos, "schema", "'%s.type' is an empty list",
+						  path);
+		}
+		for (size_t i = 0; i < n; i++) {
+			const char *const *k;
+			if (list[i]->kind != SLUICE_NODE_STRING) {
+				sluice_diag_error(d, list[i]->pos, "schema",
+						  "'%s.type' must be a type name or a list of them",
+						  path);
+				type = NULL;
+				break;
+			}
+			for (k = k_types; *k; k++)
+				if (strcmp(*k, list[i]->text) == 0)
+					break;
+			if (!*k) {
+				const char *hint = sluice_did_you_mean(list[i]->text, k_types);
+				sluice_diag_error(d, list[i]->pos, "schema",
+						  "'%s.type' names unknown type '%s'%s%s%s", path,
+						  list[i]->text, hint ? "; did you mean '" : "",
+						  hint ? hint : "", hint ? "'?" : "");
+				type = NULL;
+				break;
+			}
+		}
+	}
+	props = sluice_node_get(s, "properties");
+	if (props) {
+		snprintf(sub, sizeof sub, "%s.properties", path);
+		if (props->kind != SLUICE_NODE_MAP)
+			sluice_diag_error(d, props->pos, "schema", "'%s' must be an object", sub);
+		else
+			for (size_t i = 0; i < props->count; i++) {
+				char *pp = sluice_xasprintf("%s.%s", sub, props->pairs[i].key);
+				check_schema(props->pairs[i].value, pp, d, depth + 1);
+				free(pp);
+			}
+		if (type && !type_allows(type, "object"))
+			sluice_diag_error(d, props->pos, "schema",
+					  "'%s' has properties but its type is not object", path);
+	}
+	req = sluice_node_get(s, "required");
+	if (req) {
+		if (req->kind != SLUICE_NODE_SEQ)
+			sluice_diag_error(d, req->pos, "schema",
+					  "'%s.required' must be a list of property names", path);
+		else
+			for (size_t i = 0; i < req->count; i++) {
+				const sluice_node *r = req->items[i];
+				if (r->kind != SLUICE_NODE_STRING)
+					sluice_diag_error(d, r->pos, "schema",
+							  "'%s.required' must list property names",
+							  path);
+				else if (!props || props->kind != SLUICE_NODE_MAP ||
+					 !sluice_node_get(props, r->text))
+					sluice_diag_error(d, r->pos, "schema",
+							  "'%s.required' names '%s', which is not in "
+							  "its properties", path, r->text);
+				for (size_t j = 0; j < i; j++)
+					if (r->kind == SLUICE_NODE_STRING &&
+					    nodes_equal(r, req->items[j]))
+						sluice_diag_warning(d, r->pos, "schema",
+								    "'%s.required' lists '%s' twice",
+								    path, r->text);
+			}
+	}
+	items = sluice_node_get(s, "items");
+	if (items) {
+		snprintf(sub, sizeof sub, "%s.items", path);
+		check_schema(items, sub, d, depth + 1);
+		if (type && !type_allows(type, "array"))
+			sluice_diag_error(d, items->pos, "schema",
+					  "'%s' has items but its type is not array", path);
+	}
+	if ((x = sluice_node_get(s, "additionalProperties")) && x->kind != SLUICE_NODE_BOOL) {
+		snprintf(sub, sizeof sub, "%s.additionalProperties", path);
+		check_schema(x, sub, d, depth + 1);
+	}
+	check_min_max(s, path, "minimum", "maximum", false, d);
+	check_min_max(s, path, "minItems", "maxItems", true, d);
+	check_min_max(s, path, "minLength", "maxLength", true, d);
+	if ((x = sluice_node_get(s, "pattern"))) {
+		regex_t re;
+		if (x->kind != SLUICE_NODE_STRING)
+			sluice_diag_error(d, x->pos, "schema", "'%s.pattern' must be a string", path);
+		else if (regcomp(&re, x->text, REG_EXTENDED | REG_NOSUB) != 0)
+			sluice_diag_error(d, x->pos, "schema",
+					  "'%s.pattern' is not a valid regular expression", path);
+		else
+			regfree(&re);
+	}
+	if ((x = sluice_node_get(s, "format"))) {
+		const char *const *k;
+		if (x->kind != SLUICE_NODE_STRING)
+			sluice_diag_error(d, x->pos, "schema", "'%s.format' must be a string", path);
+		else {
+			for (k = k_formats; *k; k++)
+				if (strcmp(*k, x->text) == 0)
+					break;
+			if (!*k)
+				sluice_diag_warning(d, x->pos, "schema",
+						    "'%s.format' names unknown format '%s'; clients "
+						    "will not check it", path, x->text);
+		}
+	}
+	if ((x = sluice_node_get(s, "description")) && x->kind != SLUICE_NODE_STRING)
+		sluice_diag_error(d, x->pos, "schema", "'%s.description' must be a string", path);
+	en = sluice_node_get(s, "enum");
+	if (en && (en->kind != SLUICE_NODE_SEQ || en->count == 0)) {
+		sluice_diag_error(d, en->pos, "schema", "'%s.enum' must be a non-empty list", path);
+		en = NULL;
+	}
+	for (size_t i = 0; en && i < en->count; i++)
+		if (type && !type_allows(type, value_type(en->items[i])))
+			sluice_diag_error(d, en->items[i]->pos, "schema",
+					  "'%s.enum' has a value of type %s, which its type does not "
+					  "allow", path, value_type(en->items[i]));
+	def = sluice_node_get(s, "default");
+	if (def) {
+		double v, lo, hi;
+		if (type && !type_allows(type, value_type(def)))
+			sluice_diag_error(d, def->pos, "schema",
+					  "'%s.default' is of type %s, which its type does not allow",
+					  path, value_type(def));
+		if (en) {
+			size_t i;
+			for (i = 0; i < en->count; i++)
+				if (nodes_equal(def, en->items[i]))
+					break;
+			if (i == en->count)
+				sluice_diag_error(d, def->pos, "schema",
+						  "'%s.default' is not one of its enum values", path);
+		}
+		if (num_of(def, &v)) {
+			if (num_of(sluice_node_get(s, "minimum"), &lo) && v < lo)
+				sluice_diag_error(d, def->pos, "schema",
+						  "'%s.default' (%g) is below its minimum (%g)", path, v,
+						  lo);
+			if (num_of(sluice_node_get(s, "maximum"), &hi) && v > hi)
+				sluice_diag_error(d, def->pos, "schema",
+						  "'%s.default' (%g) is above its maximum (%g)", path, v,
+						  hi);
+		}
+	}
+}
+
+static void check_tool(const sluice_plugin *p, const sluice_tool *t, size_t idx,
+		       sluice_diags *d)
+{
+	const sluice_manifest_tool *mt = NULL;
+	for (size_t i = 0; i < p->manifest.ntools; i++)
+		if (p->manifest.tools[i].definition.s &&
+		    strcmp(p->manifest.tools[i].definition.s, t->path) == 0)
+			mt = &p->manifest.tools[i];
+	(void)idx;
+	if (mt && mt->id.s && t->id.s && strcmp(mt->id.s, t->id.s) != 0)
+		sluice_diag_error(d, t->id.pos, "tool-mismatch",
+				  "tool id '%s' does not match the manifest's id '%s' for %s "
+				  "(plugin.yaml line %u)", t->id.s, mt->id.s, t->path, mt->id.pos.line);
+	if (t->input_schema)
+		check_schema(t->input_schema, "input_schema", d, 0);
+	if (t->output_schema)
+		check_schema(t->output_schema, "output_schema", d, 0);
+	if (t->safety) {
+		for (size_t i = 0; i < t->safety->count; i++) {
+			const sluice_node_pair *sp = &t->safety->pairs[i];
+			const char *const *k;
+			for (k = k_safety; *k; k++)
+				if (strcmp(*k, sp->key) == 0)
+					break;
+			if (!*k) {
+				const char *hint = sluice_did_you_mean(sp->key, k_safety);
+				sluice_diag_warning(d, sp->key_pos, "unknown-key",
+						    "unknown safety key '%s'%s%s%s", sp->key,
+						    hint ? "; did you mean '" : "", hint ? hint : "",
+						    hint ? "'?" : "");
+			}
+			if (sp->value->kind == SLUICE_NODE_MAP)
+				sluice_diag_error(d, sp->value->pos, "wrong-type",
+						  "'safety.%s' must be a value, a boolean, a string or "
+						  "a list of strings, not a mapping", sp->key);
+		}
+	}
+}
+
+/* ---- permissions --------------------------------------------------------- */
+
+struct perm {
+	const char *name;
+	sluice_risk risk;
+	size_t off;
+};
+
+#define PERM(n, r, f) {n, r, offsetof(sluice_permissions, f)}
+static const struct perm perms[] = {
+	PERM("repository.write", SLUICE_RISK_HIGH, repo_write),
+	PERM("pull_requests.approve", SLUICE_RISK_HIGH, pr_approve),
+	PERM("pull_requests.merge", SLUICE_RISK_HIGH, pr_merge),
+	PERM("ci.run_safe_commands", SLUICE_RISK_MODERATE, ci_safe),
+	PERM("ci.run_arbitrary_commands", SLUICE_RISK_HIGH, ci_arbitrary),
+	PERM("secrets.read", SLUICE_RISK_HIGH, secrets_read),
+	PERM("secrets.write", SLUICE_RISK_HIGH, secrets_write),
+};
+
+static void check_permissions(const sluice_plugin *p, const sluice_workspace *ws,
+			      sluice_diags *d)
+{
+	const sluice_permissions *rq = &p->manifest.permissions;
+	const sluice_permissions *mx = ws->has_max_permissions ? &ws->max_permissions : NULL;
+
+	for (size_t i = 0; i < sizeof perms / sizeof perms[0]; i++) {
+		const sluice_bool *want = (const sluice_bool *)((const char *)rq + perms[i].off);
+		const sluice_bool *cap = mx ? (const sluice_bool *)((const char *)mx + perms[i].off)
+					    : NULL;
+		if (!want->set || !want->v)
+			continue;
+		if (cap && cap->set) {
+			if (!cap->v)
+				sluice_diag_error(d, want->pos, "permission",
+						  "permissions.%s is above the workspace maximum "
+						  "(policy.max_permissions.%s is false)",
+						  perms[i].name, perms[i].name);
+		} else if (perms[i].risk == SLUICE_RISK_HIGH) {
+			sluice_diag_error(d, want->pos, "permission",
+					  "permissions.%s is a high-risk permission the workspace "
+					  "does not allow; an administrator must set "
+					  "policy.max_permissions.%s: true",
+					  perms[i].name, perms[i].name);
+		}
+	}
+	if (rq->pr_comment.set && rq->pr_comment.v != SLUICE_COMMENT_NO && mx &&
+	    mx->pr_comment.set && rq->pr_comment.v > mx->pr_comment.v)
+		sluice_diag_error(d, rq->pr_comment.pos, "permission",
+				  "permissions.pull_requests.comment is above the workspace maximum "
+				  "(policy.max_permissions.pull_requests.comment is %s)",
+				  mx->pr_comment.v == SLUICE_COMMENT_NO ? "false" : "draft_only");
+	if (ws->max_risk.s) {
+		sluice_risk cap = SLUICE_RISK_LOW;
+		while (cap < SLUICE_RISK_HIGH && strcmp(sluice_risk_name(cap), ws->max_risk.s) != 0)
+			cap++;
+		if (p->risk > cap) {
+			const sluice_node *pn = sluice_node_get(p->manifest_doc->root, "permissions");
+			sluice_diag_error(d, pn ? pn->pos : p->manifest_doc->root->pos, "permission",
+					  "the plugin's risk class is %s, above the workspace's "
+					  "policy.max_risk (%s)", sluice_risk_name(p->risk),
+					  ws->max_risk.s);
+		}
+	}
+}
+
+/* ---- rollout structure against the rollout policy ------------------------ */
+
+static long stage_users(const sluice_deploy *dp, size_t upto, const sluice_workspace *ws,
+			const char *root)
+{
+	const char *groups[256];
+	size_t n = 0;
+	for (size_t i = 0; i <= upto && i < dp->nstages; i++)
+		for (size_t g = 0; g < dp->stages[i].groups.count && n < 256; g++)
+			groups[n++] = dp->stages[i].groups.items[g].s;
+	return sluice_count_users(ws, root, groups, n);
+}
+
+static void check_policy(const sluice_plugin *p, const sluice_workspace *ws,
+			 const sluice_rollout_policy *rp, const char *root, sluice_diags *d)
+{
+	const sluice_deploy *dp = &p->deploy;
+	const char *name = rp->name.s ? rp->name.s : ws->rollout_policy.s;
+	const sluice_node *stages_node = NULL, *rollout = sluice_node_get(p->deploy_doc->root,
+									  "rollout");
+	sluice_pos where;
+
+	if (!dp->nstages)
+		return;
+	stages_node = sluice_node_get(rollout, "stages");
+	where = stages_node ? stages_node->pos : p->deploy_doc->root->pos;
+	if (rp->min_stages.set && (int64_t)dp->nstages < rp->min_stages.v)
+		sluice_diag_error(d, where, "policy",
+				  "the rollout has %zu stage%s; rollout policy '%s' asks for at "
+				  "least %lld (structure.min_stages)", dp->nstages,
+				  dp->nstages == 1 ? "" : "s", name, (long long)rp->min_stages.v);
+	if (rp->min_first_stage_days.set && dp->nstages > 1) {
+		const sluice_stage *s0 = &dp->stages[0];
+		int64_t days = s0->duration_days.set ? s0->duration_days.v : 0;
+		if (days < rp->min_first_stage_days.v && !(s0->duration_days.set && days <= 0))
+			sluice_diag_error(d, s0->duration_days.set ? s0->duration_days.pos : s0->pos,
+					  "policy",
+					  "stage '%s' soaks %lld day%s; rollout policy '%s' asks the "
+					  "first stage for at least %lld (structure.min_first_stage_days)",
+					  s0->name.s ? s0->name.s : "?", (long long)days,
+					  days == 1 ? "" : "s", name,
+					  (long long)rp->min_first_stage_days.v);
+	}
+	if (rp->min_soak_days.set)
+		for (size_t i = 0; i + 1 < dp->nstages; i++) {
+			const sluice_stage *s = &dp->stages[i];
+			int64_t days = s->duration_days.set ? s->duration_days.v : 0;
+			/* the first stage's own minimum was reported above */
+			if (i == 0 && rp->min_first_stage_days.set &&
+			    days < rp->min_first_stage_days.v)
+				continue;
+			if (s->duration_days.set && days <= 0)
+				continue; /* already an error of its own */
+			if (days < rp->min_soak_days.v)
+				sluice_diag_error(d, s->duration_days.set ? s->duration_days.pos : s->pos,
+						  "policy",
+						  "stage '%s' soaks %lld day%s; rollout policy '%s' asks "
+						  "every stage before the last for at least %lld "
+						  "(structure.min_soak_days)",
+						  s->name.s ? s->name.s : "?", (long long)days,
+						  days == 1 ? "" : "s", name, (long long)rp->min_soak_days.v);
+		}
+	if (rp->last_stage_requires_approval.v) {
+		const sluice_stage *last = &dp->stages[dp->nstages - 1];
+		bool gated = last->requires_approval.v ||
+			     (dp->nstages == 1 && dp->require_admin_approval.v);
+		if (!gated)
+			sluice_diag_error(d, last->pos, "policy",
+					  "the last stage '%s' must have requires_approval: true "
+					  "(rollout policy '%s', structure.last_stage_requires_approval)",
+					  last->name.s ? last->name.s : "?", name);
+	}
+	if (rp->max_first_stage_users.set) {
+		long u = stage_users(dp, 0, ws, root);
+		if (u > rp->max_first_stage_users.v && dp->nstages > 1)
+			sluice_diag_error(d, dp->stages[0].pos, "policy",
+					  "the first stage '%s' reaches %ld users; rollout policy '%s' "
+					  "allows at most %lld (structure.max_first_stage_users)",
+					  dp->stages[0].name.s ? dp->stages[0].name.s : "?", u, name,
+					  (long long)rp->max_first_stage_users.v);
+	}
+	if (rp->max_user_growth > 0)
+		for (size_t i = 1; i < dp->nstages; i++) {
+			long before = stage_users(dp, i - 1, ws, root), after = stage_users(dp, i, ws, root);
+			if (before > 0 && after > 0 && (double)after / (double)before > rp->max_user_growth)
+				sluice_diag_error(d, dp->stages[i].pos, "policy",
+						  "stage '%s' grows the audience from %ld to %ld users "
+						  "(x%.1f); rollout policy '%s' allows at most x%g per "
+						  "stage (structure.max_user_growth)",
+						  dp->stages[i].name.s ? dp->stages[i].name.s : "?", before,
+						  after, (double)after / (double)before, name,
+						  rp->max_user_growth);
+		}
+}
+
+/* ---- the plugin ---------------------------------------------------------- */
+
+static bool in_strs(const sluice_strs *l, const char *s)
+{
+	for (size_t i = 0; i < l->count; i++)
+		if (strcmp(l->items[i].s, s) == 0)
+			return true;
+	return false;
+}
+
+static void check_versions(const sluice_plugin *p, const char *tag, sluice_diags *d)
+{
+	const sluice_manifest *m = &p->manifest;
+	const sluice_deploy *dp = &p->deploy;
+	sluice_semver v;
+	bool mv_ok = false;
+
+	sluice_semver_init(&v);
+	if (m->version.s) {
+		if (sluice_semver_parse(&v, m->version.s) < 0)
+			sluice_diag_error(d, m->version.pos, "invalid-version",
+					  "version '%s' is not a semantic version such as 1.2.3: %s",
+					  m->version.s, sluice_error_last());
+		else
+			mv_ok = true;
+	}
+	sluice_semver_clear(&v);
+	if (dp->plugin_version.s) {
+		if (sluice_semver_parse(&v, dp->plugin_version.s) < 0)
+			sluice_diag_error(d, dp->plugin_version.pos, "invalid-version",
+					  "plugin.version '%s' is not a semantic version such as "
+					  "1.2.3: %s", dp->plugin_version.s, sluice_error_last());
+		else if (mv_ok && strcmp(dp->plugin_version.s, m->version.s) != 0)
+			sluice_diag_error(d, dp->plugin_version.pos, "version-mismatch",
+					  "plugin.version '%s' does not match plugin.yaml's version "
+					  "'%s'; release both with the same version",
+					  dp->plugin_version.s, m->version.s);
+		sluice_semver_clear(&v);
+	}
+	if (m->id.s && dp->plugin_id.s && strcmp(m->id.s, dp->plugin_id.s) != 0)
+		sluice_diag_error(d, dp->plugin_id.pos, "id-mismatch",
+				  "plugin.id '%s' does not match plugin.yaml's id '%s'",
+				  dp->plugin_id.s, m->id.s);
+	if (tag && m->version.s) {
+		const char *tv = tag[0] == 'v' ? tag + 1 : tag;
+		if (strcmp(tv, m->version.s) != 0)
+			sluice_diag_error(d, m->version.pos, "version-mismatch",
+					  "version '%s' does not match the tag '%s'; tag the release "
+					  "v%s or fix the version", m->version.s, tag, m->version.s);
+	}
+	if (dp->source_ref.s) {
+		char want[300];
+		if (tag)
+			snprintf(want, sizeof want, "refs/tags/%s", tag);
+		else if (m->version.s)
+			snprintf(want, sizeof want, "refs/tags/v%s", m->version.s);
+		else
+			want[0] = '\0';
+		if (want[0] && strcmp(dp->source_ref.s, want) != 0)
+			sluice_diag_error(d, dp->source_ref.pos, "ref-mismatch",
+					  "plugin.source.ref is '%s' but the release is %s; set it "
+					  "to '%s'", dp->source_ref.s, want + strlen("refs/tags/"), want);
+	}
+}
+
+void sluice_validate_plugin(const sluice_plugin *p, const sluice_workspace *ws,
+			    const sluice_rollout_policy *policy, const char *root,
+			    const char *tag, sluice_diags *d)
+{
+	const sluice_manifest *m = &p->manifest;
+	const sluice_deploy *dp = &p->deploy;
+
+	if (!p->manifest_doc || !p->deploy_doc || !p->manifest_doc->root || !p->deploy_doc->root)
+		return;
+	if (m->id.s && !id_ok(m->id.s))
+		sluice_diag_error(d, m->id.pos, "invalid-id",
+				  "plugin id '%s' must be 2-64 lowercase letters, digits and single "
+				  "dashes, starting with a letter", m->id.s);
+	check_versions(p, tag, d);
+
+	/* tools: unique ids, endpoints, contracts */
+	for (size_t i = 0; i < m->ntools; i++) {
+		const sluice_manifest_tool *t = &m->tools[i];
+		if (t->endpoint.s && t->endpoint.s[0] != '/')
+			sluice_diag_error(d, t->endpoint.pos, "invalid-value",
+					  "'tools[%zu].endpoint' must be a path starting with '/'", i);
+		for (size_t j = 0; j < i; j++)
+			if (t->id.s && m->tools[j].id.s && strcmp(t->id.s, m->tools[j].id.s) == 0)
+				sluice_diag_error(d, t->id.pos, "duplicate",
+						  "tool id '%s' is listed twice (first at line %u)",
+						  t->id.s, m->tools[j].id.pos.line);
+	}
+	for (size_t i = 0; i < p->ntools; i++)
+		check_tool(p, &p->tools[i], i, d);
+
+	/* runtime.base_url_env must be bound by the environment */
+	if (m->runtime_base_url_env.s) {
+		bool bound = false;
+		for (size_t i = 0; i < dp->environment.count; i++)
+			if (strcmp(dp->environment.items[i].key.s, m->runtime_base_url_env.s) == 0)
+				bound = true;
+		for (size_t w = 0; ws && w < ws->nplugins; w++)
+			if (ws->plugins[w].repository.s && dp->source_repository.s &&
+			    strcmp(ws->plugins[w].repository.s, dp->source_repository.s) == 0)
+				for (size_t i = 0; i < ws->plugins[w].environment.count; i++)
+					if (strcmp(ws->plugins[w].environment.items[i].key.s,
+						   m->runtime_base_url_env.s) == 0)
+						bound = true;
+		if (!bound)
+			sluice_diag_error(d, m->runtime_base_url_env.pos, "unbound-env",
+					  "runtime.base_url_env names '%s', which the deploy file's "
+					  "environment does not set", m->runtime_base_url_env.s);
+	}
+	for (size_t i = 0; i < dp->environment.count; i++) {
+		const sluice_kv *kv = &dp->environment.items[i];
+		const char *why = sluice_secret_looking(kv->value.s);
+		if (why)
+			sluice_diag_error(d, kv->value.pos, "secret-value",
+					  "environment value of '%s' looks like a secret (%s); move "
+					  "it under secrets as a provider reference", kv->key.s, why);
+		for (size_t j = 0; j < dp->nsecrets; j++)
+			if (dp->secrets[j].var.s && strcmp(dp->secrets[j].var.s, kv->key.s) == 0)
+				sluice_diag_error(d, dp->secrets[j].var.pos, "duplicate",
+						  "'%s' is both in environment and in secrets",
+						  kv->key.s);
+	}
+
+	/* stages */
+	for (size_t i = 0; i < dp->nstages; i++) {
+		const sluice_stage *s = &dp->stages[i];
+		if (s->duration_days.set && s->duration_days.v <= 0)
+			sluice_diag_error(d, s->duration_days.pos, "invalid-duration",
+					  "'rollout.stages[%zu].duration_days' must be a positive "
+					  "number of days", i);
+		for (size_t j = 0; j < i; j++)
+			if (s->name.s && dp->stages[j].name.s &&
+			    strcmp(s->name.s, dp->stages[j].name.s) == 0)
+				sluice_diag_error(d, s->name.pos, "duplicate-stage",
+						  "stage name '%s' is used twice (first at line %u)",
+						  s->name.s, dp->stages[j].name.pos.line);
+		for (size_t g = 0; g < s->groups.count; g++) {
+			const sluice_str *gn = &s->groups.items[g];
+			for (size_t j = 0; j <= i; j++)
+				for (size_t h = 0; h < dp->stages[j].groups.count; h++) {
+					if (j == i && h >= g)
+						break;
+					if (strcmp(dp->stages[j].groups.items[h].s, gn->s) == 0)
+						sluice_diag_error(
+							d, gn->pos, "duplicate-group",
+							"group '%s' is already in stage '%s' (line %u); "
+							"stages are cumulative, so name each group once",
+							gn->s, dp->stages[j].name.s ? dp->stages[j].name.s : "?",
+							dp->stages[j].groups.items[h].pos.line);
+				}
+			if (ws && !sluice_workspace_group(ws, gn->s)) {
+				const char *names[128];
+				size_t n = 0;
+				for (size_t k = 0; k < ws->ngroups && n < 127; k++)
+					names[n++] = ws->groups[k].name.s;
+				names[n] = NULL;
+				const char *hint = sluice_did_you_mean(gn->s, names);
+				sluice_diag_error(d, gn->pos, "unknown-group",
+						  "group '%s' does not exist in workspace '%s'%s%s%s",
+						  gn->s, ws->name.s ? ws->name.s : "?",
+						  hint ? "; did you mean '" : "", hint ? hint : "",
+						  hint ? "'?" : "");
+			}
+			if (m->availability_groups.pos.line && !in_strs(&m->availability_groups, gn->s))
+				sluice_diag_warning(d, gn->pos, "availability",
+						    "stage '%s' names group '%s', which is not in "
+						    "plugin.yaml's availability.groups",
+						    s->name.s ? s->name.s : "?", gn->s);
+		}
+		if (i + 1 < dp->nstages && !s->duration_days.set)
+			sluice_diag_warning(d, s->pos, "no-soak",
+					    "stage '%s' has no duration_days, so the next stage may "
+					    "start as soon as it is allowed", s->name.s ? s->name.s : "?");
+	}
+	for (size_t i = 0; i < m->availability_groups.count; i++) {
+		const sluice_str *ag = &m->availability_groups.items[i];
+		bool staged = false;
+		for (size_t s = 0; s < dp->nstages; s++)
+			staged |= in_strs(&dp->stages[s].groups, ag->s);
+		if (ws && !sluice_workspace_group(ws, ag->s))
+			sluice_diag_error(d, ag->pos, "unknown-group",
+					  "availability group '%s' does not exist in workspace '%s'",
+					  ag->s, ws->name.s ? ws->name.s : "?");
+		else if (!staged && dp->nstages)
+			sluice_diag_warning(d, ag->pos, "availability",
+					    "availability group '%s' is in no rollout stage, so it "
+					    "will not receive the plugin", ag->s);
+	}
+	if (ws && m->availability_workspace.s && ws->name.s &&
+	    strcmp(m->availability_workspace.s, ws->name.s) != 0)
+		sluice_diag_error(d, m->availability_workspace.pos, "wrong-workspace",
+				  "availability.workspace is '%s', not this workspace ('%s'); the "
+				  "plugin is not made for it", m->availability_workspace.s, ws->name.s);
+
+	/* secrets */
+	for (size_t i = 0; i < dp->nsecrets; i++) {
+		const sluice_secret_ref *r = &dp->secrets[i];
+		const sluice_secret_provider *sp = NULL;
+		const char *why;
+		if (!r->provider.s || !r->name.s)
+			continue;
+		for (size_t k = 0; ws && k < ws->nproviders; k++)
+			if (strcmp(ws->providers[k].name.s, r->provider.s) == 0)
+				sp = &ws->providers[k];
+		if (ws && !sp) {
+			const char *names[64];
+			size_t n = 0;
+			for (size_t k = 0; k < ws->nproviders && n < 63; k++)
+				names[n++] = ws->providers[k].name.s;
+			names[n] = NULL;
+			const char *hint = sluice_did_you_mean(r->provider.s, names);
+			sluice_diag_error(d, r->provider.pos, "unknown-provider",
+					  "secret provider '%s' is not configured in the workspace's "
+					  "secret_providers%s%s%s", r->provider.s,
+					  hint ? "; did you mean '" : "", hint ? hint : "",
+					  hint ? "'?" : "");
+		}
+		if ((why = sluice_secret_name_problem(r->name.s))) {
+			sluice_diag_error(d, r->name.pos, "invalid-secret-name",
+					  "secret name for '%s' %s", r->var.s, why);
+			continue;
+		}
+		if (sp && sp->allowed_prefixes.count) {
+			bool ok = false;
+			for (size_t k = 0; k < sp->allowed_prefixes.count; k++)
+				ok |= sluice_str_has_prefix(r->name.s, sp->allowed_prefixes.items[k].s);
+			if (!ok)
+				sluice_diag_error(d, r->name.pos, "secret-prefix",
+						  "secret name '%s' is outside the allowed prefixes of "
+						  "provider '%s'", r->name.s, sp->name.s);
+		}
+	}
+
+	if (ws)
+		check_permissions(p, ws, d);
+	if (ws && policy)
+		check_policy(p, ws, policy, root, d);
+}
