@@ -1,0 +1,1040 @@
+/* The rollout planner (PRODUCT.md section 3, docs/concepts.md).
+ *
+ * Pure: no I/O, no clock. For each plugin it works on a scratch copy of
+ * the stored release states and takes steps until nothing more changes at
+ * `now`: tag moves freeze releases, lower new releases are skipped, a
+ * newer release supersedes or queues behind the one in flight, health
+ * gates pause or roll back, and the active release starts its next stage
+ * when nothing blocks it. A step that changed something discards the
+ * blocks it found, so the plan lists only what still blocks at the end. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "sluice/error.h"
+#include "sluice/rollout.h"
+#include "sluice/util.h"
+
+enum { MODE_PLAN, MODE_PROMOTE };
+
+/* ROLE_APPROVER of config.h; the planner takes plain role bits. */
+enum { ROLE_APPROVER = 1 };
+
+typedef struct {
+	const sluice_rollout_input *in;
+	sluice_plan *plan;
+	size_t cap_actions, cap_blocked;
+	int mode;
+	const char *promote_reason;
+} planner;
+
+static const char *const action_names[] = {
+	"start_stage", "complete", "supersede", "skip_release", "pause",
+	"rollback",    "withdraw", "freeze_release", "notice",
+};
+static const char *const block_names[] = {
+	"approval", "soak", "gate", "freeze", "secret", "policy", "checklist", "tag_moved",
+};
+
+const char *sluice_rollout_action_name(sluice_rollout_action_kind k)
+{
+	if ((unsigned)k >= sizeof action_names / sizeof *action_names)
+		return "?";
+	return action_names[k];
+}
+
+const char *sluice_rollout_block_name(sluice_rollout_block_kind k)
+{
+	if ((unsigned)k >= sizeof block_names / sizeof *block_names)
+		return "?";
+	return block_names[k];
+}
+
+/* ---- small helpers -------------------------------------------------------- */
+
+/* YYYY-MM-DD of a UTC time, computed here rather than with gmtime so the
+ * planner depends on nothing but its input (days-to-civil conversion). */
+static char *day(char buf[16], int64_t t)
+{
+	int64_t z = (t >= 0 ? t : t - (SLUICE_DAY_SECONDS - 1)) / SLUICE_DAY_SECONDS + 719468;
+	int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+	int64_t doe = z - era * 146097;
+	int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	int64_t mp = (5 * doy + 2) / 153;
+	int64_t d = doy - (153 * mp + 2) / 5 + 1;
+	int64_t m = mp < 10 ? mp + 3 : mp - 9;
+	int64_t y = yoe + era * 400 + (m <= 2);
+	snprintf(buf, 16, "%04d-%02d-%02d", (int)y, (int)m, (int)d);
+	return buf;
+}
+
+static char *xvasprintf(const char *fmt, va_list ap)
+{
+	va_list ap2;
+	int len;
+	char *s;
+
+	va_copy(ap2, ap);
+	len = vsnprintf(NULL, 0, fmt, ap2);
+	va_end(ap2);
+	if (len < 0)
+		return sluice_xstrdup("");
+	s = sluice_xmalloc((size_t)len + 1);
+	vsnprintf(s, (size_t)len + 1, fmt, ap);
+	return s;
+}
+
+static char *xdup(const char *s)
+{
+	return s ? sluice_xstrdup(s) : NULL;
+}
+
+static char *short_commit(char buf[16], const char *commit)
+{
+	snprintf(buf, 16, "%.7s", commit ? commit : "unknown");
+	return buf;
+}
+
+static bool streq(const char *a, const char *b)
+{
+	return a && b && !strcmp(a, b);
+}
+
+static const char *plural(int64_t n)
+{
+	return n == 1 ? "" : "s";
+}
+
+static const char *stage_name(const sluice_rollout_release *r, int k)
+{
+	if (k < 0 || k >= (int)r->nstages)
+		return NULL;
+	return r->stages[k].name;
+}
+
+static sluice_rollout_action *add_action(planner *pl, sluice_rollout_action_kind kind,
+					 const char *plugin, const sluice_rollout_release *r,
+					 int stage_index, const char *fmt, ...)
+	__attribute__((format(printf, 6, 7)));
+
+static sluice_rollout_action *add_action(planner *pl, sluice_rollout_action_kind kind,
+					 const char *plugin, const sluice_rollout_release *r,
+					 int stage_index, const char *fmt, ...)
+{
+	sluice_plan *p = pl->plan;
+	sluice_rollout_action *a;
+	va_list ap;
+	char *reason;
+
+	if (p->nactions == pl->cap_actions) {
+		pl->cap_actions = pl->cap_actions ? 2 * pl->cap_actions : 8;
+		p->actions = sluice_xrealloc(p->actions, pl->cap_actions * sizeof *p->actions);
+	}
+	va_start(ap, fmt);
+	reason = xvasprintf(fmt, ap);
+	va_end(ap);
+
+	a = &p->actions[p->nactions++];
+	memset(a, 0, sizeof *a);
+	a->kind = kind;
+	a->plugin = xdup(plugin);
+	a->version = r ? xdup(r->version) : NULL;
+	a->commit = r ? xdup(r->commit) : NULL;
+	a->stage_index = stage_index;
+	a->stage = r ? xdup(stage_name(r, stage_index)) : NULL;
+	a->reason = reason;
+	a->at = pl->in->now;
+	return a;
+}
+
+static void add_block(planner *pl, const char *plugin, const sluice_rollout_release *r,
+		      int stage_index, sluice_rollout_block_kind kind, int64_t opens_at,
+		      char *message /* taken */)
+{
+	sluice_plan *p = pl->plan;
+	sluice_rollout_block *b;
+
+	if (p->nblocked == pl->cap_blocked) {
+		pl->cap_blocked = pl->cap_blocked ? 2 * pl->cap_blocked : 8;
+		p->blocked = sluice_xrealloc(p->blocked, pl->cap_blocked * sizeof *p->blocked);
+	}
+	b = &p->blocked[p->nblocked++];
+	memset(b, 0, sizeof *b);
+	b->plugin = xdup(plugin);
+	b->version = r ? xdup(r->version) : NULL;
+	b->stage_index = r ? stage_index : -1;
+	b->stage = r ? xdup(stage_name(r, stage_index)) : NULL;
+	b->kind = kind;
+	b->message = message;
+	b->opens_at = opens_at;
+}
+
+static void block_clear(sluice_rollout_block *b)
+{
+	free(b->plugin);
+	free(b->version);
+	free(b->stage);
+	free(b->message);
+}
+
+static void truncate_blocks(planner *pl, size_t mark)
+{
+	while (pl->plan->nblocked > mark)
+		block_clear(&pl->plan->blocked[--pl->plan->nblocked]);
+}
+
+/* The freeze window covering t, extended through windows that continue
+ * it. Returns the window or NULL; *end is where the freeze ends. */
+static const sluice_rollout_freeze *freeze_at(const sluice_rollout_rules *rules, int64_t t,
+					      int64_t *end)
+{
+	const sluice_rollout_freeze *first = NULL;
+	bool grew = true;
+
+	for (size_t i = 0; i < rules->nfreeze; i++) {
+		const sluice_rollout_freeze *w = &rules->freeze[i];
+		if (w->from <= t && t < w->to) {
+			first = w;
+			break;
+		}
+	}
+	if (!first)
+		return NULL;
+	*end = first->to;
+	while (grew) {
+		grew = false;
+		for (size_t i = 0; i < rules->nfreeze; i++) {
+			const sluice_rollout_freeze *w = &rules->freeze[i];
+			if (w->from <= *end && *end < w->to) {
+				*end = w->to;
+				grew = true;
+			}
+		}
+	}
+	return first;
+}
+
+/* ---- classification ------------------------------------------------------ */
+
+static bool is_stable(const sluice_rollout_release *r)
+{
+	return r->nstages > 0 && r->stage_index == (int)r->nstages - 1 &&
+	       r->state != SLUICE_RELEASE_ROLLED_BACK && r->state != SLUICE_RELEASE_WITHDRAWN;
+}
+
+static bool in_flight(const sluice_rollout_release *r)
+{
+	if (r->stage_index < 0 || r->stage_index >= (int)r->nstages - 1)
+		return false;
+	return r->state == SLUICE_RELEASE_IN_PROGRESS || r->state == SLUICE_RELEASE_PAUSED ||
+	       r->state == SLUICE_RELEASE_FROZEN;
+}
+
+static ptrdiff_t newest(const sluice_rollout_release *rs, size_t n,
+			bool (*pred)(const sluice_rollout_release *))
+{
+	ptrdiff_t best = -1;
+	for (size_t i = 0; i < n; i++)
+		if (pred(&rs[i]) && (best < 0 || rs[i].rank > rs[best].rank))
+			best = (ptrdiff_t)i;
+	return best;
+}
+
+typedef struct {
+	ptrdiff_t stable, flight, fresh; /* indexes or -1 */
+	int64_t floor;                   /* rank a new release must exceed */
+	bool has_floor;
+} situation;
+
+static bool is_candidate(const sluice_rollout_release *r, const situation *s)
+{
+	return r->state == SLUICE_RELEASE_PENDING && !r->refused && !r->tag_moved &&
+	       !r->out_of_range && r->nstages > 0 && (!s->has_floor || r->rank > s->floor);
+}
+
+static void classify(situation *s, const sluice_rollout_release *rs, size_t n)
+{
+	s->stable = newest(rs, n, is_stable);
+	s->flight = newest(rs, n, in_flight);
+	s->has_floor = s->stable >= 0 || s->flight >= 0;
+	s->floor = 0;
+	if (s->stable >= 0)
+		s->floor = rs[s->stable].rank;
+	if (s->flight >= 0 && (s->stable < 0 || rs[s->flight].rank > s->floor))
+		s->floor = rs[s->flight].rank;
+	s->fresh = -1;
+	for (size_t i = 0; i < n; i++)
+		if (is_candidate(&rs[i], s) && (s->fresh < 0 || rs[i].rank > rs[s->fresh].rank))
+			s->fresh = (ptrdiff_t)i;
+}
+
+/* ---- what blocks a stage ------------------------------------------------- */
+
+static const sluice_rollout_telemetry *telemetry_for(const sluice_rollout_input *in,
+						     const char *plugin,
+						     const sluice_rollout_release *r, int k)
+{
+	for (size_t i = 0; i < in->ntelemetry; i++) {
+		const sluice_rollout_telemetry *t = &in->telemetry[i];
+		if (t->stage_index == k && streq(t->plugin, plugin) && streq(t->version, r->version))
+			return t;
+	}
+	return NULL;
+}
+
+static bool gate_applies(const sluice_rollout_gate *g, const char *stage)
+{
+	return !g->stage || !strcmp(g->stage, "*") || streq(g->stage, stage);
+}
+
+typedef struct {
+	bool breached;
+	bool rollback;
+	char *why; /* the breach, malloc'd */
+	int gates; /* how many gates apply */
+} gate_result;
+
+/* Evaluates the gates of stage k of r over the telemetry since it started:
+ * a breach is returned at once; too few samples add a "waiting for data"
+ * block. */
+static void check_gates(planner *pl, gate_result *res, const char *plugin,
+			const sluice_rollout_release *r, int next)
+{
+	const sluice_rollout_input *in = pl->in;
+	int k = r->stage_index;
+	const char *sname = stage_name(r, k);
+	static const sluice_rollout_telemetry none;
+	const sluice_rollout_telemetry *t = telemetry_for(in, plugin, r, k);
+	bool waited_calls = false, waited_fb = false;
+
+	if (!t)
+		t = &none;
+	memset(res, 0, sizeof *res);
+	for (size_t i = 0; i < in->rules.ngates && !res->breached; i++) {
+		const sluice_rollout_gate *g = &in->rules.gates[i];
+		bool rates = g->has_max_tool_error_rate || g->has_max_refusal_rate ||
+			     g->has_max_escalation_rate;
+		int64_t min_fb = g->min_feedback_samples > 0 ? g->min_feedback_samples
+							     : g->min_samples;
+		struct {
+			bool has;
+			double max;
+			int64_t n;
+			const char *what;
+		} checks[] = {
+			{g->has_max_tool_error_rate, g->max_tool_error_rate, t->errors, "tool error rate"},
+			{g->has_max_refusal_rate, g->max_refusal_rate, t->refusals, "refusal rate"},
+			{g->has_max_escalation_rate, g->max_escalation_rate, t->escalations,
+			 "escalation rate"},
+		};
+
+		if (!gate_applies(g, sname))
+			continue;
+		res->gates++;
+		if (rates && (t->calls < g->min_samples || t->calls == 0)) {
+			if (!waited_calls)
+				add_block(pl, plugin, r, next, SLUICE_BLOCK_GATE, 0,
+					  sluice_xasprintf("waiting for data: %lld of %lld tool "
+							   "calls since %s started",
+							   (long long)t->calls,
+							   (long long)(g->min_samples > 0 ? g->min_samples : 1),
+							   sname));
+			waited_calls = true;
+		} else if (rates) {
+			for (size_t c = 0; c < sizeof checks / sizeof *checks; c++) {
+				double rate = (double)checks[c].n / (double)t->calls;
+				if (!checks[c].has || rate <= checks[c].max)
+					continue;
+				res->breached = true;
+				res->rollback = g->rollback_on_breach;
+				res->why = sluice_xasprintf(
+					"%s %.1f%% (%lld of %lld calls) in %s is above the "
+					"gate's %.1f%%",
+					checks[c].what, 100.0 * rate, (long long)checks[c].n,
+					(long long)t->calls, sname, 100.0 * checks[c].max);
+				return;
+			}
+		}
+		if (g->has_min_positive_feedback_ratio) {
+			if (t->feedback_total < min_fb || t->feedback_total == 0) {
+				if (!waited_fb)
+					add_block(pl, plugin, r, next, SLUICE_BLOCK_GATE, 0,
+						  sluice_xasprintf("waiting for data: %lld of %lld "
+								   "feedback ratings since %s started",
+								   (long long)t->feedback_total,
+								   (long long)(min_fb > 0 ? min_fb : 1),
+								   sname));
+				waited_fb = true;
+			} else {
+				double ratio = (double)t->feedback_positive / (double)t->feedback_total;
+				if (ratio < g->min_positive_feedback_ratio) {
+					res->breached = true;
+					res->rollback = g->rollback_on_breach;
+					res->why = sluice_xasprintf(
+						"positive feedback %.1f%% (%lld of %lld ratings) in "
+						"%s is below the gate's %.1f%%",
+						100.0 * ratio, (long long)t->feedback_positive,
+						(long long)t->feedback_total, sname,
+						100.0 * g->min_positive_feedback_ratio);
+					return;
+				}
+			}
+		}
+	}
+}
+
+static const sluice_rollout_admin *admin_by_id(const sluice_rollout_rules *rules,
+					       const char *id, size_t *idx)
+{
+	for (size_t i = 0; i < rules->nadmins; i++) {
+		if (streq(rules->admins[i].id, id)) {
+			*idx = i;
+			return &rules->admins[i];
+		}
+	}
+	return NULL;
+}
+
+static bool admin_tagged(const sluice_rollout_admin *a, const char *email)
+{
+	if (!email || !*email)
+		return false;
+	for (size_t e = 0; e < a->nemails; e++)
+		if (a->emails[e] && !strcasecmp(a->emails[e], email))
+			return true;
+	return false;
+}
+
+/* Checks the approvals of stage `next` of r as they will stand at t_start
+ * (the moment the stage could start otherwise). Adds an approval block
+ * when some are missing and returns false; on success appends "approved
+ * by ..." to `approved`. */
+static bool check_approvals(planner *pl, const char *plugin, const sluice_rollout_release *r,
+			    int next, int64_t t_start, sluice_buf *approved)
+{
+	const sluice_rollout_input *in = pl->in;
+	const sluice_rollout_rules *rules = &in->rules;
+	const char *sname = stage_name(r, next);
+	size_t na = rules->nadmins;
+	bool *counted = sluice_xcalloc(na ? na : 1, sizeof *counted);
+	bool *self = sluice_xcalloc(na ? na : 1, sizeof *self);
+	bool *self_tried = sluice_xcalloc(na ? na : 1, sizeof *self_tried);
+	int64_t *expired = sluice_xcalloc(na ? na : 1, sizeof *expired);
+	int risk = r->risk < 0 ? 0 : r->risk > 2 ? 2 : r->risk;
+	int needed = rules->min_approvals[risk] < 1 ? 1 : rules->min_approvals[risk];
+	int have = 0;
+	int64_t ttl = rules->approval_ttl_days * SLUICE_DAY_SECONDS;
+	sluice_buf msg = SLUICE_BUF_INIT, names = SLUICE_BUF_INIT, notes = SLUICE_BUF_INIT;
+	char d[16];
+	bool ok;
+
+	for (size_t i = 0; i < na; i++)
+		self[i] = rules->prevent_self_approval &&
+			  admin_tagged(&rules->admins[i], r->tagger_email);
+
+	for (size_t i = 0; i < in->napprovals; i++) {
+		const sluice_rollout_approval *ap = &in->approvals[i];
+		const sluice_rollout_admin *adm;
+		size_t ai = 0;
+
+		/* bound to plugin, version, commit and stage */
+		if (ap->voided || !streq(ap->plugin, plugin) || !streq(ap->version, r->version) ||
+		    !streq(ap->commit, r->commit) || !streq(ap->stage, sname))
+			continue;
+		adm = admin_by_id(rules, ap->approver, &ai);
+		if (!adm || !(adm->roles & ROLE_APPROVER))
+			continue;
+		if (self[ai]) {
+			self_tried[ai] = true;
+			continue;
+		}
+		if (ttl > 0 && ap->at + ttl < t_start) {
+			if (!counted[ai] && ap->at + ttl > expired[ai])
+				expired[ai] = ap->at + ttl;
+			continue;
+		}
+		counted[ai] = true;
+	}
+	for (size_t i = 0; i < na; i++) {
+		if (counted[i]) {
+			expired[i] = 0;
+			have++;
+			sluice_buf_printf(approved, "%s%s", have == 1 ? "approved by " : ", ",
+					  rules->admins[i].id);
+		}
+	}
+	ok = have >= needed;
+	if (ok)
+		goto done;
+
+	for (size_t i = 0; i < na; i++) {
+		const sluice_rollout_admin *a = &rules->admins[i];
+		if (!(a->roles & ROLE_APPROVER))
+			continue;
+		if (self[i]) {
+			if (self_tried[i])
+				sluice_buf_printf(&notes, "; %s's approval does not count: %s tagged "
+						  "this release", a->id, a->id);
+			else
+				sluice_buf_printf(&notes, "; %s tagged this release and cannot "
+						  "approve it", a->id);
+			continue;
+		}
+		if (counted[i])
+			continue;
+		sluice_buf_printf(&names, "%s%s", names.len ? ", " : "", a->id);
+		if (expired[i])
+			sluice_buf_printf(&notes, "; %s's approval %s %s%s", a->id,
+					  expired[i] < in->now ? "expired" : "expires",
+					  day(d, expired[i]),
+					  expired[i] < in->now ? "" : ", before the stage can start");
+	}
+	if (have > 0)
+		sluice_buf_printf(&msg, "needs %d more approval%s (%d of %d", needed - have,
+				  plural(needed - have), have, needed);
+	else
+		sluice_buf_printf(&msg, "needs %d approval%s (", needed, plural(needed));
+	if (names.len)
+		sluice_buf_printf(&msg, "%sapprovers: %s", have > 0 ? "; " : "", names.ptr);
+	else
+		sluice_buf_printf(&msg, "%sno admin with the approver role may approve it",
+				  have > 0 ? "; " : "");
+	sluice_buf_printf(&msg, "%s)", notes.ptr ? notes.ptr : "");
+	add_block(pl, plugin, r, next, SLUICE_BLOCK_APPROVAL, 0, sluice_buf_detach(&msg));
+done:
+	sluice_buf_clear(&msg);
+	sluice_buf_clear(&names);
+	sluice_buf_clear(&notes);
+	free(counted);
+	free(self);
+	free(self_tried);
+	free(expired);
+	return ok;
+}
+
+static bool has_item(const sluice_rollout_release *r, const char *item)
+{
+	for (size_t i = 0; i < r->nchecklist_done; i++)
+		if (streq(r->checklist_done[i], item))
+			return true;
+	return false;
+}
+
+/* Orders one stage's reasons the way people read them: what is missing
+ * from people first (checklist, secrets, approvals), then time. */
+static void sort_blocks(sluice_plan *p, size_t from)
+{
+	static const int order[] = {
+		[SLUICE_BLOCK_CHECKLIST] = 0, [SLUICE_BLOCK_SECRET] = 1,
+		[SLUICE_BLOCK_APPROVAL] = 2,  [SLUICE_BLOCK_SOAK] = 3,
+		[SLUICE_BLOCK_GATE] = 4,      [SLUICE_BLOCK_FREEZE] = 5,
+		[SLUICE_BLOCK_POLICY] = 6,    [SLUICE_BLOCK_TAG_MOVED] = 7,
+	};
+	for (size_t i = from + 1; i < p->nblocked; i++) {
+		sluice_rollout_block b = p->blocked[i];
+		size_t j = i;
+		while (j > from && order[p->blocked[j - 1].kind] > order[b.kind]) {
+			p->blocked[j] = p->blocked[j - 1];
+			j--;
+		}
+		p->blocked[j] = b;
+	}
+}
+
+/* ---- steps ------------------------------------------------------------------ */
+
+/* Starts stage `next` of r (and completes the release at its last stage). */
+static void start_stage(planner *pl, const char *plugin, sluice_rollout_release *rs, size_t n,
+			sluice_rollout_release *r, int next, const char *why)
+{
+	ptrdiff_t before = newest(rs, n, is_stable);
+
+	add_action(pl, SLUICE_ACTION_START_STAGE, plugin, r, next, "%s", why);
+	r->stage_index = next;
+	r->stage_started_at = pl->in->now;
+	r->paused_seconds = 0;
+	r->paused_at = 0;
+	r->state = SLUICE_RELEASE_IN_PROGRESS;
+	if (next == (int)r->nstages - 1) {
+		if (before >= 0)
+			add_action(pl, SLUICE_ACTION_COMPLETE, plugin, r, next,
+				   "last stage %s started: %s is the stable version (was %s)",
+				   stage_name(r, next), r->version, rs[before].version);
+		else
+			add_action(pl, SLUICE_ACTION_COMPLETE, plugin, r, next,
+				   "last stage %s started: %s is the stable version",
+				   stage_name(r, next), r->version);
+		r->state = SLUICE_RELEASE_COMPLETE;
+	}
+}
+
+/* Tries to move the active release r one stage on. Returns true when the
+ * state changed (a stage started, or a gate breach acted). */
+static bool advance(planner *pl, const sluice_rollout_plugin *p, sluice_rollout_release *rs,
+		    size_t n, sluice_rollout_release *r)
+{
+	const sluice_rollout_input *in = pl->in;
+	const sluice_rollout_rules *rules = &in->rules;
+	int k = r->stage_index, next = k + 1;
+	size_t mark = pl->plan->nblocked;
+	sluice_buf why = SLUICE_BUF_INIT, approved = SLUICE_BUF_INIT;
+	int64_t t_start = in->now, fend = 0;
+	const sluice_rollout_freeze *w;
+	char d[16], c[16];
+	bool changed = false;
+
+	if (next >= (int)r->nstages)
+		return false;
+	if (r->state == SLUICE_RELEASE_PAUSED) {
+		add_block(pl, p->id, r, next, SLUICE_BLOCK_POLICY, 0,
+			  sluice_xasprintf("paused; soak is stopped until an operator runs "
+					   "'sluice resume %s'", p->id));
+		return false;
+	}
+
+	if (k < 0) {
+		sluice_buf_printf(&why, "new release %s (%s, commit %s)", r->version,
+				  r->tag ? r->tag : r->version, short_commit(c, r->commit));
+		if (pl->mode == MODE_PROMOTE)
+			sluice_buf_printf(&why, "; promoted by an operator: %s",
+					  pl->promote_reason);
+	} else if (pl->mode == MODE_PROMOTE) {
+		sluice_buf_printf(&why, "promoted by an operator: %s", pl->promote_reason);
+	} else {
+		gate_result g;
+		const sluice_rollout_stage *st = &r->stages[k];
+
+		check_gates(pl, &g, p->id, r, next);
+		if (g.breached) {
+			if (g.rollback) {
+				ptrdiff_t to;
+				sluice_rollout_plugin tmp = *p;
+				tmp.releases = rs;
+				tmp.nreleases = n;
+				to = sluice_rollout_rollback_target(&tmp, (size_t)(r - rs));
+				sluice_rollout_action *a;
+				if (to >= 0)
+					a = add_action(pl, SLUICE_ACTION_ROLLBACK, p->id, r, k,
+						       "%s; rolling back to %s", g.why,
+						       rs[to].version);
+				else
+					a = add_action(pl, SLUICE_ACTION_ROLLBACK, p->id, r, k,
+						       "%s; rolling back: no earlier release, the "
+						       "plugin is removed", g.why);
+				a->target_version = to >= 0 ? xdup(rs[to].version) : NULL;
+				r->state = SLUICE_RELEASE_ROLLED_BACK;
+			} else {
+				add_action(pl, SLUICE_ACTION_PAUSE, p->id, r, k, "%s; pausing",
+					   g.why);
+				r->state = SLUICE_RELEASE_PAUSED;
+				r->paused_at = in->now;
+			}
+			free(g.why);
+			changed = true;
+			goto done;
+		}
+		if (st->duration_days > 0) {
+			int64_t end = r->stage_started_at + st->duration_days * SLUICE_DAY_SECONDS +
+				      r->paused_seconds;
+			if (in->now < end) {
+				add_block(pl, p->id, r, next, SLUICE_BLOCK_SOAK, end,
+					  sluice_xasprintf("soak ends %s", day(d, end)));
+				t_start = end;
+			} else {
+				sluice_buf_printf(&why, "%s soaked %lld day%s", st->name,
+						  (long long)st->duration_days,
+						  plural(st->duration_days));
+			}
+		} else {
+			sluice_buf_printf(&why, "%s has no soak", st->name);
+		}
+		if (g.gates > 0)
+			sluice_buf_printf(&why, "; health gates pass");
+	}
+
+	/* A freeze window holds the stage until it ends; approvals must still
+	 * be valid then. */
+	if ((w = freeze_at(rules, t_start, &fend)) != NULL) {
+		add_block(pl, p->id, r, next, SLUICE_BLOCK_FREEZE, fend,
+			  w->reason && *w->reason
+				  ? sluice_xasprintf("freeze window (%s) until %s", w->reason,
+						     day(d, fend))
+				  : sluice_xasprintf("freeze window until %s", day(d, fend)));
+		t_start = fend;
+	}
+	if (rules->frozen)
+		add_block(pl, p->id, r, next, SLUICE_BLOCK_FREEZE, 0,
+			  rules->frozen_reason && *rules->frozen_reason
+				  ? sluice_xasprintf("workspace frozen by an operator (%s) until "
+						     "'sluice unfreeze'", rules->frozen_reason)
+				  : sluice_xstrdup("workspace frozen by an operator until "
+						   "'sluice unfreeze'"));
+	if (next == 0) {
+		sluice_buf missing = SLUICE_BUF_INIT;
+		for (size_t i = 0; i < rules->nchecklist_required; i++)
+			if (!has_item(r, rules->checklist_required[i]))
+				sluice_buf_printf(&missing, "%s%s", missing.len ? ", " : "",
+						  rules->checklist_required[i]);
+		if (missing.len)
+			add_block(pl, p->id, r, next, SLUICE_BLOCK_CHECKLIST, 0,
+				  sluice_xasprintf("checklist items not done: %s (see 'sluice "
+						   "checklist %s@%s')",
+						   missing.ptr, p->id, r->version));
+		sluice_buf_clear(&missing);
+	}
+	if (r->secret_problem)
+		add_block(pl, p->id, r, next, SLUICE_BLOCK_SECRET, 0,
+			  sluice_xstrdup(r->secret_problem));
+	if (r->stages[next].requires_approval || (next == 0 && r->require_admin_approval))
+		check_approvals(pl, p->id, r, next, t_start, &approved);
+	sort_blocks(pl->plan, mark);
+
+	if (pl->plan->nblocked > mark)
+		goto done;
+	if (approved.len)
+		sluice_buf_printf(&why, "%s%s", why.len ? "; " : "", approved.ptr);
+	start_stage(pl, p->id, rs, n, r, next, why.ptr ? why.ptr : "");
+	changed = true;
+done:
+	sluice_buf_clear(&why);
+	sluice_buf_clear(&approved);
+	return changed;
+}
+
+static void block_frozen(planner *pl, const sluice_rollout_plugin *p,
+			 const sluice_rollout_release *r)
+{
+	char a[16], b[16];
+	int next = r->stage_index + 1 < (int)r->nstages ? r->stage_index + 1 : -1;
+	add_block(pl, p->id, r, next, SLUICE_BLOCK_TAG_MOVED, 0,
+		  sluice_xasprintf("tag %s moved from %s to %s; nothing happens until an "
+				   "operator runs 'sluice accept-tag-move %s@%s'",
+				   r->tag ? r->tag : r->version, short_commit(a, r->commit),
+				   short_commit(b, r->moved_to_commit), p->id, r->version));
+}
+
+/* One step for plugin p. Returns true when it changed the scratch state. */
+static bool step(planner *pl, const sluice_rollout_plugin *p, sluice_rollout_release *rs,
+		 size_t n)
+{
+	const sluice_rollout_rules *rules = &pl->in->rules;
+	situation s;
+	bool changed = false;
+	sluice_rollout_release *active = NULL;
+	char c[16], c2[16];
+
+	/* A moved tag freezes the release, whatever it was doing. */
+	for (size_t i = 0; i < n; i++) {
+		sluice_rollout_release *r = &rs[i];
+		if (!r->tag_moved)
+			continue;
+		if (r->state == SLUICE_RELEASE_PENDING || r->state == SLUICE_RELEASE_IN_PROGRESS ||
+		    r->state == SLUICE_RELEASE_PAUSED || r->state == SLUICE_RELEASE_COMPLETE) {
+			add_action(pl, SLUICE_ACTION_FREEZE_RELEASE, p->id, r, r->stage_index,
+				   "tag %s moved from %s to %s; frozen until an operator "
+				   "accepts the move",
+				   r->tag ? r->tag : r->version, short_commit(c, r->commit),
+				   short_commit(c2, r->moved_to_commit));
+			r->state = SLUICE_RELEASE_FROZEN;
+			changed = true;
+		}
+	}
+	if (changed)
+		return true;
+
+	classify(&s, rs, n);
+
+	/* Only the highest new release goes on; anything lower is skipped. */
+	for (size_t i = 0; i < n; i++) {
+		sluice_rollout_release *r = &rs[i];
+		if (r->state != SLUICE_RELEASE_PENDING || r->out_of_range || (ptrdiff_t)i == s.fresh)
+			continue;
+		if (s.has_floor && r->rank <= s.floor) {
+			if (s.stable >= 0 && r->rank <= rs[s.stable].rank)
+				add_action(pl, SLUICE_ACTION_SKIP_RELEASE, p->id, r, -1,
+					   "%s is not newer than the stable release %s", r->version,
+					   rs[s.stable].version);
+			else
+				add_action(pl, SLUICE_ACTION_SKIP_RELEASE, p->id, r, -1,
+					   "%s is not newer than %s, which is rolling out",
+					   r->version, rs[s.flight].version);
+		} else if (s.fresh >= 0 && r->rank < rs[s.fresh].rank) {
+			add_action(pl, SLUICE_ACTION_SKIP_RELEASE, p->id, r, -1,
+				   "a higher new release, %s, goes out instead", rs[s.fresh].version);
+		} else {
+			continue;
+		}
+		r->state = SLUICE_RELEASE_SKIPPED;
+		changed = true;
+	}
+	if (changed)
+		return true;
+
+	if (s.flight >= 0 && s.fresh >= 0) {
+		sluice_rollout_release *f = &rs[s.flight], *nw = &rs[s.fresh];
+		if (rules->supersede) {
+			sluice_rollout_action *a = add_action(
+				pl, SLUICE_ACTION_SUPERSEDE, p->id, f, f->stage_index,
+				"newer release %s supersedes it (on_new_release: supersede)",
+				nw->version);
+			a->target_version = xdup(nw->version);
+			f->state = SLUICE_RELEASE_SUPERSEDED;
+			return true;
+		}
+		add_block(pl, p->id, nw, 0, SLUICE_BLOCK_POLICY, 0,
+			  sluice_xasprintf("queued until %s finishes (on_new_release: queue)",
+					   f->version));
+		active = f;
+	} else if (s.flight >= 0) {
+		active = &rs[s.flight];
+	} else if (s.fresh >= 0) {
+		active = &rs[s.fresh];
+	}
+
+	/* What cannot go on, newest first as found. */
+	for (size_t i = 0; i < n; i++) {
+		const sluice_rollout_release *r = &rs[i];
+		if (r->state == SLUICE_RELEASE_FROZEN &&
+		    (s.stable < 0 || r->rank >= rs[s.stable].rank))
+			block_frozen(pl, p, r);
+		else if (r->state == SLUICE_RELEASE_PENDING && r->refused && !r->out_of_range &&
+			 (!s.has_floor || r->rank > s.floor))
+			add_block(pl, p->id, r, r->nstages ? 0 : -1, SLUICE_BLOCK_POLICY, 0,
+				  sluice_xasprintf("release %s refused: %s", r->version,
+						   r->refused_reason ? r->refused_reason
+								     : "it failed validation"));
+	}
+
+	if (active && (active->state == SLUICE_RELEASE_PENDING ||
+		       active->state == SLUICE_RELEASE_IN_PROGRESS ||
+		       active->state == SLUICE_RELEASE_PAUSED))
+		return advance(pl, p, rs, n, active);
+	return false;
+}
+
+/* Lifecycle (PRODUCT.md 3.7). Returns true when the plugin is withdrawn
+ * (nothing else is planned for it). */
+static bool lifecycle(planner *pl, const sluice_rollout_plugin *p)
+{
+	const sluice_rollout_input *in = pl->in;
+	int64_t notice_days = in->rules.sunset_notice_days > 0 ? in->rules.sunset_notice_days : 14;
+	char d[16], d2[16];
+
+	if (p->withdrawn) {
+		add_block(pl, p->id, NULL, -1, SLUICE_BLOCK_POLICY, 0,
+			  sluice_xstrdup("withdrawn from every group; nothing rolls out until an "
+					 "operator restores it"));
+		return true;
+	}
+	if (p->sunset_at > 0 && in->now >= p->sunset_at) {
+		add_action(pl, SLUICE_ACTION_WITHDRAW, p->id, NULL, -1,
+			   "sunset date %s reached: withdrawn from every group",
+			   day(d, p->sunset_at));
+		return true;
+	}
+	if (p->sunset_at > 0 && p->sunset_notice_at == 0 &&
+	    in->now >= p->sunset_at - notice_days * SLUICE_DAY_SECONDS) {
+		sluice_rollout_action *a;
+		if (p->deprecated_at > 0 && p->deprecated_at <= in->now)
+			a = add_action(pl, SLUICE_ACTION_NOTICE, p->id, NULL, -1,
+				       "deprecated since %s; sunset on %s: it will be withdrawn "
+				       "from every group",
+				       day(d2, p->deprecated_at), day(d, p->sunset_at));
+		else
+			a = add_action(pl, SLUICE_ACTION_NOTICE, p->id, NULL, -1,
+				       "sunset on %s: it will be withdrawn from every group",
+				       day(d, p->sunset_at));
+		a->notice = SLUICE_NOTICE_SUNSET;
+	}
+	if (p->review_every_days > 0 && p->last_reviewed_at > 0) {
+		int64_t due = p->last_reviewed_at + p->review_every_days * SLUICE_DAY_SECONDS;
+		if (in->now >= due && p->review_notice_at < due) {
+			sluice_rollout_action *a = add_action(
+				pl, SLUICE_ACTION_NOTICE, p->id, NULL, -1,
+				"review overdue since %s (due every %lld day%s)", day(d, due),
+				(long long)p->review_every_days, plural(p->review_every_days));
+			a->notice = SLUICE_NOTICE_REVIEW;
+		}
+	}
+	return false;
+}
+
+static sluice_rollout_release *scratch(const sluice_rollout_plugin *p)
+{
+	sluice_rollout_release *rs = sluice_xcalloc(p->nreleases ? p->nreleases : 1, sizeof *rs);
+	if (p->nreleases)
+		memcpy(rs, p->releases, p->nreleases * sizeof *rs);
+	return rs;
+}
+
+static void plan_plugin(planner *pl, const sluice_rollout_plugin *p)
+{
+	sluice_rollout_release *rs;
+	size_t limit = 8;
+
+	if (lifecycle(pl, p))
+		return;
+	rs = scratch(p);
+	for (size_t i = 0; i < p->nreleases; i++)
+		limit += 4 + p->releases[i].nstages;
+	/* Each step changes at least one state forward, so this ends; the
+	 * limit only guards against inconsistent stored state. */
+	for (size_t iter = 0; iter < limit; iter++) {
+		size_t mark = pl->plan->nblocked;
+		if (!step(pl, p, rs, p->nreleases))
+			break;
+		truncate_blocks(pl, mark);
+	}
+	free(rs);
+}
+
+int sluice_rollout_plan(sluice_plan **out, const sluice_rollout_input *in)
+{
+	planner pl = {in, sluice_xcalloc(1, sizeof(sluice_plan)), 0, 0, MODE_PLAN, NULL};
+
+	for (size_t i = 0; i < in->nplugins; i++)
+		plan_plugin(&pl, &in->plugins[i]);
+	*out = pl.plan;
+	return 0;
+}
+
+void sluice_rollout_plan_free(sluice_plan *p)
+{
+	if (!p)
+		return;
+	for (size_t i = 0; i < p->nactions; i++) {
+		sluice_rollout_action *a = &p->actions[i];
+		free(a->plugin);
+		free(a->version);
+		free(a->commit);
+		free(a->stage);
+		free(a->target_version);
+		free(a->reason);
+	}
+	for (size_t i = 0; i < p->nblocked; i++)
+		block_clear(&p->blocked[i]);
+	free(p->actions);
+	free(p->blocked);
+	free(p);
+}
+
+static bool same_stage(const sluice_rollout_block *a, const sluice_rollout_block *b)
+{
+	return streq(a->plugin, b->plugin) && a->stage_index == b->stage_index &&
+	       ((!a->version && !b->version) || streq(a->version, b->version));
+}
+
+int64_t sluice_rollout_stage_opens_at(const sluice_plan *p, size_t i)
+{
+	int64_t opens = 0;
+	for (size_t j = i; j < p->nblocked && same_stage(&p->blocked[i], &p->blocked[j]); j++) {
+		if (p->blocked[j].opens_at == 0)
+			return 0;
+		if (p->blocked[j].opens_at > opens)
+			opens = p->blocked[j].opens_at;
+	}
+	return opens;
+}
+
+char *sluice_rollout_explain(const sluice_plan *p, const char *plugin)
+{
+	sluice_buf b = SLUICE_BUF_INIT;
+
+	sluice_buf_puts(&b, "");
+	for (size_t i = 0; i < p->nblocked;) {
+		const sluice_rollout_block *first = &p->blocked[i];
+		size_t j = i;
+		if (plugin && !streq(first->plugin, plugin)) {
+			i++;
+			continue;
+		}
+		sluice_buf_printf(&b, "%s: ",
+				  first->stage ? first->stage
+					       : first->version ? first->version : first->plugin);
+		for (; j < p->nblocked && same_stage(first, &p->blocked[j]); j++)
+			sluice_buf_printf(&b, "%s%s", j > i ? "; " : "", p->blocked[j].message);
+		sluice_buf_puts(&b, "\n");
+		i = j;
+	}
+	return sluice_buf_detach(&b);
+}
+
+/* ---- promote --------------------------------------------------------------- */
+
+int sluice_rollout_promote(sluice_plan **out, const sluice_rollout_input *in,
+			   const char *plugin, const char *version, const char *reason)
+{
+	planner pl = {in, NULL, 0, 0, MODE_PROMOTE, reason};
+	const sluice_rollout_plugin *p = NULL;
+	sluice_rollout_release *rs = NULL, *r = NULL;
+	situation s;
+	int err = 0;
+
+	*out = NULL;
+	if (!reason || !*reason)
+		return sluice_error_set(SLUICE_EINVAL,
+					"promote needs a reason; give one with --reason TEXT");
+	for (size_t i = 0; i < in->nplugins; i++)
+		if (streq(in->plugins[i].id, plugin))
+			p = &in->plugins[i];
+	if (!p)
+		return sluice_error_set(SLUICE_ENOTFOUND, "no plugin '%s' in this workspace",
+					plugin ? plugin : "");
+	if (p->withdrawn)
+		return sluice_error_set(SLUICE_EREFUSED,
+					"cannot promote %s: it is withdrawn from every group", p->id);
+
+	rs = scratch(p);
+	pl.plan = sluice_xcalloc(1, sizeof(sluice_plan));
+	classify(&s, rs, p->nreleases);
+	if (s.flight >= 0)
+		r = &rs[s.flight];
+	else if (s.fresh >= 0)
+		r = &rs[s.fresh];
+	if (!r) {
+		err = sluice_error_set(SLUICE_ENOTFOUND,
+				       "nothing to promote: %s has no release rolling out", p->id);
+		goto done;
+	}
+	if (version && !streq(version, r->version)) {
+		err = sluice_error_set(SLUICE_EREFUSED,
+				       "cannot promote %s@%s: the release rolling out is %s",
+				       p->id, version, r->version);
+		goto done;
+	}
+	if (r->tag_moved || r->state == SLUICE_RELEASE_FROZEN) {
+		err = sluice_error_set(SLUICE_EREFUSED,
+				       "cannot promote %s@%s: its tag moved; run 'sluice "
+				       "accept-tag-move %s@%s' first",
+				       p->id, r->version, p->id, r->version);
+		goto done;
+	}
+	if (r->state == SLUICE_RELEASE_PAUSED) {
+		err = sluice_error_set(SLUICE_EREFUSED,
+				       "cannot promote %s@%s: it is paused; run 'sluice resume "
+				       "%s' first",
+				       p->id, r->version, p->id);
+		goto done;
+	}
+	if (!advance(&pl, p, rs, p->nreleases, r)) {
+		char *why = sluice_rollout_explain(pl.plan, NULL);
+		size_t len = strlen(why);
+		while (len && why[len - 1] == '\n')
+			why[--len] = '\0';
+		err = sluice_error_set(SLUICE_EREFUSED, "cannot promote %s@%s: %s", p->id,
+				       r->version, why);
+		free(why);
+		goto done;
+	}
+done:
+	free(rs);
+	if (err) {
+		sluice_rollout_plan_free(pl.plan);
+		return err;
+	}
+	*out = pl.plan;
+	return 0;
+}
