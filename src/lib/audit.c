@@ -377,8 +377,10 @@ static int verify_locked(sluice_store *s, sluice_audit_report *r)
 			    row.id, prev_id);
 			break;
 		}
-		if ((rc = sluice_audit_hash(hash, row.prev_hash, &row)) < 0)
+		if (sluice_audit_hash(hash, row.prev_hash, &row) < 0) {
+			rc = SLUICE_ERROR;
 			goto done;
+		}
 		if (strcmp(hash, row.hash) != 0) {
 			bad(r, row.id,
 			    "row %" PRId64 "'s content does not match its hash (the row was changed)",
