@@ -9,11 +9,15 @@
 #include "cli.h"
 #include "sluice/config.h"
 #include "sluice/error.h"
+#include "sluice/semver.h"
+#include "sluice/source.h"
 #include "sluice/util.h"
 #include "sluice/validate.h"
 
 static const cli_opt opts[] = {
 	{"plugin", 0, "DIR", "also validate the plugin in directory DIR", false},
+	{"repo", 0, "URL|REPO", "validate a tagged release from git (a URL, a path, or a watched owner/name)", false},
+	{"tag", 0, "TAG", "the release tag to validate with --repo (e.g. v0.1.0)", false},
 	{"workspace", 'w', "NAME", "the workspace (default: the only one in workspaces/)", false},
 	{NULL, 0, NULL, NULL, false},
 };
@@ -56,6 +60,64 @@ static sluice_rollout_policy *load_policies(const char *root, const sluice_works
 	return chosen;
 }
 
+/* Fetches --repo into the cache and opens the tree at --tag; reports the
+ * tag's standing against the workspace's range. Returns 0 or an exit
+ * status. */
+static int open_release(sluice_tree **tree, struct cli *c, const sluice_workspace *ws,
+			const sluice_ws_plugin **watched, sluice_diags *d)
+{
+	const char *repo = cli_get(c, "repo"), *tag = cli_get(c, "tag");
+	char *url = NULL;
+	sluice_fetch_result fr;
+	sluice_semver v;
+	int rc = 0;
+
+	sluice_fetch_result_init(&fr);
+	sluice_semver_init(&v);
+	*watched = NULL;
+	for (size_t i = 0; ws && i < ws->nplugins; i++)
+		if (ws->plugins[i].repository.s && strcmp(ws->plugins[i].repository.s, repo) == 0)
+			*watched = &ws->plugins[i];
+	url = *watched ? sluice_workspace_repo_url(ws, *watched) : sluice_xstrdup(repo);
+	if (!url) {
+		cli_error("cannot tell the URL of '%s': the workspace has no repositories.url_template",
+			  repo);
+		rc = EXIT_INVALID;
+		goto done;
+	}
+	if (sluice_semver_parse_tag(&v, tag) < 0) {
+		cli_error("%s; release tags look like v1.2.3", sluice_error_last());
+		rc = EXIT_INVALID;
+		goto done;
+	}
+	if (sluice_source_check_url(url) < 0 ||
+	    sluice_source_fetch(&fr, c->cache, repo, url, NULL) < 0) {
+		cli_error("cannot fetch %s: %s", repo, sluice_error_last());
+		rc = EXIT_FAIL;
+		goto done;
+	}
+	if (sluice_source_open_tree(tree, c->cache, repo, tag, NULL) < 0) {
+		cli_error("cannot read tag '%s' of %s: %s", tag, repo, sluice_error_last());
+		rc = sluice_error_code() == SLUICE_ENOTFOUND ? EXIT_INVALID : EXIT_FAIL;
+		goto done;
+	}
+	if (*watched && (*watched)->versions.s) {
+		sluice_range *r = NULL;
+		char err[200];
+		if (sluice_range_parse(&r, (*watched)->versions.s, err, sizeof err) == 0 &&
+		    !sluice_range_satisfies(r, &v))
+			sluice_diag_warning(d, (*watched)->versions.pos, "out-of-range",
+					    "tag '%s' is outside this workspace's tracked range '%s'; "
+					    "it would not be rolled out", tag, (*watched)->versions.s);
+		sluice_range_free(r);
+	}
+done:
+	sluice_semver_clear(&v);
+	sluice_fetch_result_clear(&fr);
+	free(url);
+	return rc;
+}
+
 static int run(struct cli *c)
 {
 	sluice_diags d;
@@ -78,7 +140,30 @@ static int run(struct cli *c)
 		sluice_validate_workspace(ws, c->root, &d);
 		rp = load_policies(c->root, ws, &d);
 	}
-	if (cli_get(c, "plugin")) {
+	if (cli_has(c, "repo") != cli_has(c, "tag")) {
+		cli_error("--repo and --tag go together: 'sluice validate --repo REPO --tag v1.2.3'");
+		rc = EXIT_USAGE;
+		goto done;
+	}
+	if (cli_has(c, "repo") && cli_has(c, "plugin")) {
+		cli_error("give either --plugin DIR or --repo REPO --tag TAG, not both");
+		rc = EXIT_USAGE;
+		goto done;
+	}
+	if (cli_has(c, "repo")) {
+		const sluice_ws_plugin *watched = NULL;
+		const sluice_workspace *w = ws && ws->doc && ws->doc->root ? ws : NULL;
+		if ((rc = open_release(&tree, c, w, &watched, &d)) != 0)
+			goto done;
+		sluice_plugin_load(&plugin, tree, w && w->max_file_bytes ? w->max_file_bytes : 0, &d);
+		if (watched && plugin->deploy.source_repository.s &&
+		    strcmp(plugin->deploy.source_repository.s, watched->repository.s) != 0)
+			sluice_diag_error(&d, plugin->deploy.source_repository.pos, "repo-mismatch",
+					  "plugin.source.repository is '%s' but this release comes "
+					  "from '%s'", plugin->deploy.source_repository.s,
+					  watched->repository.s);
+		sluice_validate_plugin(plugin, w, rp, c->root, cli_get(c, "tag"), &d);
+	} else if (cli_get(c, "plugin")) {
 		if (sluice_tree_open_dir(&tree, cli_get(c, "plugin")) < 0) {
 			sluice_pos pos = {cli_get(c, "plugin"), 0, 0};
 			sluice_diag_error(&d, pos, "missing-file", "%s", sluice_error_last());
@@ -111,7 +196,7 @@ done:
 const cli_cmd cmd_validate = {
 	.name = "validate",
 	.run = run,
-	.usage = "validate [--workspace NAME] [--plugin DIR]",
+	.usage = "validate [--workspace NAME] [--plugin DIR | --repo URL|REPO --tag TAG]",
 	.summary = "check the workspace, rollout policies and a plugin; report every problem",
 	.opts = opts,
 	.min_args = 0,
