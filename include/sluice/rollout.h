@@ -170,6 +170,11 @@ typedef struct {
 	int64_t now;
 } sluice_rollout_input;
 
+/* Fills the rank of each release from its version (SemVer precedence:
+ * equal versions get equal ranks, build metadata ignored). Returns 0, or
+ * SLUICE_EINVAL naming the first version that does not parse. */
+int sluice_rollout_rank(sluice_rollout_release *releases, size_t n);
+
 /* ---- the plan ------------------------------------------------------------ */
 
 typedef enum {

@@ -5,6 +5,7 @@
 
 #include "sluice/error.h"
 #include "sluice/rollout.h"
+#include "sluice/semver.h"
 #include "sluice/util.h"
 
 static const char *const state_names[] = {
@@ -29,6 +30,37 @@ int sluice_release_state_parse(sluice_release_state *out, const char *name)
 	}
 	return sluice_error_set(SLUICE_EINVAL, "unknown release state '%s'",
 				name ? name : "");
+}
+
+int sluice_rollout_rank(sluice_rollout_release *releases, size_t n)
+{
+	sluice_semver *v = sluice_xcalloc(n ? n : 1, sizeof *v);
+	size_t parsed = 0;
+	int err = 0;
+
+	for (; parsed < n; parsed++) {
+		if (sluice_semver_parse(&v[parsed], releases[parsed].version) < 0) {
+			err = sluice_error_set(SLUICE_EINVAL, "release version '%s' is not a "
+					       "semantic version: %s",
+					       releases[parsed].version ? releases[parsed].version : "",
+					       sluice_error_last());
+			goto done;
+		}
+	}
+	/* rank = how many versions are lower: O(n^2), n is a plugin's
+	 * release count */
+	for (size_t i = 0; i < n; i++) {
+		int64_t lower = 0;
+		for (size_t j = 0; j < n; j++)
+			if (sluice_semver_cmp(&v[j], &v[i]) < 0)
+				lower++;
+		releases[i].rank = lower;
+	}
+done:
+	for (size_t i = 0; i < parsed && i < n; i++)
+		sluice_semver_clear(&v[i]);
+	free(v);
+	return err;
 }
 
 /* Whether r's last stage started and it still stands: the definition of a

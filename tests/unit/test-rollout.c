@@ -1204,6 +1204,24 @@ static void test_resolve_user(void **state)
 	free(g);
 }
 
+static void test_rank(void **state)
+{
+	(void)state;
+	sluice_rollout_release rs[5] = {{.version = "0.10.0"}, {.version = "0.2.0"},
+					{.version = "0.2.0-rc.1"}, {.version = "0.2.0+build.7"},
+					{.version = "1.0.0"}};
+	assert_int_equal(sluice_rollout_rank(rs, 5), 0);
+	assert_int_equal(rs[2].rank, 0);
+	assert_int_equal(rs[1].rank, 1);
+	assert_int_equal(rs[3].rank, 1); /* build metadata does not order */
+	assert_int_equal(rs[0].rank, 3);
+	assert_int_equal(rs[4].rank, 4);
+	rs[1].version = "v0.2.0";
+	assert_int_equal(sluice_rollout_rank(rs, 5), SLUICE_EINVAL);
+	assert_non_null(strstr(sluice_error_last(),
+			       "release version 'v0.2.0' is not a semantic version"));
+}
+
 static void test_state_names(void **state)
 {
 	(void)state;
@@ -1232,6 +1250,7 @@ int main(void)
 		cmocka_unit_test(test_stable_and_rollback),
 		cmocka_unit_test(test_assigned),
 		cmocka_unit_test(test_resolve_user),
+		cmocka_unit_test(test_rank),
 		cmocka_unit_test(test_state_names),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
