@@ -249,6 +249,15 @@ const char *sluice_rollout_block_name(sluice_rollout_block_kind k);
 int sluice_rollout_plan(sluice_plan **out, const sluice_rollout_input *in);
 void sluice_rollout_plan_free(sluice_plan *p);
 
+/* `plan --at`: what will happen from in->now until `until` if nothing
+ * else changes (no new approvals, tags, telemetry or operator actions).
+ * Plans at in->now, applies the actions to a private copy of the state,
+ * moves to the next moment something opens (a soak or freeze window ends,
+ * a lifecycle date), and so on; ends with a plan at `until`. Returns a
+ * plan holding every action in order (each with its `at`) and what still
+ * blocks at `until`; caller frees *out. The input is not changed. */
+int sluice_rollout_simulate(sluice_plan **out, const sluice_rollout_input *in, int64_t until);
+
 /* One line per blocked stage of `plugin` (every plugin when NULL):
  * "backend-general: needs 1 approval (approvers: admin-ana, admin-ben);
  * soak ends 2026-12-21\n". Returns a malloc'd string ("" when nothing is

@@ -1038,3 +1038,145 @@ done:
 	*out = pl.plan;
 	return 0;
 }
+
+/* ---- simulation (plan --at) -------------------------------------------------- */
+
+static sluice_rollout_release *find_release(sluice_rollout_plugin *p, const char *version)
+{
+	for (size_t i = 0; version && i < p->nreleases; i++)
+		if (streq(p->releases[i].version, version))
+			return &p->releases[i];
+	return NULL;
+}
+
+/* Applies one action to the simulated state, as the store would. */
+static void apply(sluice_rollout_plugin *plugins, size_t n, const sluice_rollout_action *a)
+{
+	sluice_rollout_plugin *p = NULL;
+	sluice_rollout_release *r;
+
+	for (size_t i = 0; i < n; i++)
+		if (streq(plugins[i].id, a->plugin))
+			p = &plugins[i];
+	if (!p)
+		return;
+	r = find_release(p, a->version);
+	switch (a->kind) {
+	case SLUICE_ACTION_WITHDRAW:
+		p->withdrawn = true;
+		return;
+	case SLUICE_ACTION_NOTICE:
+		if (a->notice == SLUICE_NOTICE_SUNSET)
+			p->sunset_notice_at = a->at;
+		else
+			p->review_notice_at = a->at;
+		return;
+	default:
+		break;
+	}
+	if (!r)
+		return;
+	switch (a->kind) {
+	case SLUICE_ACTION_START_STAGE:
+		r->stage_index = a->stage_index;
+		r->stage_started_at = a->at;
+		r->paused_seconds = 0;
+		r->paused_at = 0;
+		r->state = SLUICE_RELEASE_IN_PROGRESS;
+		break;
+	case SLUICE_ACTION_COMPLETE:
+		r->state = SLUICE_RELEASE_COMPLETE;
+		break;
+	case SLUICE_ACTION_SUPERSEDE:
+		r->state = SLUICE_RELEASE_SUPERSEDED;
+		break;
+	case SLUICE_ACTION_SKIP_RELEASE:
+		r->state = SLUICE_RELEASE_SKIPPED;
+		break;
+	case SLUICE_ACTION_PAUSE:
+		r->state = SLUICE_RELEASE_PAUSED;
+		r->paused_at = a->at;
+		break;
+	case SLUICE_ACTION_ROLLBACK:
+		r->state = SLUICE_RELEASE_ROLLED_BACK;
+		break;
+	case SLUICE_ACTION_FREEZE_RELEASE:
+		r->state = SLUICE_RELEASE_FROZEN;
+		break;
+	default:
+		break;
+	}
+}
+
+static void consider(int64_t *next, int64_t t, int64_t candidate)
+{
+	if (candidate > t && (*next == 0 || candidate < *next))
+		*next = candidate;
+}
+
+int sluice_rollout_simulate(sluice_plan **out, const sluice_rollout_input *in, int64_t until)
+{
+	sluice_rollout_plugin *plugins = sluice_xcalloc(in->nplugins ? in->nplugins : 1,
+							sizeof *plugins);
+	sluice_rollout_input sim = *in;
+	sluice_plan *result = sluice_xcalloc(1, sizeof *result);
+	size_t cap = 0;
+	int64_t t = in->now;
+	int64_t notice_days = in->rules.sunset_notice_days > 0 ? in->rules.sunset_notice_days : 14;
+
+	for (size_t i = 0; i < in->nplugins; i++) {
+		plugins[i] = in->plugins[i];
+		plugins[i].releases = scratch(&in->plugins[i]);
+	}
+	sim.plugins = plugins;
+	if (until < t)
+		until = t;
+
+	/* Every pass either reaches `until` or moves t forward to a moment
+	 * something opens; the count only guards against a runaway input. */
+	for (int pass = 0; pass < 10000; pass++) {
+		sluice_plan *p = NULL;
+		int64_t next = 0;
+
+		sim.now = t;
+		sluice_rollout_plan(&p, &sim);
+		for (size_t i = 0; i < p->nactions; i++) {
+			apply(plugins, in->nplugins, &p->actions[i]);
+			if (result->nactions == cap) {
+				cap = cap ? 2 * cap : 16;
+				result->actions = sluice_xrealloc(result->actions,
+								  cap * sizeof *result->actions);
+			}
+			result->actions[result->nactions++] = p->actions[i]; /* moved */
+		}
+		p->nactions = 0;
+		if (t >= until) {
+			result->blocked = p->blocked;
+			result->nblocked = p->nblocked;
+			p->blocked = NULL;
+			p->nblocked = 0;
+			sluice_rollout_plan_free(p);
+			break;
+		}
+		for (size_t i = 0; i < p->nblocked; i++)
+			consider(&next, t, p->blocked[i].opens_at);
+		for (size_t i = 0; i < in->nplugins; i++) {
+			const sluice_rollout_plugin *q = &plugins[i];
+			if (q->sunset_at > 0) {
+				consider(&next, t, q->sunset_at);
+				consider(&next, t, q->sunset_at - notice_days * SLUICE_DAY_SECONDS);
+			}
+			if (q->review_every_days > 0 && q->last_reviewed_at > 0)
+				consider(&next, t, q->last_reviewed_at +
+							   q->review_every_days * SLUICE_DAY_SECONDS);
+		}
+		sluice_rollout_plan_free(p);
+		t = next == 0 || next > until ? until : next;
+	}
+
+	for (size_t i = 0; i < in->nplugins; i++)
+		free(plugins[i].releases);
+	free(plugins);
+	*out = result;
+	return 0;
+}

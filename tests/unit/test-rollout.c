@@ -979,6 +979,60 @@ static void test_action_fields(void **state)
 	sluice_rollout_plan_free(plan);
 }
 
+/* plan --at: a 30-day replay of the reference rollout. */
+static void test_simulate(void **state)
+{
+	(void)state;
+	world w;
+	sluice_plan *plan = NULL;
+	char d[32];
+
+	world_init(&w);
+	s_admin_approved(&w);
+	world_bind(&w);
+	assert_int_equal(sluice_rollout_simulate(&plan, &w.in, T("2026-12-02T09:00:00Z")), 0);
+	char *acts = render_actions(plan);
+	assert_string_equal(acts,
+			    "start_stage 0.1.0 devex-dogfood: new release 0.1.0 (v0.1.0, commit "
+			    "a1b2c3d); approved by admin-ana\n"
+			    "start_stage 0.1.0 backend-pilot: devex-dogfood soaked 7 days\n");
+	free(acts);
+	assert_string_equal(day_of(d, plan->actions[0].at), "2026-11-02");
+	assert_string_equal(day_of(d, plan->actions[1].at), "2026-11-09");
+	char *text = sluice_rollout_explain(plan, NULL);
+	assert_string_equal(text, "backend-general: needs 1 approval (approvers: admin-ana, "
+				  "admin-ben)\n");
+	free(text);
+	sluice_rollout_plan_free(plan);
+	/* the input is untouched */
+	assert_int_equal(w.rel[0].state, SLUICE_RELEASE_PENDING);
+
+	/* with the last approval given ahead, it completes on day 21, and a
+	 * year-end freeze window does not matter yet */
+	approve(&w, "admin-ben", "0.1.0", C010, "backend-general", "2026-11-20T09:00:00Z");
+	s_window(&w);
+	world_bind(&w);
+	assert_int_equal(sluice_rollout_simulate(&plan, &w.in, T("2026-12-02T09:00:00Z")), 0);
+	assert_int_equal(plan->nactions, 4);
+	assert_int_equal(plan->actions[3].kind, SLUICE_ACTION_COMPLETE);
+	assert_string_equal(day_of(d, plan->actions[3].at), "2026-11-23");
+	assert_int_equal(plan->nblocked, 0);
+	sluice_rollout_plan_free(plan);
+
+	/* started late: the freeze window holds backend-pilot until it ends
+	 * (approvals kept valid here; expiry has its own rows) */
+	w.in.now = T("2026-12-15T09:00:00Z");
+	w.in.rules.approval_ttl_days = 0;
+	world_bind(&w);
+	assert_int_equal(sluice_rollout_simulate(&plan, &w.in, T("2027-01-10T00:00:00Z")), 0);
+	assert_int_equal(plan->nactions, 2);
+	assert_string_equal(day_of(d, plan->actions[1].at), "2027-01-04");
+	text = sluice_rollout_explain(plan, NULL);
+	assert_string_equal(text, "backend-general: soak ends 2027-01-18\n");
+	free(text);
+	sluice_rollout_plan_free(plan);
+}
+
 /* ---- promote ---------------------------------------------------------------- */
 
 static void test_promote(void **state)
@@ -1246,6 +1300,7 @@ int main(void)
 		cmocka_unit_test(test_table),
 		cmocka_unit_test(test_explain),
 		cmocka_unit_test(test_action_fields),
+		cmocka_unit_test(test_simulate),
 		cmocka_unit_test(test_promote),
 		cmocka_unit_test(test_stable_and_rollback),
 		cmocka_unit_test(test_assigned),
