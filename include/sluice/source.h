@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "sluice/config.h"
 #include "sluice/tree.h"
 
 #define SLUICE_OID_HEXSZ 40
@@ -29,6 +30,10 @@ int sluice_source_set_ca_bundle(const char *path);
  * them, plain http only to the loopback address. Returns 0, or
  * SLUICE_EINVAL with a message that names the missing support. */
 int sluice_source_check_url(const char *url);
+
+/* A copy of `url` with any user:password@ replaced by "***@", for
+ * messages and output. Caller frees. */
+char *sluice_source_redact_url(const char *url);
 
 /* The mirror directory name for `key` (a repository's owner/name, or its
  * URL when it has none): a reversible escaping that keeps [A-Za-z0-9._-],
@@ -97,6 +102,27 @@ void sluice_fetch_result_clear(sluice_fetch_result *r);
  * with the error set and out->status SLUICE_FETCH_ERROR. */
 int sluice_source_fetch(sluice_fetch_result *out, const char *cache_dir, const char *key,
 			const char *url, const sluice_fetch_opts *opts);
+
+/* Records that the remote of `key` answered at `when` (seconds since the
+ * epoch), in a small file of its mirror, so staleness can be shown. Not
+ * synced to disk: losing it only makes the source look older. */
+int sluice_source_mark_ok(const char *cache_dir, const char *key, int64_t when);
+
+/* When the remote of `key` last answered: 0 and *out, or SLUICE_ENOTFOUND
+ * when it never has. */
+int sluice_source_last_ok(int64_t *out, const char *cache_dir, const char *key);
+
+/* ---- watched plugins ---------------------------------------------------- */
+
+/* The mirror key of a watched plugin: its repository's owner/name. */
+const char *sluice_source_plugin_key(const sluice_ws_plugin *p);
+
+/* Finds the watched plugin that `name` designates: its repository's
+ * owner/name, its explicit URL, or its plugin id (the manifest id at the
+ * newest version tag of its mirror). Returns 0 and *out (borrowed from
+ * ws), or SLUICE_ENOTFOUND with a message that lists what was tried. */
+int sluice_source_find_plugin(const sluice_ws_plugin **out, const sluice_workspace *ws,
+			      const char *cache_dir, const char *name);
 
 /* One tag of a mirror. */
 typedef struct {

@@ -43,8 +43,7 @@ static const char *git_msg(void)
 	return e && e->message ? e->message : "unknown libgit2 error";
 }
 
-/* A copy of url without any user:password@ part, for messages. */
-static char *redact_url(const char *url)
+char *sluice_source_redact_url(const char *url)
 {
 	const char *scheme = strstr(url, "://");
 	if (!scheme)
@@ -126,7 +125,7 @@ int sluice_source_check_url(const char *url)
 		return 0;
 	}
 	if (strstr(url, "://")) {
-		char *r = redact_url(url);
+		char *r = sluice_source_redact_url(url);
 		sluice_error_set(SLUICE_EINVAL,
 				 "unsupported repository URL '%s'; use a path, file://, https:// or ssh://",
 				 r);
@@ -531,7 +530,7 @@ int sluice_source_fetch(sluice_fetch_result *out, const char *cache_dir, const c
 	st.key = key;
 	if ((rc = sluice_source_init()) < 0 || (rc = sluice_source_check_url(url)) < 0)
 		goto done;
-	rurl = redact_url(url);
+	rurl = sluice_source_redact_url(url);
 	if (sluice_mkdir_p(cache_dir, 0755) < 0) {
 		rc = sluice_error_set(SLUICE_EIO, "cannot create the cache directory '%s': %s",
 				      cache_dir, strerror(errno));
@@ -906,4 +905,83 @@ done:
 	git_repository_free(repo);
 	free(refname);
 	return rc;
+}
+
+/* ---- staleness --------------------------------------------------------- */
+
+#define LAST_OK_FILE "sluice-last-ok"
+
+int sluice_source_mark_ok(const char *cache_dir, const char *key, int64_t when)
+{
+	char *mirror = sluice_source_mirror_path(cache_dir, key);
+	char *path = sluice_path_join(mirror, LAST_OK_FILE);
+	char *tmp = sluice_xasprintf("%s.tmp-%ld", path, (long)getpid());
+	char text[32];
+	int rc = 0, n = snprintf(text, sizeof text, "%lld\n", (long long)when);
+	FILE *f = fopen(tmp, "w");
+
+	if (!f || fwrite(text, 1, (size_t)n, f) != (size_t)n) {
+		rc = sluice_error_set(SLUICE_EIO, "cannot write '%s': %s", tmp, strerror(errno));
+		if (f)
+			fclose(f);
+		unlink(tmp);
+	} else if (fclose(f) != 0 || rename(tmp, path) != 0) {
+		rc = sluice_error_set(SLUICE_EIO, "cannot write '%s': %s", path, strerror(errno));
+		unlink(tmp);
+	}
+	free(tmp);
+	free(path);
+	free(mirror);
+	return rc;
+}
+
+int sluice_source_last_ok(int64_t *out, const char *cache_dir, const char *key)
+{
+	char *mirror = sluice_source_mirror_path(cache_dir, key);
+	char *path = sluice_path_join(mirror, LAST_OK_FILE);
+	char *data = NULL, *end = NULL;
+	size_t len = 0;
+	int rc;
+
+	*out = 0;
+	rc = sluice_file_read(&data, &len, path, 64);
+	if (rc == 0) {
+		long long v = strtoll(data, &end, 10);
+		if (end == data || v <= 0)
+			rc = sluice_error_set(SLUICE_ENOTFOUND, "'%s' holds no time", path);
+		else
+			*out = (int64_t)v;
+	} else
+		rc = sluice_error_set(SLUICE_ENOTFOUND, "the remote of '%s' has never answered",
+				      key);
+	free(data);
+	free(path);
+	free(mirror);
+	return rc;
+}
+
+/* ---- watched plugins --------------------------------------------------- */
+
+const char *sluice_source_plugin_key(const sluice_ws_plugin *p)
+{
+	return p->repository.s ? p->repository.s : p->url.s;
+}
+
+int sluice_source_find_plugin(const sluice_ws_plugin **out, const sluice_workspace *ws,
+			      const char *cache_dir, const char *name)
+{
+	(void)cache_dir;
+	*out = NULL;
+	for (size_t i = 0; i < ws->nplugins; i++) {
+		const sluice_ws_plugin *p = &ws->plugins[i];
+		if ((p->repository.s && strcmp(p->repository.s, name) == 0) ||
+		    (p->url.s && strcmp(p->url.s, name) == 0)) {
+			*out = p;
+			return 0;
+		}
+	}
+	return sluice_error_set(SLUICE_ENOTFOUND,
+				"no plugin '%s' in workspace '%s'; name it by its repository "
+				"(owner/name) as listed under 'plugins'",
+				name, ws->name.s ? ws->name.s : ws->path);
 }
