@@ -86,6 +86,9 @@ typedef struct {
 	char *warning;
 	unsigned objects;  /* received */
 	size_t bytes;
+	/* A digest of the remote's tag names and ids (after a successful
+	 * listing; "" on error): equal fingerprints mean nothing changed. */
+	char fingerprint[SLUICE_OID_HEXSZ + 1];
 } sluice_fetch_result;
 
 void sluice_fetch_result_init(sluice_fetch_result *r);
@@ -116,6 +119,11 @@ int sluice_source_last_ok(int64_t *out, const char *cache_dir, const char *key);
 
 /* The mirror key of a watched plugin: its repository's owner/name. */
 const char *sluice_source_plugin_key(const sluice_ws_plugin *p);
+
+/* The plugin id of the mirror of `key`: the `id` in plugin.yaml at its
+ * highest version tag (vX.Y.Z; without one, its newest tag). Returns 0
+ * and a malloc'd *out, or SLUICE_ENOTFOUND when no mirror, tag or id. */
+int sluice_source_plugin_id(char **out, const char *cache_dir, const char *key);
 
 /* Finds the watched plugin that `name` designates: its repository's
  * owner/name, its explicit URL, or its plugin id (the manifest id at the

@@ -74,7 +74,10 @@ void cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int cli_fail(int code);
 
 /* Commands (one cmd-*.c each). */
+extern const cli_cmd cmd_accept_tag_move;
 extern const cli_cmd cmd_audit;
+extern const cli_cmd cmd_fetch;
+extern const cli_cmd cmd_tags;
 extern const cli_cmd cmd_validate;
 extern const cli_cmd cmd_init;
 extern const cli_cmd cmd_version;

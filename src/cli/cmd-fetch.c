@@ -12,6 +12,7 @@
 #include "sluice/config.h"
 #include "sluice/error.h"
 #include "sluice/source.h"
+#include "sluice/store.h"
 #include "sluice/util.h"
 
 static const cli_opt opts[] = {
@@ -95,16 +96,6 @@ static json_t *strv_json(char **v)
 	return a;
 }
 
-static void print_list(const char *what, char **v)
-{
-	if (!v || !*v)
-		return;
-	printf(" %s", what);
-	for (; *v; v++)
-		printf(" %s", *v);
-	printf(";");
-}
-
 static int load_workspace(sluice_workspace **out, struct cli *c)
 {
 	sluice_diags diags;
@@ -131,11 +122,178 @@ static int load_workspace(sluice_workspace **out, struct cli *c)
 	return rc;
 }
 
+/* One watched repository in this pass. */
+typedef struct {
+	const sluice_ws_plugin *p;
+	const char *key;
+	char *url;   /* as fetched */
+	char *shown; /* redacted, for output and the store */
+	sluice_fetch_result r;
+	char *error;
+	char **frozen; /* tags whose recorded commit differs (store) */
+	char **flagged_deleted;
+	size_t nfrozen, nflagged;
+} item;
+
+static void push(char ***v, size_t *n, const char *s)
+{
+	*v = sluice_xrealloc(*v, (*n + 2) * sizeof(char *));
+	(*v)[(*n)++] = sluice_xstrdup(s);
+	(*v)[*n] = NULL;
+}
+
+/* Records every tag of a repository whose tags changed since the store
+ * last saw them: first-seen commits, moves, deletions. Cheap to repeat,
+ * so a crash between the fetch and this point loses nothing. */
+static int observe_tags(sluice_store *s, item *it, const char *cache, const char *plugin,
+			int64_t now)
+{
+	sluice_tag_list tags = {0};
+	sluice_stored_tag_list stored = {0};
+	int rc;
+
+	if ((rc = sluice_source_tags(&tags, cache, it->key)) < 0)
+		goto done;
+	for (size_t i = 0; i < tags.count; i++) {
+		const sluice_tag *t = &tags.items[i];
+		sluice_tag_observation obs;
+		if (!t->commit[0])
+			continue; /* not a commit: never a release */
+		if ((rc = sluice_store_tag_observe(s, plugin, t->name, t->commit,
+						   t->annotated ? t->id : NULL, sluice_tag_email(t),
+						   now, &obs)) < 0)
+			goto done;
+		if (obs.status == SLUICE_TAG_MOVED)
+			push(&it->frozen, &it->nfrozen, t->name);
+	}
+	if ((rc = sluice_store_tag_list(&stored, s, plugin)) < 0)
+		goto done;
+	for (size_t i = 0; i < stored.count; i++) {
+		bool present = false;
+		if (stored.items[i].deleted_at)
+			continue;
+		for (size_t j = 0; j < tags.count && !present; j++)
+			present = strcmp(tags.items[j].name, stored.items[i].tag) == 0;
+		if (present)
+			continue;
+		if ((rc = sluice_store_tag_mark_deleted(s, plugin, stored.items[i].tag, now)) < 0)
+			goto done;
+		push(&it->flagged_deleted, &it->nflagged, stored.items[i].tag);
+	}
+done:
+	sluice_stored_tag_list_clear(&stored);
+	sluice_tag_list_clear(&tags);
+	return rc;
+}
+
+/* Writes the pass to the store in one transaction, after all network
+ * work, so the database is never locked while a remote is slow. */
+static int record(struct cli *c, item *items, size_t n)
+{
+	sluice_store *s = NULL;
+	int rc;
+
+	if ((rc = sluice_store_open(&s, c->db, 0)) < 0 || (rc = sluice_store_begin(s)) < 0)
+		goto done;
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		item *it = &items[i];
+		const char *url = it->shown ? it->shown : "";
+		if (it->error) {
+			rc = sluice_store_source_checked(s, it->key, url, NULL, c->now, NULL,
+							 it->error);
+			continue;
+		}
+		sluice_source_row row = {0};
+		char *plugin = NULL;
+		bool known = sluice_store_source_get(&row, s, it->key) == 0;
+		if (known && row.plugin)
+			plugin = sluice_xstrdup(row.plugin);
+		else if (sluice_source_plugin_id(&plugin, c->cache, it->key) < 0)
+			plugin = NULL;
+		if (!known || !row.refs_fingerprint ||
+		    strcmp(row.refs_fingerprint, it->r.fingerprint) != 0 ||
+		    it->r.status != SLUICE_FETCH_UNCHANGED)
+			/* Without a plugin id yet (no manifest at any tag), the
+			 * repository stands in for it. */
+			rc = observe_tags(s, it, c->cache, plugin ? plugin : it->key, c->now);
+		if (rc == 0)
+			rc = sluice_store_source_checked(s, it->key, url, plugin, c->now,
+							 it->r.fingerprint, NULL);
+		sluice_source_row_clear(&row);
+		free(plugin);
+	}
+	if (rc == 0)
+		rc = sluice_store_commit(s);
+done:
+	if (rc < 0)
+		cli_error("cannot record the fetched tags in '%s': %s", c->db, sluice_error_last());
+	sluice_store_free(s);
+	return rc;
+}
+
+static void print_text(const struct cli *c, const item *it)
+{
+	const sluice_fetch_result *r = &it->r;
+	sluice_buf b = SLUICE_BUF_INIT;
+
+	if (r->warning && !c->quiet)
+		cli_warn("%s", r->warning);
+	if (it->error) {
+		cli_error("%s: %s", it->key, it->error);
+		return;
+	}
+	if (c->quiet)
+		return;
+	for (size_t i = 0; i < it->nfrozen; i++)
+		cli_warn("%s: tag %s points at another commit than when it was first seen; its "
+			 "release is frozen until an operator runs 'sluice accept-tag-move'",
+			 it->key, it->frozen[i]);
+	for (size_t i = 0; i < it->nflagged; i++)
+		cli_warn("%s: tag %s was deleted upstream; its release is kept and flagged",
+			 it->key, it->flagged_deleted[i]);
+	if (r->status == SLUICE_FETCH_UNCHANGED && !c->verbose)
+		return;
+	const char *what[] = {"new", "moved", "deleted"};
+	char **lists[] = {r->new_tags, r->moved_tags, r->deleted_tags};
+	for (size_t k = 0; k < 3; k++) {
+		if (!lists[k] || !lists[k][0])
+			continue;
+		sluice_buf_printf(&b, "%s%s", b.len ? "; " : "", what[k]);
+		for (char **t = lists[k]; *t; t++)
+			sluice_buf_printf(&b, " %s", *t);
+	}
+	if (r->objects)
+		sluice_buf_printf(&b, "%s%u objects, %zu bytes", b.len ? "; " : "", r->objects,
+				  r->bytes);
+	printf("%s: %s%s%s%s\n", it->key, sluice_fetch_status_name(r->status),
+	       b.len ? " (" : "", b.len ? b.ptr : "", b.len ? ")" : "");
+	sluice_buf_clear(&b);
+}
+
+static void print_json(const item *it)
+{
+	const sluice_fetch_result *r = &it->r;
+	json_t *o = json_object();
+	json_object_set_new(o, "plugin", json_string(it->key));
+	json_object_set_new(o, "url", it->shown ? json_string(it->shown) : json_null());
+	json_object_set_new(o, "status", json_string(sluice_fetch_status_name(r->status)));
+	json_object_set_new(o, "new_tags", strv_json(r->new_tags));
+	json_object_set_new(o, "moved_tags", strv_json(r->moved_tags));
+	json_object_set_new(o, "deleted_tags", strv_json(r->deleted_tags));
+	json_object_set_new(o, "frozen_tags", strv_json(it->frozen));
+	json_object_set_new(o, "warning", r->warning ? json_string(r->warning) : json_null());
+	json_object_set_new(o, "error", it->error ? json_string(it->error) : json_null());
+	char *line = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	puts(line);
+	free(line);
+	json_decref(o);
+}
+
 static int run(struct cli *c)
 {
 	sluice_workspace *ws = NULL;
-	const sluice_ws_plugin **todo = NULL;
-	size_t ntodo = 0, counts[4] = {0};
+	item *items = NULL;
+	size_t n = 0, counts[4] = {0};
 	progress_state ps = {0};
 	char *ca = NULL;
 	int rc;
@@ -149,103 +307,69 @@ static int run(struct cli *c)
 			goto done;
 		}
 	}
-	todo = sluice_xcalloc(ws->nplugins + c->nargs + 1, sizeof *todo);
-	if (c->nargs == 0) {
+	items = sluice_xcalloc(ws->nplugins + c->nargs + 1, sizeof *items);
+	if (c->nargs == 0)
 		for (size_t i = 0; i < ws->nplugins; i++)
-			todo[ntodo++] = &ws->plugins[i];
-	}
+			items[n++].p = &ws->plugins[i];
 	for (size_t i = 0; i < c->nargs; i++) {
 		const sluice_ws_plugin *p;
 		if (sluice_source_find_plugin(&p, ws, c->cache, c->args[i]) < 0) {
 			rc = cli_fail(SLUICE_EINVAL);
 			goto done;
 		}
-		todo[ntodo++] = p;
+		items[n++].p = p;
 	}
 
 	ps.tty = !c->quiet && c->output == CLI_OUT_TEXT && isatty(STDERR_FILENO);
-	for (size_t i = 0; i < ntodo; i++) {
-		const sluice_ws_plugin *p = todo[i];
-		const char *key = sluice_source_plugin_key(p);
-		char *url = rooted_url(c, sluice_workspace_repo_url(ws, p));
-		char *cred_file = rooted(c, p->credentials_file.s);
-		sluice_fetch_opts fo = {p->credentials_env.s, cred_file, on_progress, &ps};
-		sluice_fetch_result r;
-		char err[1024] = "";
-		int frc;
+	for (size_t i = 0; i < n; i++) {
+		item *it = &items[i];
+		char *cred_file = rooted(c, it->p->credentials_file.s);
+		sluice_fetch_opts fo = {it->p->credentials_env.s, cred_file, on_progress, &ps};
 
-		if (!url) {
-			frc = sluice_error_set(SLUICE_EINVAL,
-					       "no URL for '%s': give it a 'url' or set "
-					       "repositories.url_template",
-					       key);
-			sluice_fetch_result_init(&r);
-			r.status = SLUICE_FETCH_ERROR;
+		it->key = sluice_source_plugin_key(it->p);
+		it->url = rooted_url(c, sluice_workspace_repo_url(ws, it->p));
+		sluice_fetch_result_init(&it->r);
+		if (!it->url) {
+			it->r.status = SLUICE_FETCH_ERROR;
+			it->error = sluice_xasprintf("no URL for '%s': give it a 'url' or set "
+						     "repositories.url_template",
+						     it->key);
 		} else {
+			it->shown = sluice_source_redact_url(it->url);
 			ps.start = ps.last = mono_now();
-			frc = sluice_source_fetch(&r, c->cache, key, url, &fo);
+			if (sluice_source_fetch(&it->r, c->cache, it->key, it->url, &fo) < 0)
+				it->error = sluice_xstrdup(sluice_error_last());
 			clear_progress(&ps);
 		}
-		if (frc < 0)
-			snprintf(err, sizeof err, "%s", sluice_error_last());
-		else
-			sluice_source_mark_ok(c->cache, key, c->now);
-		counts[r.status]++;
-
-		if (c->output == CLI_OUT_JSON) {
-			char *shown = url ? sluice_source_redact_url(url) : NULL;
-			json_t *o = json_object();
-			json_object_set_new(o, "plugin", json_string(key));
-			json_object_set_new(o, "url", shown ? json_string(shown) : json_null());
-			json_object_set_new(o, "status",
-					    json_string(sluice_fetch_status_name(r.status)));
-			json_object_set_new(o, "new_tags", strv_json(r.new_tags));
-			json_object_set_new(o, "moved_tags", strv_json(r.moved_tags));
-			json_object_set_new(o, "deleted_tags", strv_json(r.deleted_tags));
-			json_object_set_new(o, "warning",
-					    r.warning ? json_string(r.warning) : json_null());
-			json_object_set_new(o, "error", err[0] ? json_string(err) : json_null());
-			char *line = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
-			puts(line);
-			free(line);
-			json_decref(o);
-			free(shown);
-			if (err[0])
-				cli_error("%s: %s", key, err);
-		} else {
-			if (r.warning && !c->quiet)
-				cli_warn("%s", r.warning);
-			if (err[0])
-				cli_error("%s: %s", key, err);
-			else if (!c->quiet && (r.status != SLUICE_FETCH_UNCHANGED || c->verbose)) {
-				printf("%s: %s;", key, sluice_fetch_status_name(r.status));
-				print_list("new", r.new_tags);
-				print_list("moved", r.moved_tags);
-				print_list("deleted", r.deleted_tags);
-				if (r.objects)
-					printf(" %u objects, %zu bytes;", r.objects, r.bytes);
-				putchar('\n');
-			}
-			if (!c->quiet)
-				for (char **m = r.moved_tags; m && *m; m++)
-					cli_warn("%s: tag %s now points elsewhere; its release is "
-						 "frozen until an operator runs 'sluice "
-						 "accept-tag-move'",
-						 key, *m);
-		}
-		fflush(stdout);
-		sluice_fetch_result_clear(&r);
+		counts[it->r.status]++;
 		free(cred_file);
-		free(url);
+	}
+
+	int stored = record(c, items, n);
+	for (size_t i = 0; i < n; i++) {
+		if (c->output == CLI_OUT_JSON) {
+			print_json(&items[i]);
+			if (items[i].error)
+				cli_error("%s: %s", items[i].key, items[i].error);
+		} else
+			print_text(c, &items[i]);
 	}
 	if (c->output == CLI_OUT_TEXT && !c->quiet)
-		printf("%zu repositories: %zu unchanged, %zu fetched, %zu cloned, %zu failed\n",
-		       ntodo, counts[SLUICE_FETCH_UNCHANGED], counts[SLUICE_FETCH_FETCHED],
+		printf("%zu repositories: %zu unchanged, %zu fetched, %zu cloned, %zu failed\n", n,
+		       counts[SLUICE_FETCH_UNCHANGED], counts[SLUICE_FETCH_FETCHED],
 		       counts[SLUICE_FETCH_CLONED], counts[SLUICE_FETCH_ERROR]);
-	rc = counts[SLUICE_FETCH_ERROR] ? EXIT_FAIL : EXIT_OK;
+	rc = counts[SLUICE_FETCH_ERROR] || stored < 0 ? EXIT_FAIL : EXIT_OK;
 done:
+	for (size_t i = 0; i < n; i++) {
+		sluice_fetch_result_clear(&items[i].r);
+		free(items[i].url);
+		free(items[i].shown);
+		free(items[i].error);
+		sluice_strv_free(items[i].frozen);
+		sluice_strv_free(items[i].flagged_deleted);
+	}
+	free(items);
 	free(ca);
-	free(todo);
 	sluice_workspace_free(ws);
 	return rc;
 }

@@ -11,8 +11,11 @@
 #include "sluice/util.h"
 
 static const cli_cmd *const commands[] = {
+	&cmd_accept_tag_move,
 	&cmd_audit,
+	&cmd_fetch,
 	&cmd_init,
+	&cmd_tags,
 	&cmd_validate,
 	&cmd_version,
 	NULL,

@@ -13,7 +13,9 @@
 
 #include <git2.h>
 
+#include "sluice/doc.h"
 #include "sluice/error.h"
+#include "sluice/semver.h"
 #include "sluice/source.h"
 #include "sluice/util.h"
 
@@ -511,6 +513,19 @@ static bool diff_tags(const tagrefs *local, const tagrefs *remote, strv *added, 
 	return added->n || moved->n || deleted->n;
 }
 
+static void fingerprint(char *out, const tagrefs *t)
+{
+	sluice_buf b = SLUICE_BUF_INIT;
+	git_oid oid;
+	char hex[GIT_OID_HEXSZ + 1];
+	for (size_t i = 0; i < t->count; i++)
+		sluice_buf_printf(&b, "%s %s\n", git_oid_tostr(hex, sizeof hex, &t->items[i].oid),
+				  t->items[i].name);
+	git_odb_hash(&oid, b.ptr ? b.ptr : "", b.len, GIT_OBJECT_BLOB);
+	git_oid_tostr(out, GIT_OID_HEXSZ + 1, &oid);
+	sluice_buf_clear(&b);
+}
+
 int sluice_source_fetch(sluice_fetch_result *out, const char *cache_dir, const char *key,
 			const char *url, const sluice_fetch_opts *opts)
 {
@@ -582,6 +597,7 @@ int sluice_source_fetch(sluice_fetch_result *out, const char *cache_dir, const c
 		goto done;
 	}
 	remote_tags(&remote_list, heads, nheads);
+	fingerprint(out->fingerprint, &remote_list);
 	if ((rc = local_tags(&local, repo)) < 0)
 		goto done;
 	if (!diff_tags(&local, &remote_list, &added, &moved, &deleted) && !fresh) {
@@ -655,6 +671,7 @@ done:
 	out->deleted_tags = strv_detach(&deleted);
 	if (rc < 0) {
 		/* On error nothing changed; report no tags. */
+		out->fingerprint[0] = '\0';
 		strv_free_raw(out->new_tags);
 		strv_free_raw(out->moved_tags);
 		strv_free_raw(out->deleted_tags);
@@ -967,10 +984,70 @@ const char *sluice_source_plugin_key(const sluice_ws_plugin *p)
 	return p->repository.s ? p->repository.s : p->url.s;
 }
 
+#define MAX_MANIFEST_BYTES (4u * 1024u * 1024u)
+
+int sluice_source_plugin_id(char **out, const char *cache_dir, const char *key)
+{
+	sluice_tag_list tags = {0};
+	sluice_semver best = SLUICE_SEMVER_INIT, v = SLUICE_SEMVER_INIT;
+	const sluice_tag *pick = NULL;
+	bool pick_ver = false;
+	sluice_tree *tree = NULL;
+	sluice_doc *doc = NULL;
+	sluice_diags diags;
+	char *data = NULL;
+	size_t len = 0;
+	int rc;
+
+	*out = NULL;
+	sluice_diags_init(&diags);
+	if ((rc = sluice_source_tags(&tags, cache_dir, key)) < 0)
+		goto done;
+	for (size_t i = 0; i < tags.count; i++) {
+		const sluice_tag *t = &tags.items[i];
+		if (!t->commit[0])
+			continue;
+		if (sluice_semver_parse_tag(&v, t->name) == 0) {
+			if (!pick_ver || sluice_semver_cmp(&v, &best) > 0) {
+				sluice_semver_clear(&best);
+				sluice_semver_copy(&best, &v);
+				pick = t;
+				pick_ver = true;
+			}
+		} else if (!pick_ver && (!pick || t->time > pick->time))
+			pick = t;
+		sluice_semver_clear(&v);
+	}
+	if (!pick) {
+		rc = sluice_error_set(SLUICE_ENOTFOUND, "'%s' has no tag yet", key);
+		goto done;
+	}
+	if ((rc = sluice_source_open_tree(&tree, cache_dir, key, pick->name, NULL)) < 0 ||
+	    (rc = sluice_tree_read(tree, &data, &len, "plugin.yaml", MAX_MANIFEST_BYTES)) < 0)
+		goto done;
+	rc = sluice_doc_parse_yaml(&doc, "plugin.yaml", data, len, NULL, &diags);
+	const sluice_node *id = rc == 0 && doc->root ? sluice_node_get(doc->root, "id") : NULL;
+	if (!id || id->kind != SLUICE_NODE_STRING || !id->text || !*id->text) {
+		rc = sluice_error_set(SLUICE_ENOTFOUND, "plugin.yaml of '%s' at '%s' has no id", key,
+				      pick->name);
+		goto done;
+	}
+	*out = sluice_xstrdup(id->text);
+	rc = 0;
+done:
+	sluice_doc_free(doc);
+	sluice_diags_clear(&diags);
+	free(data);
+	sluice_tree_free(tree);
+	sluice_semver_clear(&best);
+	sluice_semver_clear(&v);
+	sluice_tag_list_clear(&tags);
+	return rc;
+}
+
 int sluice_source_find_plugin(const sluice_ws_plugin **out, const sluice_workspace *ws,
 			      const char *cache_dir, const char *name)
 {
-	(void)cache_dir;
 	*out = NULL;
 	for (size_t i = 0; i < ws->nplugins; i++) {
 		const sluice_ws_plugin *p = &ws->plugins[i];
@@ -980,8 +1057,20 @@ int sluice_source_find_plugin(const sluice_ws_plugin **out, const sluice_workspa
 			return 0;
 		}
 	}
+	/* A plugin id: read from each mirror's manifest. */
+	for (size_t i = 0; i < ws->nplugins; i++) {
+		const sluice_ws_plugin *p = &ws->plugins[i];
+		char *id = NULL;
+		if (sluice_source_plugin_id(&id, cache_dir, sluice_source_plugin_key(p)) == 0 &&
+		    strcmp(id, name) == 0)
+			*out = p;
+		free(id);
+		if (*out)
+			return 0;
+	}
 	return sluice_error_set(SLUICE_ENOTFOUND,
-				"no plugin '%s' in workspace '%s'; name it by its repository "
-				"(owner/name) as listed under 'plugins'",
+				"no plugin '%s' in workspace '%s': it is neither a repository "
+				"listed under 'plugins' (owner/name) nor the id of a fetched one; "
+				"run 'sluice fetch' first if it is new",
 				name, ws->name.s ? ws->name.s : ws->path);
 }

@@ -1,0 +1,132 @@
+/* sluice accept-tag-move: an operator accepts that a release tag now
+ * points at another commit; the release takes the new commit and every
+ * approval it had is void. */
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "sluice/config.h"
+#include "sluice/error.h"
+#include "sluice/semver.h"
+#include "sluice/source.h"
+#include "sluice/store.h"
+#include "sluice/util.h"
+
+static const cli_opt opts[] = {
+	{"workspace", 'w', "NAME", "the workspace (default: the only one in workspaces/)", false},
+	{NULL, 0, NULL, NULL, false},
+};
+
+/* TODO(roles): accept-tag-move needs the `operator` role (PRODUCT.md 3.3).
+ * Until the identity module lands, this hook only names the actor: --as,
+ * else the effective OS user. Replace it with the shared role check. */
+static const char *actor_for_operator_action(const struct cli *c)
+{
+	if (c->as)
+		return c->as;
+	struct passwd *pw = getpwuid(geteuid());
+	return pw && pw->pw_name ? pw->pw_name : "unknown";
+}
+
+/* The plugin id the store records tags under for `name`: a plugin id as
+ * given, or the id of the watched repository `name` (owner/name). */
+static char *store_plugin(struct cli *c, sluice_store *s, const char *name)
+{
+	sluice_workspace *ws = NULL;
+	sluice_diags diags;
+	char *path = sluice_workspace_find(c->root, cli_get(c, "workspace"));
+	char *id = NULL;
+
+	sluice_diags_init(&diags);
+	if (path && sluice_workspace_load(&ws, path, &diags) == 0 && !diags.errors) {
+		const sluice_ws_plugin *p;
+		for (size_t i = 0; i < ws->nplugins && !id; i++) {
+			p = &ws->plugins[i];
+			if (!p->repository.s || strcmp(p->repository.s, name) != 0)
+				continue;
+			sluice_source_row row = {0};
+			if (sluice_store_source_get(&row, s, p->repository.s) == 0 && row.plugin)
+				id = sluice_xstrdup(row.plugin);
+			sluice_source_row_clear(&row);
+			if (!id)
+				id = sluice_xstrdup(name);
+		}
+	}
+	sluice_workspace_free(ws);
+	sluice_diags_clear(&diags);
+	free(path);
+	return id ? id : sluice_xstrdup(name);
+}
+
+static int run(struct cli *c)
+{
+	const char *arg = c->args[0];
+	const char *at = strrchr(arg, '@');
+	sluice_store *s = NULL;
+	sluice_stored_tag before = {0};
+	sluice_semver v = SLUICE_SEMVER_INIT;
+	char *name = NULL, *plugin = NULL, *tag = NULL;
+	int rc;
+
+	if (!at || at == arg || !at[1]) {
+		cli_error("'%s' is not PLUGIN@VERSION; write it as backend-pr-reviewer@0.1.0", arg);
+		return EXIT_USAGE;
+	}
+	name = sluice_xstrndup(arg, (size_t)(at - arg));
+	tag = at[1] == 'v' ? sluice_xstrdup(at + 1) : sluice_xasprintf("v%s", at + 1);
+	if (sluice_semver_parse_tag(&v, tag) < 0) {
+		cli_error("'%s' is not a version: %s", at + 1, sluice_error_last());
+		rc = EXIT_USAGE;
+		goto done;
+	}
+	if ((rc = sluice_store_open(&s, c->db, 0)) < 0) {
+		rc = cli_fail(rc);
+		goto done;
+	}
+	sluice_store_set_actor(s, actor_for_operator_action(c));
+	plugin = store_plugin(c, s, name);
+	if ((rc = sluice_store_tag_get(&before, s, plugin, tag)) < 0) {
+		cli_error("no tag %s of '%s' has been recorded; 'sluice fetch' records tags and "
+			  "'sluice tags %s' lists them",
+			  tag, name, name);
+		rc = sluice_error_exit_status(rc == SLUICE_ENOTFOUND ? SLUICE_EINVAL : rc);
+		goto done;
+	}
+	if ((rc = sluice_store_tag_accept_move(s, plugin, tag, c->now)) < 0) {
+		if (rc == SLUICE_EINVAL)
+			cli_error("tag %s of '%s' has not moved: it still points at %s; nothing to "
+				  "accept",
+				  tag, name, before.commit);
+		else
+			cli_error("%s", sluice_error_last());
+		rc = sluice_error_exit_status(rc);
+		goto done;
+	}
+	if (!c->quiet)
+		printf("accepted: %s %s now trusts commit %s (was %s); the release's approvals "
+		       "are void\n",
+		       plugin, tag, before.moved_to, before.commit);
+	rc = EXIT_OK;
+done:
+	sluice_stored_tag_clear(&before);
+	sluice_semver_clear(&v);
+	sluice_store_free(s);
+	free(plugin);
+	free(name);
+	free(tag);
+	return rc;
+}
+
+const cli_cmd cmd_accept_tag_move = {
+	.name = "accept-tag-move",
+	.run = run,
+	.usage = "accept-tag-move PLUGIN@VERSION",
+	.summary = "accept that a release tag moved; the release takes the new commit and loses "
+		   "its approvals (operator)",
+	.opts = opts,
+	.min_args = 1,
+	.max_args = 1,
+};

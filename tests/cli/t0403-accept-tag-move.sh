@@ -1,0 +1,57 @@
+#!/bin/sh
+# sluice accept-tag-move: a moved tag stays frozen at its first commit
+# until an operator accepts the move, which is audited.
+. "$(dirname "$0")/lib.sh"
+
+R=$T/root
+G=$T/git
+mkdir -p "$R/workspaces" "$G/acme"
+git init -q -b main "$G/acme/mover"
+(cd "$G/acme/mover" && printf 'id: mover\n' >plugin.yaml && git add -A && git commit -qm one &&
+	git tag v0.1.0) >/dev/null
+cat >"$R/workspaces/eng.yaml" <<YAML
+workspace: eng
+groups: {devs: {members: [alice]}}
+admins: [{id: ana, roles: [operator], emails: [ana@acme.example]}]
+repositories: {url_template: "file://$G/{repository}"}
+plugins:
+  - {repository: acme/mover, versions: "*"}
+YAML
+S() { "$SLUICE" --root "$R" "$@"; }
+db() { sqlite3 "$R/.sluice/sluice.db" "$1"; }
+
+run S fetch -q
+first=$(git -C "$G/acme/mover" rev-parse v0.1.0)
+
+run S accept-tag-move mover@0.1.0
+expect_rc 2
+expect_err "error: tag v0.1.0 of 'mover' has not moved: it still points at $first; nothing to accept"
+
+run S accept-tag-move mover@0.9.0
+expect_rc 2
+expect_err "error: no tag v0.9.0 of 'mover' has been recorded"
+
+run S accept-tag-move mover
+expect_rc 129
+expect_err "error: 'mover' is not PLUGIN@VERSION"
+
+(cd "$G/acme/mover" && git commit -qm two --allow-empty && git tag -f v0.1.0) >/dev/null
+second=$(git -C "$G/acme/mover" rev-parse v0.1.0)
+run S fetch
+expect_err "warning: acme/mover: tag v0.1.0 points at another commit than when it was first seen"
+expect_eq "$first" "$(db "select commit_id from tags where plugin='mover' and tag='v0.1.0'")" "still trusted: first"
+
+# By repository or by plugin id, with a leading v or not.
+run S accept-tag-move --as ana acme/mover@v0.1.0
+expect_rc 0
+expect_out "accepted: mover v0.1.0 now trusts commit $second (was $first)"
+expect_eq "$second" "$(db "select commit_id from tags where plugin='mover' and tag='v0.1.0'")" "now trusted: second"
+expect_eq "ana|tag.move_accepted" "$(db "select actor, action from audit order by id desc limit 1")" "audit row"
+run S audit verify
+expect_rc 0
+
+# Fetching again finds nothing to freeze.
+run S fetch
+expect_no_err "points at another commit"
+
+done_testing
