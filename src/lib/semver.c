@@ -709,8 +709,16 @@ int sluice_range_parse(sluice_range **out, const char *text, char *err, size_t e
 	r = sluice_xcalloc(1, sizeof *r);
 	r->text = sluice_xstrdup(text);
 	for (;;) {
+		size_t set_start = sc.pos;
 		if ((rc = scan_set(&sc, &items, &nitems, &cap)) < 0)
 			goto fail;
+		/* npm reads an empty alternative as "any version": in a rollout
+		 * tool a stray "||" must not admit every release, so refuse it */
+		if (nitems == 0 && (r->n > 0 || text[sc.pos] != '\0')) {
+			rc = scan_fail(&sc, set_start, "empty alternative around '||' (it would admit "
+				       "every version; write '*' if that is meant)");
+			goto fail;
+		}
 		if (r->n == r->cap) {
 			r->cap = r->cap ? 2 * r->cap : 2;
 			r->sets = sluice_xrealloc(r->sets, r->cap * sizeof *r->sets);
