@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "sluice/engine.h"
+
 enum {
 	EXIT_OK = 0,
 	EXIT_FAIL = 1,
@@ -72,6 +74,16 @@ void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Maps a library return code to an exit status, printing the last error. */
 int cli_fail(int code);
+
+/* Opens the engine with the global flags and the command's -w/--workspace
+ * option (when it has one), printing diagnostics and the error. Returns
+ * EXIT_OK and *out, or the exit status (2 for an invalid workspace). */
+int cli_engine_open(struct cli *c, sluice_engine **out, int flags);
+/* Resolves the actor and checks that they hold one of `roles`; a refusal
+ * is printed, audited and returned as EXIT_REFUSED. plugin/version may be
+ * NULL. */
+int cli_engine_authorize(struct cli *c, sluice_engine *e, unsigned roles, const char *plugin,
+			 const char *version);
 
 /* Commands (one cmd-*.c each). */
 extern const cli_cmd cmd_accept_tag_move;
