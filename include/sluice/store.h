@@ -14,10 +14,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "sluice/rollout.h"
+
 typedef struct sluice_store sluice_store;
 
 /* The schema version this build creates and understands. */
-#define SLUICE_STORE_SCHEMA_VERSION 1
+#define SLUICE_STORE_SCHEMA_VERSION 2
 
 /* Longest object id kept (hex SHA-256) plus the NUL. */
 #define SLUICE_STORE_OID_SZ 65
@@ -163,5 +165,82 @@ void sluice_stored_tag_clear(sluice_stored_tag *r);
  * sluice_stored_tag_list_clear. */
 int sluice_store_tag_list(sluice_stored_tag_list *out, sluice_store *s, const char *plugin);
 void sluice_stored_tag_list_clear(sluice_stored_tag_list *l);
+
+/* ---- releases and the rollout state -------------------------------- */
+
+/* A release as first recorded. deploy_snapshot is the JSON the planner's
+ * input is rebuilt from (docs/database.md, "deploy snapshot"):
+ *   {"stages": [{"name", "groups": [..], "duration_days", "requires_approval"}],
+ *    "controls": {"require_admin_approval", "allow_user_disable", ...},
+ *    "risk": 0|1|2, "lifecycle": {"review_every_days", "deprecated_at",
+ *    "sunset_at"}}   (times as seconds; every key optional) */
+typedef struct {
+	const char *workspace, *plugin, *version, *tag, *commit;
+	const char *tagger_email;    /* may be NULL */
+	const char *deploy_snapshot; /* JSON object text, may be NULL */
+	int64_t seen_at;
+} sluice_release_record;
+
+/* Records a release the first time it is seen (state pending; audited as
+ * release.recorded). Seen again: nothing changes. *out_id (may be NULL) is
+ * the release's id, *created (may be NULL) whether it was new. */
+int sluice_store_release_record(sluice_store *s, const sluice_release_record *r,
+				int64_t *out_id, bool *created);
+
+/* Marks a release refused by validation or policy (reason non-NULL), or
+ * clears the refusal (NULL). Audited when it changes. */
+int sluice_store_release_set_refused(sluice_store *s, const char *workspace,
+				     const char *plugin, const char *version,
+				     const char *reason, int64_t now);
+
+/* An approval (`sluice approve`), bound to workspace, plugin, version,
+ * commit and stage. Audited as approval.given by the store's actor, who is
+ * the approver. The same live approval twice: SLUICE_EINVAL. */
+typedef struct {
+	const char *workspace, *plugin, *version, *commit, *stage;
+	const char *comment;   /* may be NULL */
+	const char *signature; /* ssh-signed identity; may be NULL */
+} sluice_approval_record;
+int sluice_store_approval_add(sluice_store *s, const sluice_approval_record *a, int64_t now);
+
+/* The workspace freeze (`sluice freeze` / `unfreeze`), audited as
+ * workspace.frozen / workspace.unfrozen by the store's actor. */
+int sluice_store_workspace_freeze(sluice_store *s, const char *workspace, bool frozen,
+				  const char *reason, int64_t now);
+/* *frozen and *reason (malloc'd or NULL; caller frees) for `workspace`;
+ * never frozen: false. */
+int sluice_store_workspace_frozen(bool *frozen, char **reason, sluice_store *s,
+				  const char *workspace);
+
+/* One plugin's stored state as the planner's input: every recorded release
+ * (rank from SemVer order, stages and controls from its deploy snapshot,
+ * tag_moved from the tag record, checklist_done from attestations, refusal)
+ * and the plugin's approvals (voided ones included, marked). The caller
+ * still sets what the store does not know: out_of_range and
+ * secret_problem of each release. All strings are owned by the state. */
+typedef struct {
+	sluice_rollout_plugin plugin;
+	sluice_rollout_approval *approvals;
+	size_t napprovals;
+	void *priv; /* owned storage */
+} sluice_store_plugin_state;
+
+/* Returns 0 and *out (free with sluice_store_plugin_state_free); a plugin
+ * with nothing recorded gives zero releases. Load, plan and apply inside
+ * one sluice_store_begin/commit so that a concurrent reconcile plans from
+ * the state this one leaves. */
+int sluice_store_load_plugin_state(sluice_store_plugin_state **out, sluice_store *s,
+				   const char *workspace, const char *plugin);
+void sluice_store_plugin_state_free(sluice_store_plugin_state *st);
+
+/* Applies the actions of `plan` for `plugin` (every plugin when NULL), each
+ * with its audit row, all in ONE transaction (or the caller's): when any
+ * fails, none is applied. A START_STAGE that no longer follows the stored
+ * stage (another process started it) fails with SLUICE_EBUSY. `promote`
+ * marks started stages as started by `sluice promote` (actor and reason
+ * recorded) rather than the controller. An action without a time takes
+ * `now`. */
+int sluice_store_apply_actions(sluice_store *s, const char *workspace, const sluice_plan *plan,
+			       const char *plugin, bool promote, int64_t now);
 
 #endif

@@ -219,9 +219,23 @@ static const char migration_1[] =
 	"  action, plugin, version, details, admin_commit, prev_hash, hash\n"
 	"FROM audit;\n";
 
+/* Release refusals (validation or policy) kept so a no-op pass need not
+ * re-validate; per-plugin notice times so each notice goes out once. */
+static const char migration_2[] =
+	"ALTER TABLE releases ADD COLUMN refused_reason TEXT;\n"
+	"CREATE TABLE plugin_state (\n"
+	"  workspace        TEXT NOT NULL,\n"
+	"  plugin           TEXT NOT NULL,\n"
+	"  last_reviewed_at INTEGER,\n"
+	"  review_notice_at INTEGER,\n"
+	"  sunset_notice_at INTEGER,\n"
+	"  PRIMARY KEY (workspace, plugin)\n"
+	");\n";
+
 static const char *const migrations[] = {
 	NULL, /* version 0: the empty database */
 	migration_1,
+	migration_2,
 };
 
 int store_migrate(sluice_store *s)

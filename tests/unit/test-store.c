@@ -14,6 +14,7 @@
 
 #include "sluice/audit.h"
 #include "sluice/error.h"
+#include "sluice/rollout.h"
 #include "sluice/store.h"
 #include "sluice/util.h"
 
@@ -449,6 +450,233 @@ static void test_second_writer_waits(void **state)
 	sluice_store_free(s2);
 }
 
+static void test_migrates_an_older_database(void **state)
+{
+	fixture *f = *state;
+
+	/* make the file look like schema version 1 */
+	sluice_store_free(f->s);
+	f->s = NULL;
+	assert_int_equal(raw_exec(f->path, "ALTER TABLE releases DROP COLUMN refused_reason;"
+					   " DROP TABLE plugin_state; PRAGMA user_version = 1"),
+			 SQLITE_OK);
+	assert_int_equal(sluice_store_open(&f->s, f->path, SLUICE_STORE_READONLY), SLUICE_ESTORE);
+	assert_non_null(strstr(sluice_error_last(), "has schema version 1 and needs an upgrade"));
+	assert_int_equal(sluice_store_open(&f->s, f->path, 0), 0);
+	assert_int_equal(raw_int(f->path, "PRAGMA user_version"), SLUICE_STORE_SCHEMA_VERSION);
+	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM pragma_table_info('releases')"
+					  " WHERE name = 'refused_reason'"), 1);
+}
+
+static const char snapshot[] =
+	"{\"stages\": [{\"name\": \"dogfood\", \"groups\": [\"devex\"], \"duration_days\": 7},"
+	" {\"name\": \"general\", \"groups\": [\"eng\", \"ops\"], \"requires_approval\": true}],"
+	" \"controls\": {\"allow_user_disable\": true}, \"risk\": 1,"
+	" \"lifecycle\": {\"review_every_days\": 90}}";
+
+static void record(sluice_store *s, const char *version, const char *commit, int64_t at)
+{
+	char tag[32];
+	sluice_release_record r = {"eng", "rev", version, tag, commit, "dev@acme.example",
+				   snapshot, at};
+	bool created = false;
+	int64_t id = 0;
+	snprintf(tag, sizeof tag, "v%s", version);
+	assert_int_equal(sluice_store_tag_observe(s, "rev", tag, commit, NULL, NULL, at, NULL), 0);
+	assert_int_equal(sluice_store_release_record(s, &r, &id, &created), 0);
+	assert_true(created);
+	assert_true(id > 0);
+}
+
+static void test_load_plugin_state(void **state)
+{
+	fixture *f = *state;
+	sluice_store_plugin_state *ps = NULL;
+	sluice_approval_record ap = {"eng", "rev", "0.10.0", C2, "general", "lgtm", NULL};
+	sluice_release_record again = {"eng", "rev", "0.9.0", "v0.9.0", C3, NULL, NULL, T0};
+	bool created = true;
+
+	record(f->s, "0.9.0", C1, T0);
+	record(f->s, "0.10.0", C2, T0 + 10);
+	record(f->s, "0.2.0", C3, T0 + 20);
+	assert_int_equal(sluice_store_release_record(f->s, &again, NULL, &created), 0);
+	assert_false(created);
+	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM audit WHERE action = 'release.recorded'"),
+			 3);
+	sluice_store_set_actor(f->s, "admin-ana");
+	assert_int_equal(sluice_store_approval_add(f->s, &ap, T0 + 30), 0);
+	assert_int_equal(sluice_store_approval_add(f->s, &ap, T0 + 31), SLUICE_EINVAL);
+	assert_string_equal(sluice_error_last(),
+			    "admin-ana has already approved rev@0.10.0 for stage 'general'; nothing to do");
+	assert_int_equal(sluice_store_release_set_refused(f->s, "eng", "rev", "0.2.0",
+							  "permission secrets.read exceeds policy", T0), 0);
+	assert_int_equal(sluice_store_tag_observe(f->s, "rev", "v0.9.0", C3, NULL, NULL, T0, NULL), 0);
+	assert_int_equal(raw_exec(f->path, "INSERT INTO attestations (workspace, plugin, version, item,"
+					   " actor, at) VALUES ('eng', 'rev', '0.10.0', 'security-review', 'ben', 1),"
+					   " ('eng', 'rev', '0.10.0', 'contract-tests', 'ci', 1)"),
+			 SQLITE_OK);
+
+	assert_int_equal(sluice_store_load_plugin_state(&ps, f->s, "eng", "rev"), 0);
+	assert_string_equal(ps->plugin.id, "rev");
+	assert_int_equal(ps->plugin.nreleases, 3);
+	const sluice_rollout_release *r9 = &ps->plugin.releases[0], *r10 = &ps->plugin.releases[1],
+				     *r2 = &ps->plugin.releases[2];
+	assert_string_equal(r9->version, "0.9.0");
+	/* SemVer order, not text order: 0.2.0 < 0.9.0 < 0.10.0 */
+	assert_int_equal(r2->rank, 1);
+	assert_int_equal(r9->rank, 2);
+	assert_int_equal(r10->rank, 3);
+	assert_int_equal(r10->state, SLUICE_RELEASE_PENDING);
+	assert_int_equal(r10->stage_index, -1);
+	assert_string_equal(r10->commit, C2);
+	assert_string_equal(r10->tagger_email, "dev@acme.example");
+	assert_int_equal(r10->nstages, 2);
+	assert_string_equal(r10->stages[1].name, "general");
+	assert_int_equal(r10->stages[1].ngroups, 2);
+	assert_string_equal(r10->stages[1].groups[1], "ops");
+	assert_int_equal(r10->stages[0].duration_days, 7);
+	assert_true(r10->stages[1].requires_approval);
+	assert_false(r10->require_admin_approval);
+	assert_true(r10->allow_user_disable);
+	assert_int_equal(r10->risk, 1);
+	assert_int_equal(r10->nchecklist_done, 2);
+	assert_string_equal(r10->checklist_done[0], "contract-tests");
+	assert_false(r10->tag_moved);
+	assert_true(r9->tag_moved);
+	assert_string_equal(r9->moved_to_commit, C3);
+	assert_true(r2->refused);
+	assert_string_equal(r2->refused_reason, "permission secrets.read exceeds policy");
+	assert_int_equal(ps->plugin.review_every_days, 90);
+	assert_false(ps->plugin.withdrawn);
+	assert_int_equal(ps->napprovals, 1);
+	assert_string_equal(ps->approvals[0].approver, "admin-ana");
+	assert_string_equal(ps->approvals[0].commit, C2);
+	assert_string_equal(ps->approvals[0].stage, "general");
+	assert_false(ps->approvals[0].voided);
+	sluice_store_plugin_state_free(ps);
+
+	/* nothing recorded: an empty plugin */
+	assert_int_equal(sluice_store_load_plugin_state(&ps, f->s, "eng", "none"), 0);
+	assert_int_equal(ps->plugin.nreleases, 0);
+	assert_int_equal(ps->napprovals, 0);
+	sluice_store_plugin_state_free(ps);
+}
+
+static void test_apply_actions_all_or_nothing(void **state)
+{
+	fixture *f = *state;
+	sluice_rollout_action acts[2] = {
+		{.kind = SLUICE_ACTION_START_STAGE, .plugin = "rev", .version = "0.1.0",
+		 .commit = C1, .stage_index = 0, .stage = "dogfood", .reason = "first stage",
+		 .at = T0 + 5},
+		{.kind = SLUICE_ACTION_SKIP_RELEASE, .plugin = "rev", .version = "0.0.9",
+		 .reason = "0.1.0 is newer", .at = T0 + 5},
+	};
+	sluice_plan plan = {acts, 2, NULL, 0};
+	int64_t before;
+
+	record(f->s, "0.1.0", C1, T0);
+	before = audit_rows(f->path);
+	/* 0.0.9 was never recorded: the whole plan fails, the stage start too */
+	assert_int_equal(sluice_store_apply_actions(f->s, "eng", &plan, NULL, false, T0),
+			 SLUICE_ENOTFOUND);
+	assert_string_equal(sluice_error_last(), "release rev@0.0.9 is not recorded in eng");
+	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM stage_starts"), 0);
+	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM releases WHERE stage_index IS NULL"
+					  " AND state = 'pending'"), 1);
+	assert_int_equal(audit_rows(f->path), before);
+
+	plan.nactions = 1;
+	assert_int_equal(sluice_store_apply_actions(f->s, "eng", &plan, NULL, false, T0), 0);
+	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM stage_starts WHERE stage_index = 0"
+					  " AND stage_name = 'dogfood' AND started_by = 'controller'"
+					  " AND started_at = 1796083205"), 1);
+	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM releases WHERE stage_index = 0"
+					  " AND state = 'in_progress' AND stage_started_at = 1796083205"), 1);
+	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM audit WHERE action = 'stage.started'"
+					  " AND json_extract(details, '$.stage') = 'dogfood'"), 1);
+	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM v_rollouts WHERE stage = 'dogfood'"
+					  " AND stage_started_at = '2026-12-01T00:00:05Z'"), 1);
+
+	/* the same plan again (another reconcile got there first): refused */
+	assert_int_equal(sluice_store_apply_actions(f->s, "eng", &plan, NULL, false, T0), SLUICE_EBUSY);
+	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM stage_starts"), 1);
+	/* a plan for another plugin is not applied with a plugin filter */
+	assert_int_equal(sluice_store_apply_actions(f->s, "eng", &plan, "other", false, T0), 0);
+	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM stage_starts"), 1);
+}
+
+static void test_plan_apply_round_trip(void **state)
+{
+	fixture *f = *state;
+	static const char *const ana_emails[] = {"ana@acme.example"};
+	sluice_rollout_admin admins[] = {{"admin-ana", 1 /* approver */, ana_emails, 1}};
+	sluice_approval_record ap = {"eng", "rev", "0.1.0", C1, "general", NULL, NULL};
+	sluice_store_plugin_state *ps = NULL;
+	sluice_rollout_input in;
+	sluice_plan *plan = NULL;
+	int64_t day = 86400;
+
+	record(f->s, "0.1.0", C1, T0);
+	/* day 0: the first stage starts; day 3: soaking; day 8: needs approval;
+	 * then approved: the last stage starts and the release completes */
+	const int64_t days[] = {0, 3, 8, 8};
+	const size_t want_actions[] = {1, 0, 0, 2};
+	for (size_t step = 0; step < 4; step++) {
+		if (step == 3) {
+			sluice_store_set_actor(f->s, "admin-ana");
+			assert_int_equal(sluice_store_approval_add(f->s, &ap, T0 + 8 * day), 0);
+			sluice_store_set_actor(f->s, "controller");
+		}
+		assert_int_equal(sluice_store_begin(f->s), 0);
+		assert_int_equal(sluice_store_load_plugin_state(&ps, f->s, "eng", "rev"), 0);
+		memset(&in, 0, sizeof in);
+		in.plugins = &ps->plugin;
+		in.nplugins = 1;
+		in.approvals = ps->approvals;
+		in.napprovals = ps->napprovals;
+		in.rules.min_approvals[0] = in.rules.min_approvals[1] = in.rules.min_approvals[2] = 1;
+		in.rules.admins = admins;
+		in.rules.nadmins = 1;
+		in.now = T0 + days[step] * day;
+		assert_int_equal(sluice_rollout_plan(&plan, &in), 0);
+		assert_int_equal(plan->nactions, want_actions[step]);
+		assert_int_equal(sluice_store_apply_actions(f->s, "eng", plan, "rev", false, in.now), 0);
+		assert_int_equal(sluice_store_commit(f->s), 0);
+		sluice_rollout_plan_free(plan);
+		sluice_store_plugin_state_free(ps);
+	}
+	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM stage_starts"), 2);
+	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM releases WHERE state = 'complete'"
+					  " AND stage_index = 1"), 1);
+	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM audit WHERE action IN"
+					  " ('stage.started', 'release.completed')"), 3);
+	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM v_approvals WHERE approver = 'admin-ana'"
+					  " AND live = 1 AND kind = 'approval'"), 1);
+}
+
+static void test_workspace_freeze(void **state)
+{
+	fixture *f = *state;
+	bool frozen = true;
+	char *reason = NULL;
+
+	assert_int_equal(sluice_store_workspace_frozen(&frozen, &reason, f->s, "eng"), 0);
+	assert_false(frozen);
+	sluice_store_set_actor(f->s, "admin-ana");
+	assert_int_equal(sluice_store_workspace_freeze(f->s, "eng", true, "incident 42", T0), 0);
+	assert_int_equal(sluice_store_workspace_frozen(&frozen, &reason, f->s, "eng"), 0);
+	assert_true(frozen);
+	assert_string_equal(reason, "incident 42");
+	free(reason);
+	assert_int_equal(sluice_store_workspace_freeze(f->s, "eng", false, NULL, T0 + 1), 0);
+	assert_int_equal(sluice_store_workspace_frozen(&frozen, &reason, f->s, "eng"), 0);
+	assert_false(frozen);
+	assert_null(reason);
+	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM audit WHERE actor = 'admin-ana' AND"
+					  " action IN ('workspace.frozen', 'workspace.unfrozen')"), 2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -464,6 +692,11 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_tag_accept_move, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sources, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_second_writer_waits, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_migrates_an_older_database, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_load_plugin_state, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_apply_actions_all_or_nothing, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_plan_apply_round_trip, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_workspace_freeze, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
