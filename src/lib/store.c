@@ -299,8 +299,10 @@ int sluice_store_open(sluice_store **out, const char *path, int flags)
 	if (!ro) {
 		sqlite3_stmt *st = NULL;
 		/* WAL lets readers (status, dashboards) run beside a reconcile.
-		 * synchronous=NORMAL is crash-safe in WAL (a kill -9 loses nothing
-		 * committed); only a power cut may lose the last transactions. */
+		 * synchronous=FULL: an approval or a stage start that was reported
+		 * as done must survive a power cut too, not only a kill -9; a pass
+		 * that changes nothing commits nothing, so this costs no-ops
+		 * nothing. */
 		rc = sqlite3_prepare_v2(s->db, "PRAGMA journal_mode = WAL", -1, &st, NULL);
 		if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
 			jm = store_col_dup(st, 0);
@@ -317,7 +319,7 @@ int sluice_store_open(sluice_store **out, const char *path, int flags)
 					      path, jm ? jm : "unknown");
 			goto done;
 		}
-		if ((rc = store_exec(s, "PRAGMA synchronous = NORMAL", "cannot set synchronous")) < 0)
+		if ((rc = store_exec(s, "PRAGMA synchronous = FULL", "cannot set synchronous")) < 0)
 			goto done;
 		if ((rc = store_migrate(s)) < 0)
 			goto done;
