@@ -326,6 +326,8 @@ int sluice_doc_parse_json(sluice_doc **out, const char *file, const char *data, 
 	int rc;
 
 	memset(&s, 0, sizeof s);
+	if (!data)
+		data = "", len = 0;
 	*out = doc_new(file);
 	s.doc = *out;
 	s.diags = diags;

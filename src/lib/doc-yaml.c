@@ -475,7 +475,7 @@ static void report_syntax(yaml_state *st, yaml_parser_t *p)
 	}
 	pos = mark_pos(st, p->problem_mark);
 	if (p->context && strstr(p->context, "quoted scalar") &&
-	    strstr(problem, "end of stream")) {
+	    (strstr(problem, "end of stream") || strstr(problem, "document indicator"))) {
 		/* where the parser stopped is the end of the file; the user
 		 * needs the quote that was never closed */
 		pos = mark_pos(st, p->context_mark);
@@ -518,6 +518,8 @@ int sluice_doc_parse_yaml(sluice_doc **out, const char *file, const char *data, 
 	int rc;
 
 	memset(&st, 0, sizeof st);
+	if (!data)
+		data = "", len = 0;
 	*out = doc_new(file);
 	st.doc = *out;
 	st.diags = diags;

@@ -15,6 +15,7 @@ for kind in yaml json; do
 	echo "fuzz-$kind: ${secs}s" >&2
 	"$build/fuzz-$kind" -max_total_time="$secs" -max_len=8192 -timeout=10 \
 		-rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$out/" \
+		-dict="$here/$kind.dict" \
 		"$out/new" "$here/corpus/$kind" 2>"$out/log" || status=1
 	grep -E '^stat::number_of_executed_units|^Done|ERROR' "$out/log" >&2 || true
 	# keep only inputs that add coverage; the committed corpus stays small

@@ -366,6 +366,16 @@ static void yaml_unclosed_quote(void **state)
 	sluice_diags_clear(&D);
 	sluice_doc_free(yaml("list:\n  - 'single\n", SLUICE_EINVAL));
 	only_error(2, 5, "yaml-syntax", "unclosed quote: this string has no closing quote");
+	sluice_diags_clear(&D);
+	/* a document marker ends the file's text as far as the string goes */
+	sluice_doc_free(yaml("a: \"abc\n---\nb: 1\n", SLUICE_EINVAL));
+	only_error(1, 4, "yaml-syntax", "unclosed quote: this string has no closing quote");
+	sluice_diags_clear(&D);
+	/* other problems inside a quoted string stay where they are */
+	sluice_doc_free(yaml("a: \"ab\\qc\"\n", SLUICE_EINVAL));
+	only_error(1, 7, "yaml-syntax",
+		   "found unknown escape character while parsing a quoted scalar started at "
+		   "line 1, column 4");
 }
 
 static void yaml_bad_indentation(void **state)
@@ -474,6 +484,12 @@ static void yaml_empty(void **state)
 	assert_null(doc->root);
 	sluice_doc_free(doc);
 	doc = yaml("\xef\xbb\xbf", 0);
+	assert_null(doc->root);
+	sluice_doc_free(doc);
+	doc = parse_lim(true, NULL, 0, 0, NULL);
+	assert_null(doc->root);
+	sluice_doc_free(doc);
+	doc = parse_lim(false, NULL, 0, 0, NULL);
 	assert_null(doc->root);
 	sluice_doc_free(doc);
 	assert_int_equal(D.count, 0);
