@@ -51,7 +51,8 @@ struct sluice_node {
 typedef struct {
 	size_t max_bytes;   /* default 4 MiB */
 	unsigned max_depth; /* default 64 */
-	size_t max_nodes;   /* default 100000 (alias expansions count) */
+	size_t max_nodes;   /* default 100000: keys, values and every alias
+			     * expansion's whole subtree count */
 } sluice_doc_limits;
 
 #define SLUICE_DOC_DEFAULT_MAX_BYTES (4u * 1024u * 1024u)
@@ -70,7 +71,12 @@ typedef struct {
  * and exceeded limits go to `diags` with their position. Returns 0 when a
  * tree was built (root may be NULL for an empty document), SLUICE_EINVAL
  * when the text could not be parsed (out->root is NULL; *out is still
- * valid and must be freed), SLUICE_ELIMIT when a limit stopped it. */
+ * valid and must be freed), SLUICE_ELIMIT when a limit stopped it.
+ * Any error diagnostic means a negative return and no tree; duplicate
+ * keys are warnings (code "duplicate-key") and the first value is kept.
+ * Codes: yaml-syntax, yaml-multidoc, yaml-tag, yaml-key, yaml-alias,
+ * json-syntax, out-of-range, nul-byte, invalid-utf8, limit.
+ * An alias is the anchored node itself (shared, not copied). */
 int sluice_doc_parse_yaml(sluice_doc **out, const char *file, const char *data,
 			  size_t len, const sluice_doc_limits *lim,
 			  sluice_diags *diags);

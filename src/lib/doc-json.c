@@ -122,6 +122,9 @@ static sluice_node *parse_object(json_scan *s, sluice_node *n)
 	while (!s->fatal && s->off < s->len && s->p[s->off] == '"') {
 		sluice_pos kpos = here(s);
 		size_t start = s->off;
+		/* keys count as nodes, as they do in YAML */
+		if (!count_node(s))
+			break;
 		skip_string(s);
 		char *key = decode_string(s, start, kpos, NULL);
 		skip_ws(s);
