@@ -1,11 +1,9 @@
 /* sluice accept-tag-move: an operator accepts that a release tag now
  * points at another commit; the release takes the new commit and every
  * approval it had is void. */
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "cli.h"
 #include "sluice/config.h"
@@ -20,51 +18,29 @@ static const cli_opt opts[] = {
 	{NULL, 0, NULL, NULL, false},
 };
 
-/* TODO(roles): accept-tag-move needs the `operator` role (PRODUCT.md 3.3).
- * Until the identity module lands, this hook only names the actor: --as,
- * else the effective OS user. Replace it with the shared role check. */
-static const char *actor_for_operator_action(const struct cli *c)
-{
-	if (c->as)
-		return c->as;
-	struct passwd *pw = getpwuid(geteuid());
-	return pw && pw->pw_name ? pw->pw_name : "unknown";
-}
-
 /* The plugin id the store records tags under for `name`: a plugin id as
  * given, or the id of the watched repository `name` (owner/name). */
-static char *store_plugin(struct cli *c, sluice_store *s, const char *name)
+static char *store_plugin(const sluice_engine *e, const char *name)
 {
-	sluice_workspace *ws = NULL;
-	sluice_diags diags;
-	char *path = sluice_workspace_find(c->root, cli_get(c, "workspace"));
-	char *id = NULL;
-
-	sluice_diags_init(&diags);
-	if (path && sluice_workspace_load(&ws, path, &diags) == 0 && !diags.errors) {
-		const sluice_ws_plugin *p;
-		for (size_t i = 0; i < ws->nplugins && !id; i++) {
-			p = &ws->plugins[i];
-			if (!p->repository.s || strcmp(p->repository.s, name) != 0)
-				continue;
-			sluice_source_row row = {0};
-			if (sluice_store_source_get(&row, s, p->repository.s) == 0 && row.plugin)
-				id = sluice_xstrdup(row.plugin);
-			sluice_source_row_clear(&row);
-			if (!id)
-				id = sluice_xstrdup(name);
-		}
+	for (size_t i = 0; i < e->ws->nplugins; i++) {
+		const sluice_ws_plugin *p = &e->ws->plugins[i];
+		sluice_source_row row = {0};
+		char *id = NULL;
+		if (!p->repository.s || strcmp(p->repository.s, name) != 0)
+			continue;
+		if (sluice_store_source_get(&row, e->store, p->repository.s) == 0 && row.plugin)
+			id = sluice_xstrdup(row.plugin);
+		sluice_source_row_clear(&row);
+		return id ? id : sluice_xstrdup(name);
 	}
-	sluice_workspace_free(ws);
-	sluice_diags_clear(&diags);
-	free(path);
-	return id ? id : sluice_xstrdup(name);
+	return sluice_xstrdup(name);
 }
 
 static int run(struct cli *c)
 {
 	const char *arg = c->args[0];
 	const char *at = strrchr(arg, '@');
+	sluice_engine *e = NULL;
 	sluice_store *s = NULL;
 	sluice_stored_tag before = {0};
 	sluice_semver v = SLUICE_SEMVER_INIT;
@@ -82,12 +58,12 @@ static int run(struct cli *c)
 		rc = EXIT_USAGE;
 		goto done;
 	}
-	if ((rc = sluice_store_open(&s, c->db, 0)) < 0) {
-		rc = cli_fail(rc);
+	if ((rc = cli_engine_open(c, &e, 0)) != EXIT_OK)
 		goto done;
-	}
-	sluice_store_set_actor(s, actor_for_operator_action(c));
-	plugin = store_plugin(c, s, name);
+	s = e->store;
+	plugin = store_plugin(e, name);
+	if ((rc = cli_engine_authorize(c, e, SLUICE_ROLE_OPERATOR, plugin, tag + 1)) != EXIT_OK)
+		goto done;
 	if ((rc = sluice_store_tag_get(&before, s, plugin, tag)) < 0) {
 		cli_error("no tag %s of '%s' has been recorded; 'sluice fetch' records tags and "
 			  "'sluice tags %s' lists them",
@@ -113,7 +89,7 @@ static int run(struct cli *c)
 done:
 	sluice_stored_tag_clear(&before);
 	sluice_semver_clear(&v);
-	sluice_store_free(s);
+	sluice_engine_free(e);
 	free(plugin);
 	free(name);
 	free(tag);

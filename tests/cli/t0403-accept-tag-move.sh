@@ -12,7 +12,10 @@ git init -q -b main "$G/acme/mover"
 cat >"$R/workspaces/eng.yaml" <<YAML
 workspace: eng
 groups: {devs: {members: [alice]}}
-admins: [{id: ana, roles: [operator], emails: [ana@acme.example]}]
+admins:
+  - {id: ana, roles: [operator], emails: [ana@acme.example]}
+  - {id: ben, roles: [approver], emails: [ben@acme.example]}
+policy: {identity: asserted}
 repositories: {url_template: "file://$G/{repository}"}
 plugins:
   - {repository: acme/mover, versions: "*"}
@@ -23,11 +26,11 @@ db() { sqlite3 "$R/.sluice/sluice.db" "$1"; }
 run S fetch -q
 first=$(git -C "$G/acme/mover" rev-parse v0.1.0)
 
-run S accept-tag-move mover@0.1.0
+run S accept-tag-move --as ana mover@0.1.0
 expect_rc 2
 expect_err "error: tag v0.1.0 of 'mover' has not moved: it still points at $first; nothing to accept"
 
-run S accept-tag-move mover@0.9.0
+run S accept-tag-move --as ana mover@0.9.0
 expect_rc 2
 expect_err "error: no tag v0.9.0 of 'mover' has been recorded"
 
@@ -40,6 +43,14 @@ second=$(git -C "$G/acme/mover" rev-parse v0.1.0)
 run S fetch
 expect_err "warning: acme/mover: tag v0.1.0 points at another commit than when it was first seen"
 expect_eq "$first" "$(db "select commit_id from tags where plugin='mover' and tag='v0.1.0'")" "still trusted: first"
+
+# Only an operator may accept; the refusal is audited and changes nothing.
+run S accept-tag-move --as ben acme/mover@v0.1.0
+expect_rc 3
+expect_err "ben"
+expect_err "operator"
+expect_eq "$first" "$(db "select commit_id from tags where plugin='mover' and tag='v0.1.0'")" "refused: still first"
+expect_eq "ben|access.refused" "$(db "select actor, action from audit order by id desc limit 1")" "refusal audited"
 
 # By repository or by plugin id, with a leading v or not.
 run S accept-tag-move --as ana acme/mover@v0.1.0
