@@ -2,6 +2,8 @@
  * and JSON loaders. */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
+#include <unistd.h>
 
 #include "doc-internal.h"
 #include "sluice/error.h"
@@ -151,15 +153,34 @@ int doc_check_input(size_t *bom, const char *file, const char *data, size_t len,
 	return 0;
 }
 
-/* FNV-1a: short keys, no adversary gains much from collisions here since
- * the table doubles and the input size is capped. */
+/* FNV-1a from a per-process random basis, then a murmur3 finaliser so
+ * the low bits (the slot) depend on every input bit: keys crafted to
+ * collide cannot be computed ahead of time, so a hostile file cannot turn
+ * the duplicate check quadratic. */
+static uint64_t hash_seed(void)
+{
+	static uint64_t seed;
+	if (!seed) {
+		uint64_t r = 0;
+		if (getrandom(&r, sizeof r, GRND_NONBLOCK) != (ssize_t)sizeof r)
+			r = (uint64_t)(uintptr_t)&r ^ (uint64_t)getpid() << 32;
+		seed = (r ^ 1469598103934665603ull) | 1;
+	}
+	return seed;
+}
+
 static size_t hash_key(const char *s)
 {
-	uint64_t h = 1469598103934665603ull;
+	uint64_t h = hash_seed();
 	for (; *s; s++) {
 		h ^= (unsigned char)*s;
 		h *= 1099511628211ull;
 	}
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdull;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ull;
+	h ^= h >> 33;
 	return (size_t)h;
 }
 
