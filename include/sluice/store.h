@@ -243,4 +243,77 @@ void sluice_store_plugin_state_free(sluice_store_plugin_state *st);
 int sluice_store_apply_actions(sluice_store *s, const char *workspace, const sluice_plan *plan,
 			       const char *plugin, bool promote, int64_t now);
 
+/* ---- the administrators' actions (store-ops.c) ----------------------- */
+/* Each checks its precondition and writes its audit row in one unit of
+ * work (joining the caller's transaction), acting as the store's actor.
+ * A precondition that does not hold is SLUICE_EREFUSED with the reason;
+ * a release that was never recorded is SLUICE_ENOTFOUND. */
+
+/* Stops plugin@version for good: a rejections row and state 'rejected'
+ * (audited as release.rejected). SLUICE_EREFUSED when already rejected. */
+int sluice_store_release_reject(sluice_store *s, const char *workspace, const char *plugin,
+				const char *version, const char *commit, const char *comment,
+				int64_t now);
+
+/* in_progress -> paused (paused_at = now); audited as rollout.paused. */
+int sluice_store_release_pause(sluice_store *s, const char *workspace, const char *plugin,
+			       const char *version, const char *reason, int64_t now);
+/* paused -> in_progress, adding the pause to paused_seconds so the soak
+ * does not count it; audited as rollout.resumed. */
+int sluice_store_release_resume(sluice_store *s, const char *workspace, const char *plugin,
+				const char *version, const char *reason, int64_t now);
+/* Marks plugin@version rolled back (never applied again automatically);
+ * audited as rollout.rolled_back naming target_version (NULL: removed). */
+int sluice_store_release_rollback(sluice_store *s, const char *workspace, const char *plugin,
+				  const char *version, const char *target_version,
+				  const char *reason, int64_t now);
+
+/* The kill switch. version NULL withdraws the whole plugin from every
+ * group (plugin.withdrawn); a version marks that release withdrawn
+ * (release.withdrawn). SLUICE_EREFUSED when already withdrawn. */
+int sluice_store_withdraw(sluice_store *s, const char *workspace, const char *plugin,
+			  const char *version, const char *reason, int64_t now);
+/* Undoes a withdrawal (plugin.restored / release.restored). For a version,
+ * `new_state` is the state the release takes again ("paused" sets
+ * paused_at = now). SLUICE_EREFUSED when not withdrawn. */
+int sluice_store_restore(sluice_store *s, const char *workspace, const char *plugin,
+			 const char *version, const char *new_state, const char *reason,
+			 int64_t now);
+/* Whether plugin (version NULL) or plugin@version has a live withdrawal. */
+int sluice_store_withdrawn(bool *out, sluice_store *s, const char *workspace,
+			   const char *plugin, const char *version);
+
+/* A user's opt-out of a plugin (user.disabled / user.enabled). Nothing is
+ * written when it is already so; *changed (may be NULL) says which. The
+ * caller checks allow_user_disable and who may act. */
+int sluice_store_optout_set(sluice_store *s, const char *workspace, const char *plugin,
+			    const char *user, bool disabled, int64_t now, bool *changed);
+
+/* The plugins `user` opted out of, sorted: a NULL-terminated malloc'd
+ * array of malloc'd ids (free with sluice_strv_free or by hand), *n its
+ * length. */
+int sluice_store_optout_list(char ***out, size_t *n, sluice_store *s, const char *workspace,
+			     const char *user);
+
+/* Records a checklist attestation (checklist.attested). */
+int sluice_store_attest(sluice_store *s, const char *workspace, const char *plugin,
+			const char *version, const char *item, const char *evidence, int64_t now);
+
+typedef struct {
+	char *item, *actor, *evidence; /* evidence may be NULL */
+	int64_t at;
+} sluice_attestation;
+
+typedef struct {
+	sluice_attestation *items;
+	size_t count;
+} sluice_attestation_list;
+
+/* The attestations of plugin@version, oldest first; clear with
+ * sluice_attestation_list_clear. */
+int sluice_store_attestation_list(sluice_attestation_list *out, sluice_store *s,
+				  const char *workspace, const char *plugin,
+				  const char *version);
+void sluice_attestation_list_clear(sluice_attestation_list *l);
+
 #endif
