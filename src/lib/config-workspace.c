@@ -347,7 +347,7 @@ static void load_notifications(sluice_schema *s, sluice_workspace *ws, const slu
 int sluice_workspace_load(sluice_workspace **out, const char *path, sluice_diags *diags)
 {
 	sluice_workspace *ws = sluice_xcalloc(1, sizeof *ws);
-	sluice_schema s = {diags};
+	sluice_schema s = {.d = diags};
 	const char *top = "the workspace";
 	const sluice_node *root, *x;
 	unsigned mk = SLUICE_KIND(SLUICE_NODE_MAP), sk = SLUICE_KIND(SLUICE_NODE_SEQ);
@@ -600,7 +600,7 @@ int sluice_rollout_policy_load(sluice_rollout_policy **out, const char *path,
 			       sluice_diags *diags)
 {
 	sluice_rollout_policy *p = sluice_xcalloc(1, sizeof *p);
-	sluice_schema s = {diags};
+	sluice_schema s = {.d = diags};
 	const char *top = "the rollout policy";
 	const sluice_node *root, *x;
 	int rc;

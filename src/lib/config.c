@@ -154,6 +154,22 @@ sluice_risk sluice_permissions_risk(const sluice_permissions *p)
 	return SLUICE_RISK_LOW;
 }
 
+/* A version: a string, but `version: 0.1` or `version: 1` reads as a YAML
+ * number, and "must be a string, not a number" would not tell the user
+ * what is wrong with it. Keep the text as written; the semver check then
+ * says why it is not a version. */
+static void version_str(sluice_schema *s, sluice_str *out, const sluice_node *map,
+			const char *path, const char *key)
+{
+	const sluice_node *v = sluice_node_get(map, key);
+	if (v && (v->kind == SLUICE_NODE_INT || v->kind == SLUICE_NODE_FLOAT)) {
+		out->s = v->text;
+		out->pos = v->pos;
+		return;
+	}
+	sluice_schema_str(s, out, map, path, key, true);
+}
+
 /* ---- the manifest -------------------------------------------------------- */
 
 static const char *const k_manifest[] = {
@@ -184,7 +200,7 @@ static void load_manifest(sluice_schema *s, sluice_manifest *m, const sluice_nod
 	sluice_schema_keys(s, root, top, k_manifest);
 	sluice_schema_str(s, &m->id, root, top, "id", true);
 	sluice_schema_str(s, &m->name, root, top, "name", true);
-	sluice_schema_str(s, &m->version, root, top, "version", true);
+	version_str(s, &m->version, root, top, "version");
 	sluice_schema_str(s, &m->description, root, top, "description", false);
 	if ((x = sluice_schema_get(s, root, top, "publisher", mk, "a mapping", true))) {
 		sluice_schema_keys(s, x, "publisher", k_publisher);
@@ -293,7 +309,7 @@ static void load_deploy(sluice_schema *s, sluice_deploy *dp, const sluice_node *
 	if ((x = sluice_schema_get(s, root, top, "plugin", mk, "a mapping", true))) {
 		sluice_schema_keys(s, x, "plugin", k_dplugin);
 		sluice_schema_str(s, &dp->plugin_id, x, "plugin", "id", true);
-		sluice_schema_str(s, &dp->plugin_version, x, "plugin", "version", true);
+		version_str(s, &dp->plugin_version, x, "plugin", "version");
 		if ((y = sluice_schema_get(s, x, "plugin", "source", mk, "a mapping", true))) {
 			sluice_schema_keys(s, y, "plugin.source", k_source);
 			sluice_schema_enum(s, &dp->source_type, y, "plugin.source", "type", true,
@@ -417,9 +433,9 @@ static int tree_doc(sluice_doc **out, sluice_tree *tree, const char *path, size_
 					  ref ? " in the plugin" : "; every plugin needs one");
 		else if (rc == SLUICE_ELIMIT)
 			sluice_diag_error(d, pos, "limit",
-					  "'%s' is larger than the limit of %zu bytes; raise "
+					  "%s%s%sis larger than the limit of %zu bytes; raise "
 					  "policy.max_file_bytes if it really must be this big",
-					  path, max);
+					  ref ? "'" : "", ref ? path : "", ref ? "' " : "file ", max);
 		else
 			sluice_diag_error(d, pos, "unsafe-path", "%s", sluice_error_last());
 		goto done;
@@ -435,7 +451,7 @@ int sluice_plugin_load(sluice_plugin **out, sluice_tree *tree, size_t max_bytes,
 		       sluice_diags *diags)
 {
 	sluice_plugin *p = sluice_xcalloc(1, sizeof *p);
-	sluice_schema s = {diags};
+	sluice_schema s = {.d = diags};
 	int rc = 0;
 
 	if (!max_bytes)
@@ -459,9 +475,8 @@ int sluice_plugin_load(sluice_plugin **out, sluice_tree *tree, size_t max_bytes,
 		if (!def->s)
 			continue;
 		if ((why = sluice_path_problem(def->s))) {
-			sluice_diag_error(diags, def->pos, "unsafe-path",
-					  "'tools[%zu].definition' %s; name a file under tools/", i,
-					  why);
+			sluice_diag_error(diags, def->pos, "unsafe-path", "'tools[%zu].definition' %s",
+					  i, why);
 			continue;
 		}
 		sluice_tool *t = &p->tools[p->ntools];
@@ -479,6 +494,7 @@ int sluice_plugin_load(sluice_plugin **out, sluice_tree *tree, size_t max_bytes,
 	const sluice_str *g[] = {&p->manifest.guidance_role, &p->manifest.guidance_workflow,
 				 &p->manifest.guidance_output_format,
 				 &p->manifest.guidance_escalation};
+	static const char *const gkeys[] = {"role", "workflow", "output_format", "escalation"};
 	p->guidance_paths = sluice_xcalloc(5, sizeof(char *));
 	for (size_t i = 0; i < 4; i++) {
 		char *data = NULL;
@@ -487,8 +503,8 @@ int sluice_plugin_load(sluice_plugin **out, sluice_tree *tree, size_t max_bytes,
 		if (!g[i]->s)
 			continue;
 		if ((why = sluice_path_problem(g[i]->s))) {
-			sluice_diag_error(diags, g[i]->pos, "unsafe-path",
-					  "guidance path %s; name a file under guidance/", why);
+			sluice_diag_error(diags, g[i]->pos, "unsafe-path", "'guidance.%s' %s",
+					  gkeys[i], why);
 			continue;
 		}
 		int r = sluice_tree_read(tree, &data, &len, g[i]->s, max_bytes);

@@ -316,7 +316,14 @@ static void report_syntax(json_scan *s, const json_error_t *err)
 				pos.col -= (unsigned)(chars - 1);
 		}
 	}
-	sluice_diag_error(s->diags, pos, "json-syntax", "invalid JSON: %s", err->text);
+	/* jansson names only the closing bracket it wanted; after a complete
+	 * value the usual cause is a missing comma before the next one */
+	const char *hint = "";
+	if (near && strchr("\"{[-0123456789tfn", near[7]) &&
+	    (sluice_str_has_prefix(err->text, "'}' expected") ||
+	     sluice_str_has_prefix(err->text, "']' expected")))
+		hint = "; is a ',' missing before it?";
+	sluice_diag_error(s->diags, pos, "json-syntax", "invalid JSON: %s%s", err->text, hint);
 }
 
 int sluice_doc_parse_json(sluice_doc **out, const char *file, const char *data, size_t len,

@@ -18,11 +18,61 @@ static void list_known(char *buf, size_t len, const char *const *known)
 	}
 }
 
+static bool is_known(const char *const *known, const char *key)
+{
+	for (const char *const *k = known; *k; k++)
+		if (strcmp(*k, key) == 0)
+			return true;
+	return false;
+}
+
+/* The key of `map` that is a misspelling of `key` (an unknown key whose
+ * best "did you mean" is `key`), or NULL. */
+static const sluice_node_pair *misspelling(const sluice_schema *s, const sluice_node *map,
+					   const char *key)
+{
+	const char *const *known = NULL;
+	unsigned n = s->nseen < SLUICE_SCHEMA_SEEN ? s->nseen : SLUICE_SCHEMA_SEEN;
+
+	for (unsigned i = 0; i < n; i++)
+		if (s->seen[i].map == map)
+			known = s->seen[i].known;
+	if (!known || !map || map->kind != SLUICE_NODE_MAP)
+		return NULL;
+	for (size_t i = 0; i < map->count; i++) {
+		const char *hint;
+		if (is_known(known, map->pairs[i].key))
+			continue;
+		hint = sluice_did_you_mean(map->pairs[i].key, known);
+		if (hint && strcmp(hint, key) == 0)
+			return &map->pairs[i];
+	}
+	return NULL;
+}
+
+/* Where a bool or int that could not be read was written: the value of
+ * the wrong type, or the misspelt key; nothing when it is just absent. */
+static sluice_pos unusable_pos(const sluice_schema *s, const sluice_node *map, const char *key)
+{
+	const sluice_node *v = sluice_node_get(map, key);
+	const sluice_node_pair *typo;
+	sluice_pos none = {NULL, 0, 0};
+
+	if (v && v->kind != SLUICE_NODE_NULL)
+		return v->pos;
+	if (!v && (typo = misspelling(s, map, key)))
+		return typo->key_pos;
+	return none;
+}
+
 void sluice_schema_keys(sluice_schema *s, const sluice_node *map, const char *path,
 			const char *const *known)
 {
 	if (!map || map->kind != SLUICE_NODE_MAP)
 		return;
+	s->seen[s->nseen % SLUICE_SCHEMA_SEEN].map = map;
+	s->seen[s->nseen % SLUICE_SCHEMA_SEEN].known = known;
+	s->nseen++;
 	for (size_t i = 0; i < map->count; i++) {
 		const sluice_node_pair *p = &map->pairs[i];
 		const char *const *k;
@@ -68,7 +118,7 @@ const sluice_node *sluice_schema_get(sluice_schema *s, const sluice_node *map,
 	join_path(full, sizeof full, path, key);
 	v = sluice_node_get(map, key);
 	if (!v || (v->kind == SLUICE_NODE_NULL && !(kinds & SLUICE_KIND(SLUICE_NODE_NULL)))) {
-		if (required) {
+		if (required && (v || !misspelling(s, map, key))) {
 			sluice_pos pos = v ? v->pos : map->pos;
 			if (v)
 				sluice_diag_error(s->d, pos, "missing-value",
@@ -113,8 +163,10 @@ void sluice_schema_bool(sluice_schema *s, sluice_bool *out, const sluice_node *m
 						 SLUICE_KIND(SLUICE_NODE_BOOL),
 						 "true or false", required);
 	memset(out, 0, sizeof *out);
-	if (!v)
+	if (!v) {
+		out->pos = unusable_pos(s, map, key);
 		return;
+	}
 	out->set = true;
 	out->v = v->v.b;
 	out->pos = v->pos;
@@ -127,8 +179,10 @@ void sluice_schema_int(sluice_schema *s, sluice_int *out, const sluice_node *map
 						 SLUICE_KIND(SLUICE_NODE_INT), "an integer",
 						 required);
 	memset(out, 0, sizeof *out);
-	if (!v)
+	if (!v) {
+		out->pos = unusable_pos(s, map, key);
 		return;
+	}
 	out->set = true;
 	out->v = v->v.i;
 	out->pos = v->pos;
@@ -234,7 +288,11 @@ void sluice_schema_enum(sluice_schema *s, sluice_str *out, const sluice_node *ma
 	}
 	list_known(names, sizeof names, allowed);
 	const char *hint = sluice_did_you_mean(v->text, allowed);
-	if (hint)
+	if (!allowed[1])
+		sluice_diag_error(s->d, v->pos, "invalid-value",
+				  "'%s' must be '%s' (the only value Sluice supports)", full,
+				  allowed[0]);
+	else if (hint)
 		sluice_diag_error(s->d, v->pos, "invalid-value",
 				  "'%s' must be one of %s; did you mean '%s'?", full, names, hint);
 	else

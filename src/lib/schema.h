@@ -11,8 +11,18 @@
 #include "sluice/diag.h"
 #include "sluice/doc.h"
 
+/* The known keys of the mappings checked so far (a ring: loaders keep only
+ * a few mappings open at once), so that a missing key can tell whether a
+ * misspelling of it stands in the mapping. */
+#define SLUICE_SCHEMA_SEEN 128
+
 typedef struct {
 	sluice_diags *d;
+	struct {
+		const sluice_node *map;
+		const char *const *known;
+	} seen[SLUICE_SCHEMA_SEEN];
+	unsigned nseen;
 } sluice_schema;
 
 /* Reports every key of `map` that is not in `known` (NULL-terminated). */
@@ -22,13 +32,19 @@ void sluice_schema_keys(sluice_schema *s, const sluice_node *map, const char *pa
 /* Returns the node under key when it has one of the kinds in `kinds`
  * (a bit set of 1u << SLUICE_NODE_*), reporting a wrong kind; NULL when
  * absent (reported when required) or wrong. `what` says the expected
- * type in words ("a mapping", "a list of strings"). */
+ * type in words ("a mapping", "a list of strings"). A required key that
+ * is absent because it is misspelt is not reported again: the unknown
+ * key's "did you mean" already names it (when sluice_schema_keys saw the
+ * mapping first). */
 const sluice_node *sluice_schema_get(sluice_schema *s, const sluice_node *map,
 				     const char *path, const char *key, unsigned kinds,
 				     const char *what, bool required);
 
 /* Typed getters; they leave `out` unset (s == NULL / set == false) when
- * the key is absent or wrong. */
+ * the key is absent or wrong. For bool and int, `pos` then still points
+ * at a value of the wrong type or at a misspelt key, so that later checks
+ * can tell "not given" (pos.line == 0) from "given but unusable, already
+ * reported" and stay quiet about the latter. */
 void sluice_schema_str(sluice_schema *s, sluice_str *out, const sluice_node *map,
 		       const char *path, const char *key, bool required);
 void sluice_schema_bool(sluice_schema *s, sluice_bool *out, const sluice_node *map,

@@ -382,10 +382,15 @@ static void check_schema(const sluice_node *s, const char *path, sluice_diags *d
 		if (*k)
 			continue;
 		const char *hint = sluice_did_you_mean(s->pairs[i].key, k_schema);
-		sluice_diag_error(d, s->pairs[i].key_pos, "schema",
-				  "unsupported JSON Schema keyword '%s' in %s%s%s%s", s->pairs[i].key,
-				  path, hint ? "; did you mean '" : "", hint ? hint : "",
-				  hint ? "'?" : "");
+		if (hint)
+			sluice_diag_error(d, s->pairs[i].key_pos, "schema",
+					  "unsupported JSON Schema keyword '%s' in %s; did you mean "
+					  "'%s'?", s->pairs[i].key, path, hint);
+		else
+			sluice_diag_error(d, s->pairs[i].key_pos, "schema",
+					  "unsupported JSON Schema keyword '%s' in %s; tool schemas "
+					  "use only the keywords listed in docs/configuration.md",
+					  s->pairs[i].key, path);
 	}
 	type = sluice_node_get(s, "type");
 	if (type) {
@@ -413,10 +418,16 @@ static void check_schema(const sluice_node *s, const char *path, sluice_diags *d
 					break;
 			if (!*k) {
 				const char *hint = sluice_did_you_mean(list[i]->text, k_types);
-				sluice_diag_error(d, list[i]->pos, "schema",
-						  "'%s.type' names unknown type '%s'%s%s%s", path,
-						  list[i]->text, hint ? "; did you mean '" : "",
-						  hint ? hint : "", hint ? "'?" : "");
+				if (hint)
+					sluice_diag_error(d, list[i]->pos, "schema",
+							  "'%s.type' names unknown type '%s'; did you "
+							  "mean '%s'?", path, list[i]->text, hint);
+				else
+					sluice_diag_error(d, list[i]->pos, "schema",
+							  "'%s.type' names unknown type '%s'; the "
+							  "types are object, array, string, integer, "
+							  "number, boolean and null", path,
+							  list[i]->text);
 				type = NULL;
 				break;
 			}
@@ -529,12 +540,15 @@ static void check_schema(const sluice_node *s, const char *path, sluice_diags *d
 				sluice_diag_error(d, def->pos, "schema",
 						  "'%s.default' is not one of its enum values", path);
 		}
-		if (num_of(def, &v)) {
-			if (num_of(sluice_node_get(s, "minimum"), &lo) && v < lo)
+		bool has_lo = num_of(sluice_node_get(s, "minimum"), &lo);
+		bool has_hi = num_of(sluice_node_get(s, "maximum"), &hi);
+		/* with minimum > maximum (reported above) no default can fit */
+		if (num_of(def, &v) && !(has_lo && has_hi && lo > hi)) {
+			if (has_lo && v < lo)
 				sluice_diag_error(d, def->pos, "schema",
 						  "'%s.default' (%g) is below its minimum (%g)", path, v,
 						  lo);
-			if (num_of(sluice_node_get(s, "maximum"), &hi) && v > hi)
+			if (has_hi && v > hi)
 				sluice_diag_error(d, def->pos, "schema",
 						  "'%s.default' (%g) is above its maximum (%g)", path, v,
 						  hi);
@@ -680,7 +694,8 @@ static void check_policy(const sluice_plugin *p, const sluice_workspace *ws,
 	if (rp->min_first_stage_days.set && dp->nstages > 1) {
 		const sluice_stage *s0 = &dp->stages[0];
 		int64_t days = s0->duration_days.set ? s0->duration_days.v : 0;
-		if (days < rp->min_first_stage_days.v && !(s0->duration_days.set && days <= 0))
+		if (days < rp->min_first_stage_days.v && !(s0->duration_days.set && days <= 0) &&
+		    (s0->duration_days.set || !s0->duration_days.pos.line))
 			sluice_diag_error(d, s0->duration_days.set ? s0->duration_days.pos : s0->pos,
 					  "policy",
 					  "stage '%s' soaks %lld day%s; rollout policy '%s' asks the "
@@ -697,7 +712,8 @@ static void check_policy(const sluice_plugin *p, const sluice_workspace *ws,
 			if (i == 0 && rp->min_first_stage_days.set &&
 			    days < rp->min_first_stage_days.v)
 				continue;
-			if (s->duration_days.set && days <= 0)
+			if ((s->duration_days.set && days <= 0) ||
+			    (!s->duration_days.set && s->duration_days.pos.line))
 				continue; /* already an error of its own */
 			if (days < rp->min_soak_days.v)
 				sluice_diag_error(d, s->duration_days.set ? s->duration_days.pos : s->pos,
@@ -712,7 +728,8 @@ static void check_policy(const sluice_plugin *p, const sluice_workspace *ws,
 		const sluice_stage *last = &dp->stages[dp->nstages - 1];
 		bool gated = last->requires_approval.v ||
 			     (dp->nstages == 1 && dp->require_admin_approval.v);
-		if (!gated)
+		/* a requires_approval that could not be read is reported already */
+		if (!gated && !(!last->requires_approval.set && last->requires_approval.pos.line))
 			sluice_diag_error(d, last->pos, "policy",
 					  "the last stage '%s' must have requires_approval: true "
 					  "(rollout policy '%s', structure.last_stage_requires_approval)",
@@ -743,12 +760,33 @@ static void check_policy(const sluice_plugin *p, const sluice_workspace *ws,
 
 /* ---- the plugin ---------------------------------------------------------- */
 
+/* A group of the workspace that `name` is probably a misspelling of. */
+static const char *group_hint(const sluice_workspace *ws, const char *name)
+{
+	const char *names[128];
+	size_t n = 0;
+	for (size_t k = 0; k < ws->ngroups && n < 127; k++)
+		names[n++] = ws->groups[k].name.s;
+	names[n] = NULL;
+	return sluice_did_you_mean(name, names);
+}
+
 static bool in_strs(const sluice_strs *l, const char *s)
 {
 	for (size_t i = 0; i < l->count; i++)
 		if (strcmp(l->items[i].s, s) == 0)
 			return true;
 	return false;
+}
+
+/* The reason from a semver error, without the "invalid version 'X': "
+ * that the caller's own message already says. */
+static const char *semver_why(void)
+{
+	const char *e = sluice_error_last(), *q;
+	if (sluice_str_has_prefix(e, "invalid version '") && (q = strstr(e, "': ")))
+		return q + 3;
+	return e;
 }
 
 static void check_versions(const sluice_plugin *p, const char *tag, sluice_diags *d)
@@ -763,7 +801,7 @@ static void check_versions(const sluice_plugin *p, const char *tag, sluice_diags
 		if (sluice_semver_parse(&v, m->version.s) < 0)
 			sluice_diag_error(d, m->version.pos, "invalid-version",
 					  "version '%s' is not a semantic version such as 1.2.3: %s",
-					  m->version.s, sluice_error_last());
+					  m->version.s, semver_why());
 		else
 			mv_ok = true;
 	}
@@ -772,7 +810,7 @@ static void check_versions(const sluice_plugin *p, const char *tag, sluice_diags
 		if (sluice_semver_parse(&v, dp->plugin_version.s) < 0)
 			sluice_diag_error(d, dp->plugin_version.pos, "invalid-version",
 					  "plugin.version '%s' is not a semantic version such as "
-					  "1.2.3: %s", dp->plugin_version.s, sluice_error_last());
+					  "1.2.3: %s", dp->plugin_version.s, semver_why());
 		else if (mv_ok && strcmp(dp->plugin_version.s, m->version.s) != 0)
 			sluice_diag_error(d, dp->plugin_version.pos, "version-mismatch",
 					  "plugin.version '%s' does not match plugin.yaml's version "
@@ -784,7 +822,7 @@ static void check_versions(const sluice_plugin *p, const char *tag, sluice_diags
 		sluice_diag_error(d, dp->plugin_id.pos, "id-mismatch",
 				  "plugin.id '%s' does not match plugin.yaml's id '%s'",
 				  dp->plugin_id.s, m->id.s);
-	if (tag && m->version.s) {
+	if (tag && mv_ok) {
 		const char *tv = tag[0] == 'v' ? tag + 1 : tag;
 		if (strcmp(tv, m->version.s) != 0)
 			sluice_diag_error(d, m->version.pos, "version-mismatch",
@@ -795,7 +833,8 @@ static void check_versions(const sluice_plugin *p, const char *tag, sluice_diags
 		char want[300];
 		if (tag)
 			snprintf(want, sizeof want, "refs/tags/%s", tag);
-		else if (m->version.s)
+		else if (mv_ok)
+			/* an invalid version was reported above: no tag to compare */
 			snprintf(want, sizeof want, "refs/tags/v%s", m->version.s);
 		else
 			want[0] = '\0';
@@ -852,7 +891,8 @@ void sluice_validate_plugin(const sluice_plugin *p, const sluice_workspace *ws,
 		if (!bound)
 			sluice_diag_error(d, m->runtime_base_url_env.pos, "unbound-env",
 					  "runtime.base_url_env names '%s', which the deploy file's "
-					  "environment does not set", m->runtime_base_url_env.s);
+					  "environment does not set; add it there (or to the "
+					  "workspace's plugins[].environment)", m->runtime_base_url_env.s);
 	}
 	for (size_t i = 0; i < dp->environment.count; i++) {
 		const sluice_kv *kv = &dp->environment.items[i];
@@ -895,40 +935,60 @@ void sluice_validate_plugin(const sluice_plugin *p, const sluice_workspace *ws,
 							gn->s, dp->stages[j].name.s ? dp->stages[j].name.s : "?",
 							dp->stages[j].groups.items[h].pos.line);
 				}
-			if (ws && !sluice_workspace_group(ws, gn->s)) {
-				const char *names[128];
-				size_t n = 0;
-				for (size_t k = 0; k < ws->ngroups && n < 127; k++)
-					names[n++] = ws->groups[k].name.s;
-				names[n] = NULL;
-				const char *hint = sluice_did_you_mean(gn->s, names);
+			bool known = !ws || sluice_workspace_group(ws, gn->s);
+			if (!known) {
+				const char *hint = group_hint(ws, gn->s);
 				sluice_diag_error(d, gn->pos, "unknown-group",
 						  "group '%s' does not exist in workspace '%s'%s%s%s",
 						  gn->s, ws->name.s ? ws->name.s : "?",
 						  hint ? "; did you mean '" : "", hint ? hint : "",
 						  hint ? "'?" : "");
 			}
-			if (m->availability_groups.pos.line && !in_strs(&m->availability_groups, gn->s))
+			/* an unknown group is one problem, reported above */
+			if (known && m->availability_groups.pos.line &&
+			    !in_strs(&m->availability_groups, gn->s))
 				sluice_diag_warning(d, gn->pos, "availability",
 						    "stage '%s' names group '%s', which is not in "
 						    "plugin.yaml's availability.groups",
 						    s->name.s ? s->name.s : "?", gn->s);
 		}
-		if (i + 1 < dp->nstages && !s->duration_days.set)
+		/* pos without set: duration_days is there but of the wrong type or
+		 * misspelt, and already reported; a policy that asks for a soak
+		 * reports the missing one itself */
+		if (i + 1 < dp->nstages && !s->duration_days.set && !s->duration_days.pos.line &&
+		    !(policy && ws && policy->min_soak_days.set && policy->min_soak_days.v > 0) &&
+		    !(policy && ws && i == 0 && policy->min_first_stage_days.set &&
+		      policy->min_first_stage_days.v > 0))
 			sluice_diag_warning(d, s->pos, "no-soak",
 					    "stage '%s' has no duration_days, so the next stage may "
 					    "start as soon as it is allowed", s->name.s ? s->name.s : "?");
+	}
+	/* whether every stage's groups could be read: otherwise "in no stage"
+	 * would only repeat the problem already reported for that stage */
+	bool stages_complete = dp->nstages > 0;
+	{
+		const sluice_node *sn = sluice_node_get(sluice_node_get(p->deploy_doc->root,
+									"rollout"),
+							"stages");
+		if (!sn || sn->kind != SLUICE_NODE_SEQ || sn->count != dp->nstages)
+			stages_complete = false;
+		for (size_t i = 0; i < dp->nstages; i++)
+			if (!dp->stages[i].groups.count)
+				stages_complete = false;
 	}
 	for (size_t i = 0; i < m->availability_groups.count; i++) {
 		const sluice_str *ag = &m->availability_groups.items[i];
 		bool staged = false;
 		for (size_t s = 0; s < dp->nstages; s++)
 			staged |= in_strs(&dp->stages[s].groups, ag->s);
-		if (ws && !sluice_workspace_group(ws, ag->s))
+		if (ws && !sluice_workspace_group(ws, ag->s)) {
+			const char *hint = group_hint(ws, ag->s);
 			sluice_diag_error(d, ag->pos, "unknown-group",
-					  "availability group '%s' does not exist in workspace '%s'",
-					  ag->s, ws->name.s ? ws->name.s : "?");
-		else if (!staged && dp->nstages)
+					  "availability group '%s' does not exist in workspace '%s'%s%s%s",
+					  ag->s, ws->name.s ? ws->name.s : "?",
+					  hint ? "; did you mean '" : "", hint ? hint : "",
+					  hint ? "'?" : "");
+		} else if (!staged && stages_complete)
 			sluice_diag_warning(d, ag->pos, "availability",
 					    "availability group '%s' is in no rollout stage, so it "
 					    "will not receive the plugin", ag->s);
@@ -964,17 +1024,24 @@ void sluice_validate_plugin(const sluice_plugin *p, const sluice_workspace *ws,
 		}
 		if ((why = sluice_secret_name_problem(r->name.s))) {
 			sluice_diag_error(d, r->name.pos, "invalid-secret-name",
-					  "secret name for '%s' %s", r->var.s, why);
+					  "secret name for '%s' %s; write the secret's path inside "
+					  "the provider, such as codex/my-plugin/token", r->var.s, why);
 			continue;
 		}
 		if (sp && sp->allowed_prefixes.count) {
 			bool ok = false;
-			for (size_t k = 0; k < sp->allowed_prefixes.count; k++)
+			sluice_buf allowed = SLUICE_BUF_INIT;
+			for (size_t k = 0; k < sp->allowed_prefixes.count; k++) {
 				ok |= sluice_str_has_prefix(r->name.s, sp->allowed_prefixes.items[k].s);
+				sluice_buf_printf(&allowed, "%s'%s'", k ? ", " : "",
+						  sp->allowed_prefixes.items[k].s);
+			}
 			if (!ok)
 				sluice_diag_error(d, r->name.pos, "secret-prefix",
 						  "secret name '%s' is outside the allowed prefixes of "
-						  "provider '%s'", r->name.s, sp->name.s);
+						  "provider '%s' (%s); use a name under one of them",
+						  r->name.s, sp->name.s, allowed.ptr ? allowed.ptr : "");
+			sluice_buf_clear(&allowed);
 		}
 	}
 

@@ -596,7 +596,8 @@ static void json_syntax_errors(void **state)
 		{"{\"a\": 99999999999999999999}", 1, 7,
 		 "invalid JSON: too big integer near '99999999999999999999'"},
 		{"{\"a\": 1e999}", 1, 7, "invalid JSON: real number overflow near '1e999'"},
-		{"{\"a\": 1 \"b\": 2}", 1, 9, "invalid JSON: '}' expected near '\"b\"'"},
+		{"{\"a\": 1 \"b\": 2}", 1, 9,
+		 "invalid JSON: '}' expected near '\"b\"'; is a ',' missing before it?"},
 		{"{'a': 1}", 1, 2, "invalid JSON: string or '}' expected near '''"},
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
