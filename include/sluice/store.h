@@ -66,6 +66,24 @@ bool sluice_store_in_transaction(const sluice_store *s);
  * problem otherwise. */
 int sluice_store_integrity_check(sluice_store *s);
 
+/* ---- leases: one holder at a time, in real time ------------------------ */
+
+typedef struct {
+	char holder[300]; /* "PID@HOST" */
+	int64_t pid;
+	int64_t acquired_at, expires_at; /* real time */
+} sluice_lease_info;
+
+/* Takes (or renews) lease `name` for this process ("PID@HOST") for
+ * ttl_seconds of real time. A lease that expired, or whose holder on this
+ * host is no longer running, is taken over. Returns 0, or SLUICE_EBUSY
+ * with the current holder in *holder (may be NULL) and the message set. */
+int sluice_store_lease_acquire(sluice_store *s, const char *name, int64_t ttl_seconds,
+			       sluice_lease_info *holder);
+
+/* Gives lease `name` back if this process holds it. */
+int sluice_store_lease_release(sluice_store *s, const char *name);
+
 /* ---- sources: one row per watched repository ------------------------ */
 
 typedef struct {
