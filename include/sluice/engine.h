@@ -75,6 +75,77 @@ void sluice_engine_free(sluice_engine *e);
  * root unless absolute. Caller frees. */
 char *sluice_engine_path(const sluice_engine *e, const char *rel);
 
+/* ---- plugins and the planner's input ----------------------------------- */
+
+/* The plugin id of a watched repository: the one the store recorded, else
+ * the manifest id at its mirror's newest version tag, else the repository
+ * key itself (nothing fetched yet). Returns a malloc'd string. */
+char *sluice_engine_plugin_id(sluice_engine *e, const sluice_watched *w);
+
+/* The watched repository that `name` designates: its owner/name, its URL
+ * or its plugin id. Returns it, or NULL with SLUICE_ENOTFOUND set. */
+const sluice_watched *sluice_engine_find(sluice_engine *e, const char *name);
+
+/* The planner's input for every watched plugin (or only `plugin`, an id or
+ * repository): the stored state, completed with what the store does not
+ * know (the tracked range, the checklist items Sluice checks itself,
+ * the workspace freeze). in.plugins[i] belongs to watched[i]. */
+typedef struct {
+	sluice_rollout_input in;
+	const sluice_watched **watched; /* per plugin */
+	char **ids;                     /* per plugin */
+	char *frozen_reason;
+	void *priv;
+} sluice_engine_input;
+
+/* Returns 0 and *out (free with sluice_engine_input_free). */
+int sluice_engine_input_load(sluice_engine_input **out, sluice_engine *e, const char *plugin);
+void sluice_engine_input_free(sluice_engine_input *in);
+
+/* One line for an action: "backend-pr-reviewer@0.1.0: start stage
+ * devex-dogfood (1 of 3): <reason>". Caller frees. */
+char *sluice_engine_action_text(const sluice_rollout_action *a);
+
+/* ---- reconcile ------------------------------------------------------------ */
+
+/* What one pass did for one watched repository. */
+typedef struct {
+	const sluice_watched *watched;
+	char *plugin;        /* id */
+	char *fetch_error;   /* the remote could not be reached (audited) */
+	char **notes;        /* NULL-terminated: "recorded release 0.1.0", ... */
+	sluice_plan *applied; /* the actions applied (NULL when none) */
+	char *error;         /* the plugin's pass failed and was rolled back */
+} sluice_reconcile_item;
+
+typedef struct {
+	sluice_reconcile_item *items;
+	size_t nitems;
+	bool published;      /* the effective state changed and was written */
+	char *publish_error;
+	char *lease_holder;  /* set when another reconcile held the lease */
+} sluice_reconcile_report;
+
+typedef struct {
+	bool no_fetch;         /* read the mirrors as they are (tests, bench) */
+	bool no_publish;
+	int64_t lease_wait_ms; /* how long to wait for another pass; 0: 30 s */
+} sluice_reconcile_opts;
+
+/* One pass (PRODUCT.md section 6): under the "reconcile" lease, fetches
+ * every watched repository (an unreachable one is audited and its stored
+ * state used), records its tags (a moved tag freezes its release), records
+ * and validates each new release in the tracked range (a release with
+ * errors is recorded as refused, with its reasons), then plans and applies
+ * each plugin in its own transaction, and publishes. Problems of one
+ * plugin are in its item, never stop the others. Returns 0 when the pass
+ * ran (report filled; clear with sluice_reconcile_report_clear), 0 with
+ * report->lease_holder set when another pass held the lease throughout,
+ * or a negative code when the pass could not run. */
+int sluice_engine_reconcile(sluice_reconcile_report *report, sluice_engine *e,
+			    const sluice_reconcile_opts *opts);
+void sluice_reconcile_report_clear(sluice_reconcile_report *r);
+
 /* ---- identity and roles ------------------------------------------------ */
 
 /* Who is acting and may they: resolves the actor (sluice_identity_actor

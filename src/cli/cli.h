@@ -92,6 +92,9 @@ extern const cli_cmd cmd_fetch;
 extern const cli_cmd cmd_tags;
 extern const cli_cmd cmd_validate;
 extern const cli_cmd cmd_init;
+extern const cli_cmd cmd_plan;
+extern const cli_cmd cmd_reconcile;
+extern const cli_cmd cmd_status;
 extern const cli_cmd cmd_version;
 
 #endif

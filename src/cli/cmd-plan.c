@@ -1,0 +1,134 @@
+/* sluice plan [--at DATE]: what reconcile would do now, or what will have
+ * happened by DATE if nothing else changes, and what blocks each stage.
+ * Changes nothing. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "cli.h"
+#include "sluice/engine.h"
+#include "sluice/error.h"
+#include "sluice/util.h"
+
+static const cli_opt opts[] = {
+	{"at", 0, "DATE", "replay day by day until DATE (RFC 3339 or YYYY-MM-DD)", false},
+	{"workspace", 'w', "NAME", "the workspace (default: the only one in workspaces/)", false},
+	{NULL, 0, NULL, NULL, false},
+};
+
+static json_t *time_json(int64_t t)
+{
+	char buf[SLUICE_TIME_BUFSZ];
+	return t ? json_string(sluice_time_format(buf, t)) : json_null();
+}
+
+static void print_json(const sluice_plan *p, int64_t now, int64_t at)
+{
+	json_t *actions = json_array(), *blocked = json_array();
+	for (size_t i = 0; i < p->nactions; i++) {
+		const sluice_rollout_action *a = &p->actions[i];
+		json_array_append_new(
+			actions, json_pack("{s:s, s:s?, s:s?, s:s?, s:i, s:s?, s:s?, s:s?, s:o}",
+					   "action", sluice_rollout_action_name(a->kind), "plugin",
+					   a->plugin, "version", a->version, "commit", a->commit,
+					   "stage_index", a->stage_index, "stage", a->stage,
+					   "target_version", a->target_version, "reason", a->reason,
+					   "at", time_json(a->at ? a->at : now)));
+	}
+	for (size_t i = 0; i < p->nblocked; i++) {
+		const sluice_rollout_block *b = &p->blocked[i];
+		json_array_append_new(
+			blocked, json_pack("{s:s?, s:s?, s:s?, s:i, s:s, s:s?, s:o}", "plugin",
+					   b->plugin, "version", b->version, "stage", b->stage,
+					   "stage_index", b->stage_index, "kind",
+					   sluice_rollout_block_name(b->kind), "message", b->message,
+					   "opens_at", time_json(b->opens_at)));
+	}
+	json_t *o = json_pack("{s:o, s:o, s:o, s:o}", "now", time_json(now), "at", time_json(at),
+			      "actions", actions, "blocked", blocked);
+	json_dumpf(o, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	fputc('\n', stdout);
+	json_decref(o);
+}
+
+static void print_text(const sluice_plan *p, const sluice_engine_input *in, bool replay)
+{
+	char day[SLUICE_TIME_BUFSZ];
+
+	if (!p->nactions)
+		printf("nothing to do%s\n", replay ? " by then" : " now");
+	for (size_t i = 0; i < p->nactions; i++) {
+		char *line = sluice_engine_action_text(&p->actions[i]);
+		if (replay) {
+			sluice_time_format(day, p->actions[i].at ? p->actions[i].at : in->in.now);
+			day[10] = '\0';
+			printf("%s %s\n", day, line);
+		} else
+			printf("%s\n", line);
+		free(line);
+	}
+	for (size_t i = 0; i < in->in.nplugins; i++) {
+		char *lines = sluice_rollout_explain(p, in->ids[i]);
+		const char *version = NULL;
+		for (size_t k = 0; k < p->nblocked && !version; k++)
+			if (p->blocked[k].plugin && strcmp(p->blocked[k].plugin, in->ids[i]) == 0)
+				version = p->blocked[k].version;
+		if (lines && *lines) {
+			printf("%s%s%s waits:\n", in->ids[i], version ? "@" : "", version ? version : "");
+			for (char *l = strtok(lines, "\n"); l; l = strtok(NULL, "\n"))
+				printf("  %s\n", l);
+		}
+		free(lines);
+	}
+}
+
+static int run(struct cli *c)
+{
+	const char *at_arg = cli_get(c, "at");
+	sluice_engine *e = NULL;
+	sluice_engine_input *in = NULL;
+	sluice_plan *p = NULL;
+	int64_t at = 0;
+	int rc;
+
+	if (at_arg && sluice_time_parse(&at, at_arg) < 0) {
+		cli_error("--at '%s' is not a date; write it as 2026-12-21 or 2026-12-21T09:00:00Z",
+			  at_arg);
+		return EXIT_USAGE;
+	}
+	if (at_arg && at < c->now) {
+		cli_error("--at %s is before now; plan looks forward (use 'sluice history' for the past)",
+			  at_arg);
+		return EXIT_USAGE;
+	}
+	if ((rc = cli_engine_open(c, &e, SLUICE_ENGINE_READONLY)) != EXIT_OK)
+		return rc;
+	if ((rc = sluice_engine_input_load(&in, e, NULL)) < 0 ||
+	    (rc = at_arg ? sluice_rollout_simulate(&p, &in->in, at)
+			 : sluice_rollout_plan(&p, &in->in)) < 0) {
+		rc = cli_fail(rc);
+		goto done;
+	}
+	if (c->output == CLI_OUT_JSON)
+		print_json(p, c->now, at);
+	else
+		print_text(p, in, at_arg != NULL);
+	rc = EXIT_OK;
+done:
+	sluice_rollout_plan_free(p);
+	sluice_engine_input_free(in);
+	sluice_engine_free(e);
+	return rc;
+}
+
+const cli_cmd cmd_plan = {
+	.name = "plan",
+	.run = run,
+	.usage = "plan [--at DATE] [-w NAME]",
+	.summary = "show what reconcile would do (by DATE with --at) and what blocks each stage",
+	.opts = opts,
+	.min_args = 0,
+	.max_args = 0,
+};

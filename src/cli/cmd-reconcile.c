@@ -1,0 +1,115 @@
+/* sluice reconcile: one pass - fetch, record new tags, validate, advance
+ * rollouts, publish (PRODUCT.md section 6, docs/operations.md). */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include <jansson.h>
+
+#include "cli.h"
+#include "sluice/engine.h"
+#include "sluice/error.h"
+
+static const cli_opt opts[] = {
+	{"workspace", 'w', "NAME", "the workspace (default: the only one in workspaces/)", false},
+	{"no-fetch", 0, NULL, "use the mirrors as they are; do not contact remotes", false},
+	{"no-publish", 0, NULL, "do not publish the effective state", false},
+	{NULL, 0, NULL, NULL, false},
+};
+
+static json_t *strv_json(char **v)
+{
+	json_t *a = json_array();
+	for (; v && *v; v++)
+		json_array_append_new(a, json_string(*v));
+	return a;
+}
+
+static void print_json(const sluice_reconcile_report *r)
+{
+	json_t *items = json_array();
+	for (size_t i = 0; i < r->nitems; i++) {
+		const sluice_reconcile_item *it = &r->items[i];
+		json_t *actions = json_array();
+		for (size_t k = 0; it->applied && k < it->applied->nactions; k++) {
+			const sluice_rollout_action *a = &it->applied->actions[k];
+			json_array_append_new(
+				actions,
+				json_pack("{s:s, s:s?, s:s?, s:i, s:s?, s:s?, s:s?}", "action",
+					  sluice_rollout_action_name(a->kind), "version", a->version,
+					  "commit", a->commit, "stage_index", a->stage_index, "stage",
+					  a->stage, "target_version", a->target_version, "reason",
+					  a->reason));
+		}
+		json_array_append_new(
+			items, json_pack("{s:s, s:s?, s:s?, s:o, s:o, s:s?}", "repository",
+					 it->watched->key, "plugin", it->plugin, "fetch_error",
+					 it->fetch_error, "notes", strv_json(it->notes), "actions",
+					 actions, "error", it->error));
+	}
+	json_t *o = json_pack("{s:o, s:b, s:s?, s:s?}", "plugins", items, "published", r->published,
+			      "publish_error", r->publish_error, "skipped_lease_held_by",
+			      r->lease_holder);
+	json_dumpf(o, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	fputc('\n', stdout);
+	json_decref(o);
+}
+
+static int run(struct cli *c)
+{
+	sluice_engine *e = NULL;
+	sluice_reconcile_report r;
+	sluice_reconcile_opts o = {cli_has(c, "no-fetch"), cli_has(c, "no-publish"), 0};
+	int rc;
+
+	if ((rc = cli_engine_open(c, &e, 0)) != EXIT_OK)
+		return rc;
+	if ((rc = sluice_engine_reconcile(&r, e, &o)) < 0) {
+		rc = cli_fail(rc);
+		rc = rc == EXIT_OK ? EXIT_FAIL : rc;
+		goto done;
+	}
+	if (r.lease_holder) {
+		/* Another pass is doing this work: not a failure under cron. */
+		if (!c->quiet)
+			cli_warn("another reconcile (%s) is running; this pass did nothing",
+				 r.lease_holder);
+	}
+	if (c->output == CLI_OUT_JSON)
+		print_json(&r);
+	else {
+		for (size_t i = 0; i < r.nitems; i++) {
+			const sluice_reconcile_item *it = &r.items[i];
+			const char *name = it->plugin ? it->plugin : it->watched->key;
+			for (char **n = it->notes; n && *n; n++)
+				if (!c->quiet)
+					printf("%s: %s\n", name, *n);
+			for (size_t k = 0; it->applied && k < it->applied->nactions; k++) {
+				char *line = sluice_engine_action_text(&it->applied->actions[k]);
+				if (!c->quiet)
+					printf("%s\n", line);
+				free(line);
+			}
+			if (it->error)
+				cli_error("%s: this plugin's pass was rolled back: %s", name, it->error);
+		}
+		if (r.published && !c->quiet && c->verbose)
+			printf("published the effective state\n");
+	}
+	if (r.publish_error)
+		cli_error("cannot publish: %s", r.publish_error);
+	rc = EXIT_OK;
+	sluice_reconcile_report_clear(&r);
+done:
+	sluice_engine_free(e);
+	return rc;
+}
+
+const cli_cmd cmd_reconcile = {
+	.name = "reconcile",
+	.run = run,
+	.usage = "reconcile [--no-fetch] [--no-publish] [-w NAME]",
+	.summary = "one pass: fetch, record new tags, validate, advance rollouts, publish",
+	.opts = opts,
+	.min_args = 0,
+	.max_args = 0,
+};

@@ -1,0 +1,272 @@
+/* sluice status: each plugin's stable version and rollout, what blocks it,
+ * and what needs an operator's eye (stale sources, moved tags, refused
+ * releases, overdue reviews). `-o json` is the contract of PRODUCT.md 4.1. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "cli.h"
+#include "sluice/engine.h"
+#include "sluice/error.h"
+#include "sluice/identity.h"
+#include "sluice/util.h"
+
+static const cli_opt opts[] = {
+	{"workspace", 'w', "NAME", "the workspace (default: the only one in workspaces/)", false},
+	{NULL, 0, NULL, NULL, false},
+};
+
+static json_t *time_json(int64_t t)
+{
+	char buf[SLUICE_TIME_BUFSZ];
+	return t ? json_string(sluice_time_format(buf, t)) : json_null();
+}
+
+static char *day(char *buf, int64_t t)
+{
+	sluice_time_format(buf, t);
+	buf[10] = '\0';
+	return buf;
+}
+
+/* "3d 4h" */
+static void age(char *buf, size_t n, int64_t secs)
+{
+	if (secs < 0)
+		secs = 0;
+	if (secs >= 86400)
+		snprintf(buf, n, "%lldd %lldh", (long long)(secs / 86400),
+			 (long long)(secs % 86400 / 3600));
+	else if (secs >= 3600)
+		snprintf(buf, n, "%lldh %lldm", (long long)(secs / 3600), (long long)(secs % 3600 / 60));
+	else
+		snprintf(buf, n, "%lldm", (long long)(secs / 60));
+}
+
+/* The release status reports: the newest recorded one unless it is the
+ * stable one (PRODUCT.md 4.1). */
+static const sluice_rollout_release *shown_release(const sluice_rollout_plugin *p, ptrdiff_t stable)
+{
+	const sluice_rollout_release *best = NULL;
+	for (size_t i = 0; i < p->nreleases; i++)
+		if (!best || p->releases[i].rank > best->rank)
+			best = &p->releases[i];
+	if (best && stable >= 0 && best == &p->releases[stable])
+		return NULL;
+	return best;
+}
+
+static const char *stage_name(const sluice_rollout_release *r)
+{
+	return r->stage_index >= 0 && (size_t)r->stage_index < r->nstages
+		       ? r->stages[r->stage_index].name
+		       : NULL;
+}
+
+static bool review_overdue(const sluice_rollout_plugin *p, int64_t now, int64_t *due)
+{
+	*due = p->review_every_days && p->last_reviewed_at
+		       ? p->last_reviewed_at + p->review_every_days * SLUICE_DAY_SECONDS
+		       : 0;
+	return *due && now >= *due;
+}
+
+static bool in_freeze_window(const sluice_engine *e, const char **reason, int64_t *until)
+{
+	for (size_t i = 0; i < e->rules.nfreeze; i++)
+		if (e->now >= e->rules.freeze[i].from && e->now < e->rules.freeze[i].to) {
+			*reason = e->rules.freeze[i].reason;
+			*until = e->rules.freeze[i].to;
+			return true;
+		}
+	return false;
+}
+
+static json_t *plugin_json(sluice_engine *e, const sluice_engine_input *in, size_t i,
+			   const sluice_plan *plan)
+{
+	const sluice_rollout_plugin *p = &in->in.plugins[i];
+	ptrdiff_t stable = sluice_rollout_stable(p);
+	const sluice_rollout_release *r = shown_release(p, stable);
+	json_t *o = json_object(), *refused = json_array(), *moved = json_array();
+	sluice_source_row row;
+	int64_t due;
+
+	json_object_set_new(o, "id", json_string(in->ids[i]));
+	json_object_set_new(o, "repository", json_string(in->watched[i]->key));
+	json_object_set_new(o, "stable_version",
+			    stable >= 0 ? json_string(p->releases[stable].version) : json_null());
+	if (r) {
+		json_t *blocked = json_array();
+		for (size_t k = 0; k < plan->nblocked; k++) {
+			const sluice_rollout_block *b = &plan->blocked[k];
+			if (!b->plugin || strcmp(b->plugin, in->ids[i]) != 0 || !b->version ||
+			    strcmp(b->version, r->version) != 0)
+				continue;
+			json_array_append_new(blocked,
+					      json_pack("{s:s, s:s?, s:o}", "kind",
+							sluice_rollout_block_name(b->kind), "message",
+							b->message, "opens_at", time_json(b->opens_at)));
+		}
+		json_object_set_new(
+			o, "rollout",
+			json_pack("{s:s, s:s, s:s, s:o, s:o, s:o, s:o}", "version", r->version, "commit",
+				  r->commit, "state", sluice_release_state_name(r->state), "stage",
+				  stage_name(r) ? json_string(stage_name(r)) : json_null(),
+				  "stage_index",
+				  r->stage_index >= 0 ? json_integer(r->stage_index) : json_null(),
+				  "stage_started_at",
+				  r->stage_index >= 0 ? time_json(r->stage_started_at) : json_null(),
+				  "blocked_by", blocked));
+	} else
+		json_object_set_new(o, "rollout", json_null());
+	for (size_t k = 0; k < p->nreleases; k++) {
+		const sluice_rollout_release *x = &p->releases[k];
+		if (x->refused)
+			json_array_append_new(refused, json_pack("{s:s, s:s?}", "version", x->version,
+								 "reason", x->refused_reason));
+		if (x->tag_moved)
+			json_array_append_new(moved, json_pack("{s:s, s:s, s:s?}", "tag", x->tag,
+							       "commit", x->commit, "moved_to",
+							       x->moved_to_commit));
+	}
+	json_object_set_new(o, "refused", refused);
+	json_object_set_new(o, "moved_tags", moved);
+	json_t *src = json_null();
+	if (sluice_store_source_get(&row, e->store, in->watched[i]->key) == 0) {
+		src = json_pack("{s:o, s:o, s:s?, s:b}", "last_checked_at",
+				time_json(row.last_checked_at), "last_ok_at", time_json(row.last_ok_at),
+				"error", row.last_error, "stale", row.last_error != NULL);
+	}
+	sluice_source_row_clear(&row);
+	sluice_error_clear();
+	json_object_set_new(o, "source", src);
+	bool overdue = review_overdue(p, e->now, &due);
+	json_object_set_new(o, "review_due_at", time_json(due));
+	json_object_set_new(o, "review_overdue", json_boolean(overdue));
+	json_object_set_new(o, "withdrawn", json_boolean(p->withdrawn));
+	return o;
+}
+
+static void print_text(sluice_engine *e, const sluice_engine_input *in, const sluice_plan *plan,
+		       json_t *doc)
+{
+	char d1[SLUICE_TIME_BUFSZ], d2[SLUICE_TIME_BUFSZ], a[32];
+	const char *wreason = NULL;
+	int64_t until = 0;
+
+	printf("workspace %s\n", e->workspace);
+	if (sluice_identity_mode_of(e->ws) == SLUICE_IDENTITY_ASSERTED)
+		printf("identity: asserted - actors named by --as or $SLUICE_ACTOR are trusted, "
+		       "not checked\n");
+	if (in->in.rules.frozen)
+		printf("frozen by an operator%s%s%s\n", in->frozen_reason ? " (" : "",
+		       in->frozen_reason ? in->frozen_reason : "", in->frozen_reason ? ")" : "");
+	else if (in_freeze_window(e, &wreason, &until))
+		printf("freeze window%s%s%s until %s: no stage starts\n", wreason ? " (" : "",
+		       wreason ? wreason : "", wreason ? ")" : "", day(d1, until));
+	if (!in->in.nplugins)
+		printf("no plugins watched\n");
+	for (size_t i = 0; i < in->in.nplugins; i++) {
+		json_t *pj = json_array_get(json_object_get(doc, "plugins"), i);
+		const sluice_rollout_plugin *p = &in->in.plugins[i];
+		ptrdiff_t stable = sluice_rollout_stable(p);
+		const sluice_rollout_release *r = shown_release(p, stable);
+		printf("\n%s: stable %s%s\n", in->ids[i],
+		       stable >= 0 ? p->releases[stable].version : "none",
+		       p->withdrawn ? " (withdrawn: delivered to no group)" : "");
+		if (r) {
+			printf("  rollout %s (commit %.12s): %s", r->version, r->commit,
+			       sluice_release_state_name(r->state));
+			if (r->stage_index >= 0)
+				printf(", stage %s (%d of %zu) since %s", stage_name(r) ? stage_name(r) : "?",
+				       r->stage_index + 1, r->nstages, day(d1, r->stage_started_at));
+			printf("\n");
+			char *lines = sluice_rollout_explain(plan, in->ids[i]);
+			for (char *l = lines ? strtok(lines, "\n") : NULL; l; l = strtok(NULL, "\n"))
+				printf("  waits: %s\n", l);
+			free(lines);
+		}
+		for (size_t k = 0; k < p->nreleases; k++) {
+			const sluice_rollout_release *x = &p->releases[k];
+			if (x->refused)
+				printf("  refused %s: %s\n", x->version,
+				       x->refused_reason ? x->refused_reason : "?");
+			if (x->tag_moved)
+				printf("  tag %s moved from %.12s to %.12s: %s is frozen until an operator "
+				       "runs 'sluice accept-tag-move %s@%s'\n",
+				       x->tag, x->commit, x->moved_to_commit ? x->moved_to_commit : "?",
+				       x->version, in->ids[i], x->version);
+		}
+		json_t *src = json_object_get(pj, "source");
+		if (json_is_true(json_object_get(src, "stale"))) {
+			int64_t ok = 0;
+			sluice_source_row row;
+			if (sluice_store_source_get(&row, e->store, in->watched[i]->key) == 0)
+				ok = row.last_ok_at;
+			sluice_source_row_clear(&row);
+			if (ok) {
+				age(a, sizeof a, e->now - ok);
+				printf("  source %s is stale: not reached for %s (since %s): %s\n",
+				       in->watched[i]->key, a, day(d2, ok),
+				       json_string_value(json_object_get(src, "error")));
+			} else
+				printf("  source %s has never been reached: %s\n", in->watched[i]->key,
+				       json_string_value(json_object_get(src, "error")));
+		}
+		int64_t due;
+		if (review_overdue(p, e->now, &due))
+			printf("  review overdue since %s (lifecycle.review_every_days: %lld)\n",
+			       day(d1, due), (long long)p->review_every_days);
+	}
+}
+
+static int run(struct cli *c)
+{
+	sluice_engine *e = NULL;
+	sluice_engine_input *in = NULL;
+	sluice_plan *plan = NULL;
+	json_t *doc = NULL, *plugins;
+	const char *wr;
+	int64_t until;
+	int rc;
+
+	if ((rc = cli_engine_open(c, &e, SLUICE_ENGINE_READONLY)) != EXIT_OK)
+		return rc;
+	if ((rc = sluice_engine_input_load(&in, e, NULL)) < 0 ||
+	    (rc = sluice_rollout_plan(&plan, &in->in)) < 0) {
+		rc = cli_fail(rc);
+		goto done;
+	}
+	plugins = json_array();
+	for (size_t i = 0; i < in->in.nplugins; i++)
+		json_array_append_new(plugins, plugin_json(e, in, i, plan));
+	doc = json_pack("{s:s, s:b, s:o, s:s, s:o}", "workspace", e->workspace, "frozen",
+			in->in.rules.frozen || in_freeze_window(e, &wr, &until), "plugins", plugins,
+			"identity", sluice_identity_mode_name(sluice_identity_mode_of(e->ws)),
+			"admin_commit", e->admin_commit ? json_string(e->admin_commit) : json_null());
+	if (c->output == CLI_OUT_JSON) {
+		json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+		fputc('\n', stdout);
+	} else
+		print_text(e, in, plan, doc);
+	rc = EXIT_OK;
+done:
+	json_decref(doc);
+	sluice_rollout_plan_free(plan);
+	sluice_engine_input_free(in);
+	sluice_engine_free(e);
+	return rc;
+}
+
+const cli_cmd cmd_status = {
+	.name = "status",
+	.run = run,
+	.usage = "status [-w NAME] [-o json]",
+	.summary = "each plugin's stable version, rollout and what blocks it",
+	.opts = opts,
+	.min_args = 0,
+	.max_args = 0,
+};

@@ -1,0 +1,250 @@
+/* The directory publisher: <root>/<publish.path>/effective.json and each
+ * release's files under releases/<plugin>/<version>/. Readers never see a
+ * half-written state: release directories are written under a temporary
+ * name and renamed into place, the document is replaced atomically (write,
+ * fsync, rename), and directories no longer referenced are removed only
+ * after the switch. */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "sluice/error.h"
+#include "sluice/publish.h"
+#include "sluice/util.h"
+
+/* What the published state was built from, next to it. */
+#define SIGNATURE_FILE ".signature"
+#define RELEASE_FILE "release.json"
+
+static char *base_dir(sluice_engine *e)
+{
+	return sluice_engine_path(e, e->ws->publish_path.s ? e->ws->publish_path.s : ".sluice/published");
+}
+
+static bool dir_current(const sluice_publisher *p, sluice_engine *e, const char *signature)
+{
+	(void)p;
+	char *base = base_dir(e), *doc = sluice_path_join(base, "effective.json"),
+	     *sigp = sluice_path_join(base, SIGNATURE_FILE), *old = NULL;
+	size_t len;
+	bool same = access(doc, F_OK) == 0 &&
+		    sluice_file_read(&old, &len, sigp, 16u << 20) == 0 &&
+		    strcmp(old, signature) == 0;
+	free(old);
+	free(sigp);
+	free(doc);
+	free(base);
+	return same;
+}
+
+static int dir_open_release(const sluice_publisher *p, sluice_engine *e, const char *plugin,
+			    const char *version, const char *commit, sluice_tree **out)
+{
+	(void)p;
+	char *base = base_dir(e);
+	char *dir = sluice_xasprintf("%s/releases/%s/%s", base, plugin, version);
+	char *meta = sluice_path_join(dir, RELEASE_FILE), *text = NULL;
+	size_t len;
+	int rc = sluice_file_read(&text, &len, meta, 1u << 20);
+
+	if (rc == 0) {
+		json_t *j = json_loads(text, 0, NULL);
+		const char *c = json_string_value(json_object_get(j, "commit"));
+		rc = c && strcmp(c, commit) == 0 ? sluice_tree_open_dir(out, dir)
+						 : sluice_error_set(SLUICE_ENOTFOUND,
+								    "no published copy of %s@%s at %.12s",
+								    plugin, version, commit);
+		json_decref(j);
+	}
+	free(text);
+	free(meta);
+	free(dir);
+	free(base);
+	return rc;
+}
+
+static int rm_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	(void)sb;
+	(void)flag;
+	(void)ftw;
+	return remove(path) < 0 && errno != ENOENT ? -1 : 0;
+}
+
+static int rm_rf(const char *path)
+{
+	if (access(path, F_OK) < 0)
+		return 0;
+	if (nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS) < 0)
+		return sluice_error_set(SLUICE_EIO, "cannot remove %s: %s", path, strerror(errno));
+	return 0;
+}
+
+/* Whether dir holds this release at this commit already. */
+static bool release_current(const char *dir, const char *commit)
+{
+	char *meta = sluice_path_join(dir, RELEASE_FILE), *text = NULL;
+	size_t len;
+	bool same = false;
+	if (sluice_file_read(&text, &len, meta, 1u << 20) == 0) {
+		json_t *j = json_loads(text, 0, NULL);
+		const char *c = json_string_value(json_object_get(j, "commit"));
+		same = c && strcmp(c, commit) == 0;
+		json_decref(j);
+	}
+	free(text);
+	free(meta);
+	return same;
+}
+
+static int write_file(const char *dir, const char *rel, const char *data, size_t len)
+{
+	char *path = sluice_path_join(dir, rel), *parent = sluice_xstrdup(path);
+	int rc;
+	*strrchr(parent, '/') = '\0';
+	if ((rc = sluice_mkdir_p(parent, 0755)) == 0)
+		rc = sluice_file_write_atomic(path, data, len);
+	free(parent);
+	free(path);
+	return rc;
+}
+
+static int write_release(sluice_engine *e, const char *base, const sluice_effective_release *er)
+{
+	char *pdir = sluice_xasprintf("%s/releases/%s", base, er->plugin);
+	char *dir = sluice_xasprintf("%s/%s", pdir, er->version);
+	char *tmp = sluice_xasprintf("%s/.%s.tmp.%ld", pdir, er->version, (long)getpid());
+	char *old = sluice_xasprintf("%s/.%s.old.%ld", pdir, er->version, (long)getpid());
+	char *data = NULL, *meta = NULL;
+	size_t len;
+	int rc = 0;
+
+	if (release_current(dir, er->commit))
+		goto done;
+	if ((rc = rm_rf(tmp)) < 0 || (rc = sluice_mkdir_p(tmp, 0755)) < 0)
+		goto done;
+	for (char **f = er->files; f && *f; f++) {
+		if ((rc = sluice_tree_read(er->tree, &data, &len, *f, e->ws->max_file_bytes)) < 0 ||
+		    (rc = write_file(tmp, *f, data, len)) < 0)
+			goto done;
+		free(data);
+		data = NULL;
+	}
+	json_t *j = json_pack("{s:s, s:s, s:s, s:s}", "plugin", er->plugin, "version",
+			      er->version, "tag", er->tag, "commit", er->commit);
+	meta = json_dumps(j, JSON_INDENT(2) | JSON_SORT_KEYS);
+	json_decref(j);
+	if ((rc = write_file(tmp, RELEASE_FILE, meta, strlen(meta))) < 0)
+		goto done;
+	/* A directory at the same version but another commit (an accepted tag
+	 * move) is swapped out, and removed after the document switched. */
+	if (access(dir, F_OK) == 0 && rename(dir, old) < 0) {
+		rc = sluice_error_set(SLUICE_EIO, "cannot move %s aside: %s", dir, strerror(errno));
+		goto done;
+	}
+	if (rename(tmp, dir) < 0)
+		rc = sluice_error_set(SLUICE_EIO, "cannot rename %s to %s: %s", tmp, dir,
+				      strerror(errno));
+done:
+	if (rc < 0)
+		rm_rf(tmp);
+	free(meta);
+	free(data);
+	free(old);
+	free(tmp);
+	free(dir);
+	free(pdir);
+	return rc;
+}
+
+static bool referenced(const sluice_effective *eff, const char *plugin, const char *version)
+{
+	for (size_t i = 0; i < eff->nreleases; i++)
+		if (strcmp(eff->releases[i].plugin, plugin) == 0 &&
+		    (!version || strcmp(eff->releases[i].version, version) == 0))
+			return true;
+	return false;
+}
+
+/* After the switch: every release directory the document no longer names,
+ * and the swapped-out copies. */
+static int prune(const char *base, const sluice_effective *eff)
+{
+	char *rel = sluice_path_join(base, "releases");
+	DIR *d = opendir(rel);
+	struct dirent *p;
+	int rc = 0;
+
+	while (d && (p = readdir(d))) {
+		if (!strcmp(p->d_name, ".") || !strcmp(p->d_name, ".."))
+			continue;
+		char *pdir = sluice_path_join(rel, p->d_name);
+		DIR *dv = opendir(pdir);
+		struct dirent *v;
+		while (dv && (v = readdir(dv))) {
+			if (!strcmp(v->d_name, ".") || !strcmp(v->d_name, ".."))
+				continue;
+			if (v->d_name[0] != '.' && referenced(eff, p->d_name, v->d_name))
+				continue;
+			char *vdir = sluice_path_join(pdir, v->d_name);
+			if (rm_rf(vdir) < 0)
+				rc = SLUICE_EIO;
+			free(vdir);
+		}
+		if (dv)
+			closedir(dv);
+		if (!referenced(eff, p->d_name, NULL))
+			rmdir(pdir);
+		free(pdir);
+	}
+	if (d)
+		closedir(d);
+	free(rel);
+	return rc;
+}
+
+static int dir_publish(const sluice_publisher *p, sluice_engine *e, const sluice_effective *eff)
+{
+	(void)p;
+	char *base = base_dir(e), *doc = NULL, *path = NULL;
+	int rc;
+
+	if ((rc = sluice_mkdir_p(base, 0755)) < 0) {
+		rc = sluice_error_set(SLUICE_EIO, "cannot create %s: %s", base, strerror(errno));
+		goto done;
+	}
+	for (size_t i = 0; i < eff->nreleases; i++)
+		if ((rc = write_release(e, base, &eff->releases[i])) < 0)
+			goto done;
+	doc = json_dumps(eff->doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	path = sluice_path_join(base, "effective.json");
+	sluice_buf b = SLUICE_BUF_INIT;
+	sluice_buf_printf(&b, "%s\n", doc);
+	rc = sluice_file_write_atomic(path, b.ptr, b.len);
+	sluice_buf_clear(&b);
+	if (rc < 0)
+		goto done;
+	free(path);
+	path = sluice_path_join(base, SIGNATURE_FILE);
+	if ((rc = sluice_file_write_atomic(path, eff->signature, strlen(eff->signature))) < 0)
+		goto done;
+	rc = prune(base, eff);
+done:
+	free(path);
+	free(doc);
+	free(base);
+	return rc;
+}
+
+const sluice_publisher sluice_publisher_directory = {
+	.type = "directory",
+	.current = dir_current,
+	.open_release = dir_open_release,
+	.publish = dir_publish,
+};
