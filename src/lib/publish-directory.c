@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "sluice/doc.h"
 #include "sluice/error.h"
 #include "sluice/publish.h"
 #include "sluice/util.h"
@@ -130,7 +131,9 @@ static int write_release(sluice_engine *e, const char *base, const sluice_effect
 	if ((rc = rm_rf(tmp)) < 0 || (rc = sluice_mkdir_p(tmp, 0755)) < 0)
 		goto done;
 	for (char **f = er->files; f && *f; f++) {
-		if ((rc = sluice_tree_read(er->tree, &data, &len, *f, e->ws->max_file_bytes)) < 0 ||
+		if ((rc = sluice_tree_read(er->tree, &data, &len, *f,
+					    e->ws->max_file_bytes ? e->ws->max_file_bytes
+								 : SLUICE_DOC_DEFAULT_MAX_BYTES)) < 0 ||
 		    (rc = write_file(tmp, *f, data, len)) < 0)
 			goto done;
 		free(data);
