@@ -69,10 +69,12 @@ int sluice_store_lease_acquire(sluice_store *s, const char *name, int64_t ttl_se
 				holder->acquired_at = sqlite3_column_int64(st, 3);
 				holder->expires_at = expires;
 			}
+			char who[300];
+			snprintf(who, sizeof who, "%s", h ? h : "?");
 			store_done(st);
 			rc = sluice_error_set(SLUICE_EBUSY,
 					      "the %s lease is held by %s until %lld (real time)",
-					      name, h ? h : "?", (long long)expires);
+					      name, who, (long long)expires);
 			goto done;
 		}
 	} else if (rc != SQLITE_DONE) {
