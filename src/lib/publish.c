@@ -188,7 +188,7 @@ static int build_entry(void *ctx, const char *group, const sluice_engine_input *
 		       const sluice_rollout_release *r)
 {
 	build_ctx *b = ctx;
-	sluice_effective_release *er;
+	sluice_effective_release *er = NULL;
 	int rc;
 
 	if ((rc = open_release(b, in, p, r, &er)) < 0)
