@@ -55,7 +55,7 @@ typedef struct {
 	/* Ordering among the plugin's releases: higher is newer (SemVer
 	 * precedence, filled by the caller with sluice_semver_cmp). */
 	int64_t rank;
-	const char *tagger_email; /* tagger, or author of a lightweight tag; NULL unknown */
+	const char *tagger_email; /* who made it: sluice_tag_email; NULL unknown */
 	int64_t seen_at;
 
 	sluice_release_state state;

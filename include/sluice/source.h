@@ -142,6 +142,7 @@ typedef struct {
 	char *tagger_email;    /* annotated tags; NULL otherwise */
 	char *author_email;    /* of the commit */
 	char *committer_email; /* of the commit */
+	char *attribution;     /* who made the release: see sluice_tag_email */
 	int64_t time;          /* tagger time, or the commit time */
 } sluice_tag;
 
@@ -150,8 +151,10 @@ typedef struct {
 	size_t count;
 } sluice_tag_list;
 
-/* The e-mail a release is attributed to: the tagger's for an annotated
- * tag, else the commit author's (PRODUCT.md 3.3). Borrowed; may be NULL. */
+/* Who a release is attributed to (PRODUCT.md 3.3): the tagger's e-mail
+ * for an annotated tag; for a lightweight tag the commit's author, or
+ * "author, committer" when they differ, since both made the release and
+ * neither may approve it. Borrowed; may be NULL. */
 const char *sluice_tag_email(const sluice_tag *t);
 
 /* Lists refs/tags/ * of the mirror of `key`, sorted by name. Annotated tags

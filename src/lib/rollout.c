@@ -398,13 +398,21 @@ static const sluice_rollout_admin *admin_by_id(const sluice_rollout_rules *rules
 	return NULL;
 }
 
+/* Whether admin a made the release: `email` is one address, or "author,
+ * committer" for a lightweight tag (sluice_tag_email). */
 static bool admin_tagged(const sluice_rollout_admin *a, const char *email)
 {
-	if (!email || !*email)
-		return false;
-	for (size_t e = 0; e < a->nemails; e++)
-		if (a->emails[e] && !strcasecmp(a->emails[e], email))
-			return true;
+	while (email && *email) {
+		const char *end = strchr(email, ',');
+		size_t len = end ? (size_t)(end - email) : strlen(email);
+		for (size_t e = 0; e < a->nemails; e++)
+			if (a->emails[e] && strlen(a->emails[e]) == len &&
+			    !strncasecmp(a->emails[e], email, len))
+				return true;
+		email = end ? end + 1 : NULL;
+		while (email && *email == ' ')
+			email++;
+	}
 	return false;
 }
 

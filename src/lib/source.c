@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -696,7 +697,7 @@ const char *sluice_tag_email(const sluice_tag *t)
 {
 	if (!t)
 		return NULL;
-	return t->tagger_email ? t->tagger_email : t->author_email;
+	return t->attribution;
 }
 
 static void tag_clear(sluice_tag *t)
@@ -705,6 +706,7 @@ static void tag_clear(sluice_tag *t)
 	free(t->tagger_email);
 	free(t->author_email);
 	free(t->committer_email);
+	free(t->attribution);
 }
 
 void sluice_tag_list_clear(sluice_tag_list *l)
@@ -764,6 +766,17 @@ static int describe_tag(sluice_tag *t, git_repository *repo, git_odb *odb, const
 		git_oid_tostr(t->commit, sizeof t->commit, git_commit_id(c));
 		t->author_email = dup_email(git_commit_author(c));
 		t->committer_email = dup_email(git_commit_committer(c));
+		/* a lightweight tag has no tagger: its commit's author and, when
+		 * another person, its committer both made the release */
+		if (t->tagger_email)
+			t->attribution = sluice_xstrdup(t->tagger_email);
+		else if (t->author_email && t->committer_email &&
+			 strcasecmp(t->author_email, t->committer_email) != 0)
+			t->attribution = sluice_xasprintf("%s, %s", t->author_email,
+							  t->committer_email);
+		else if (t->author_email || t->committer_email)
+			t->attribution = sluice_xstrdup(t->author_email ? t->author_email
+									: t->committer_email);
 		if (!t->annotated)
 			t->time = git_commit_time(c);
 	}

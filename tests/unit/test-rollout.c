@@ -290,6 +290,14 @@ static void s_self_not_approved(world *w)
 	w->rel[0].tagger_email = "ana@acme.example";
 }
 
+/* a lightweight tag: the author is nobody's, the committer is admin-ben */
+static void s_self_committer(world *w)
+{
+	s_general_unapproved(w);
+	w->rel[0].tagger_email = "dev@acme.example, BEN@acme.example";
+	approve(w, "admin-ben", "0.1.0", C010, "backend-general", "2026-11-20T10:00:00Z");
+}
+
 static void s_self_allowed(world *w)
 {
 	s_self_approval(w);
@@ -695,6 +703,10 @@ static const row rows[] = {
 	 "",
 	 "[approval] 0.1.0 backend-general: needs 1 approval (approvers: admin-ben; admin-ana "
 	 "tagged this release and cannot approve it)\n"},
+	{"3.3 prevent_self_approval: a lightweight tag's committer may not approve",
+	 s_self_committer, "",
+	 "[approval] 0.1.0 backend-general: needs 1 approval (approvers: admin-ana; admin-ben's "
+	 "approval does not count: admin-ben tagged this release)\n"},
 	{"3.3 without prevent_self_approval the tagger may approve", s_self_allowed,
 	 "start_stage 0.1.0 backend-general: backend-pilot soaked 14 days; approved by "
 	 "admin-ana\n"

@@ -179,7 +179,8 @@ static void test_fetch_cycle(void **state)
 	assert_false(l->annotated);
 	assert_string_equal(l->id, l->commit);
 	assert_null(l->tagger_email);
-	assert_string_equal(sluice_tag_email(l), "author@acme.example");
+	/* a lightweight tag: author and committer both made the release */
+	assert_string_equal(sluice_tag_email(l), "author@acme.example, committer@acme.example");
 	assert_string_equal(l->committer_email, "committer@acme.example");
 	char old_v2[SLUICE_OID_HEXSZ + 1];
 	strcpy(old_v2, l->commit);
