@@ -95,6 +95,22 @@ extern const cli_cmd cmd_init;
 extern const cli_cmd cmd_plan;
 extern const cli_cmd cmd_reconcile;
 extern const cli_cmd cmd_status;
+extern const cli_cmd cmd_approve;
+extern const cli_cmd cmd_attest;
+extern const cli_cmd cmd_checklist;
+extern const cli_cmd cmd_disable;
+extern const cli_cmd cmd_enable;
+extern const cli_cmd cmd_freeze;
+extern const cli_cmd cmd_history;
+extern const cli_cmd cmd_pause;
+extern const cli_cmd cmd_promote;
+extern const cli_cmd cmd_reject;
+extern const cli_cmd cmd_resolve;
+extern const cli_cmd cmd_restore;
+extern const cli_cmd cmd_resume;
+extern const cli_cmd cmd_rollback;
+extern const cli_cmd cmd_unfreeze;
+extern const cli_cmd cmd_withdraw;
 extern const cli_cmd cmd_version;
 
 #endif

@@ -1,0 +1,126 @@
+/* sluice pause | resume PLUGIN[@VERSION]: an operator holds a rollout where
+ * it is and lets it go on. While paused no stage starts and the soak stops;
+ * the paused time is added to the soak on resume (PRODUCT.md 3.4). */
+#include <stdio.h>
+#include <string.h>
+
+#include "ops.h"
+#include "sluice/config.h"
+#include "sluice/error.h"
+#include "sluice/store.h"
+#include "sluice/util.h"
+
+static const cli_opt opts[] = {
+	{"reason", 0, "TEXT", "why, for the audit log", false},
+	OPS_OPT_WORKSPACE,
+	{NULL, 0, NULL, NULL, false},
+};
+
+/* The newest release of p in `state` (and at `version` when given). */
+static const sluice_rollout_release *in_state(const sluice_rollout_plugin *p,
+					      sluice_release_state state, const char *version)
+{
+	const sluice_rollout_release *best = NULL;
+	for (size_t i = 0; i < p->nreleases; i++) {
+		const sluice_rollout_release *r = &p->releases[i];
+		if (r->state != state || (version && strcmp(r->version, version)))
+			continue;
+		if (!best || r->rank > best->rank)
+			best = r;
+	}
+	return best;
+}
+
+static int run_pause(struct cli *c, bool pause)
+{
+	const char *cmd = pause ? "pause" : "resume", *reason = cli_get(c, "reason");
+	sluice_release_state want = pause ? SLUICE_RELEASE_IN_PROGRESS : SLUICE_RELEASE_PAUSED;
+	const sluice_rollout_plugin *p;
+	const sluice_rollout_release *r, *any;
+	char when[SLUICE_TIME_BUFSZ];
+	ops_ctx o = {0};
+	int rc;
+
+	if ((rc = ops_parse_ref(&o, c->args[0], true)) >= 0 ||
+	    (rc = ops_open(&o, c, cmd, false)) >= 0 ||
+	    (rc = ops_authorize(&o, SLUICE_ROLE_OPERATOR)) >= 0 || (rc = ops_load(&o)) >= 0)
+		goto done;
+	if (!(p = ops_plugin(&o, o.plugin))) {
+		rc = ops_refuse(&o, "cannot %s %s: no plugin '%s' is watched by workspace '%s'", cmd,
+				o.plugin, o.plugin, o.e->workspace);
+		goto done;
+	}
+	if (!(r = in_state(p, want, o.version))) {
+		any = o.version ? ops_release(p, o.version) : NULL;
+		if (o.version && !any)
+			rc = ops_refuse(&o, "cannot %s %s@%s: no such release has been recorded", cmd,
+					o.plugin, o.version);
+		else if (any)
+			rc = ops_refuse(&o, "cannot %s %s@%s: it is %s; %s", cmd, o.plugin,
+					o.version, sluice_release_state_name(any->state),
+					pause ? "only a rollout in progress can be paused"
+					      : "only a paused rollout can be resumed");
+		else
+			rc = ops_refuse(&o, "cannot %s %s: no rollout of it is %s", cmd, o.plugin,
+					pause ? "in progress" : "paused");
+		goto done;
+	}
+	if (!o.version)
+		o.version = sluice_xstrdup(r->version);
+	rc = pause ? sluice_store_release_pause(o.e->store, o.e->workspace, o.plugin, o.version,
+						reason, c->now)
+		   : sluice_store_release_resume(o.e->store, o.e->workspace, o.plugin, o.version,
+						 reason, c->now);
+	if (rc < 0) {
+		rc = ops_fail(&o, rc);
+		goto done;
+	}
+	if (c->output == CLI_OUT_JSON) {
+		rc = ops_print_json(json_pack("{s:s, s:s, s:s, s:s?, s:s?, s:s, s:s}", "plugin",
+					      o.plugin, "version", o.version, "state",
+					      pause ? "paused" : "in_progress", "stage",
+					      r->stage_index >= 0 ? r->stages[r->stage_index].name
+								  : NULL,
+					      "reason", reason, "actor", o.actor, "at",
+					      sluice_time_format(when, c->now)));
+		goto done;
+	}
+	rc = EXIT_OK;
+	if (c->quiet)
+		goto done;
+	if (pause)
+		printf("paused %s@%s at stage %s by %s: no stage starts and the soak stops until "
+		       "'sluice resume %s'\n",
+		       o.plugin, o.version,
+		       r->stage_index >= 0 ? r->stages[r->stage_index].name : "(none yet)", o.actor,
+		       o.plugin);
+	else
+		printf("resumed %s@%s by %s: the soak goes on from where it stopped\n", o.plugin,
+		       o.version, o.actor);
+done:
+	ops_close(&o);
+	return rc;
+}
+
+static int run_on(struct cli *c) { return run_pause(c, true); }
+static int run_off(struct cli *c) { return run_pause(c, false); }
+
+const cli_cmd cmd_pause = {
+	.name = "pause",
+	.run = run_on,
+	.usage = "pause PLUGIN[@VERSION] [--reason TEXT]",
+	.summary = "hold a rollout: no stage starts and the soak stops (operator)",
+	.opts = opts,
+	.min_args = 1,
+	.max_args = 1,
+};
+
+const cli_cmd cmd_resume = {
+	.name = "resume",
+	.run = run_off,
+	.usage = "resume PLUGIN[@VERSION] [--reason TEXT]",
+	.summary = "let a paused rollout go on (operator)",
+	.opts = opts,
+	.min_args = 1,
+	.max_args = 1,
+};

@@ -1,0 +1,93 @@
+/* sluice reject PLUGIN@VERSION: an approver stops a release for good. It
+ * never starts another stage; groups that already have it keep it until a
+ * newer release reaches them or an operator rolls it back (PRODUCT.md 3.3,
+ * docs/concepts.md). */
+#include <stdio.h>
+#include <string.h>
+
+#include "ops.h"
+#include "sluice/config.h"
+#include "sluice/error.h"
+#include "sluice/store.h"
+#include "sluice/util.h"
+
+static const cli_opt opts[] = {
+	{"comment", 0, "TEXT", "why, for the audit log", false},
+	OPS_OPT_WORKSPACE,
+	{NULL, 0, NULL, NULL, false},
+};
+
+static int run(struct cli *c)
+{
+	const char *comment = cli_get(c, "comment");
+	const sluice_rollout_plugin *p;
+	const sluice_rollout_release *r;
+	char when[SLUICE_TIME_BUFSZ];
+	ops_ctx o = {0};
+	int rc;
+
+	if ((rc = ops_parse_ref(&o, c->args[0], false)) >= 0 ||
+	    (rc = ops_open(&o, c, "reject", false)) >= 0 ||
+	    (rc = ops_authorize(&o, SLUICE_ROLE_APPROVER)) >= 0 || (rc = ops_load(&o)) >= 0)
+		goto done;
+	if (!(p = ops_plugin(&o, o.plugin))) {
+		rc = ops_refuse(&o, "cannot reject %s@%s: no plugin '%s' is watched by workspace "
+				    "'%s'",
+				o.plugin, o.version, o.plugin, o.e->workspace);
+		goto done;
+	}
+	if (!(r = ops_release(p, o.version))) {
+		rc = ops_refuse(&o, "cannot reject %s@%s: no such release has been recorded; "
+				    "'sluice status' lists the releases",
+				o.plugin, o.version);
+		goto done;
+	}
+	switch (r->state) {
+	case SLUICE_RELEASE_PENDING:
+	case SLUICE_RELEASE_IN_PROGRESS:
+	case SLUICE_RELEASE_PAUSED:
+	case SLUICE_RELEASE_FROZEN:
+		break;
+	case SLUICE_RELEASE_COMPLETE:
+		rc = ops_refuse(&o, "cannot reject %s@%s: it is complete (every stage started); "
+				    "an operator can take it back with 'sluice rollback %s'",
+				o.plugin, o.version, o.plugin);
+		goto done;
+	default:
+		rc = ops_refuse(&o, "cannot reject %s@%s: it is already %s", o.plugin, o.version,
+				sluice_release_state_name(r->state));
+		goto done;
+	}
+	if ((rc = sluice_store_release_reject(o.e->store, o.e->workspace, o.plugin, o.version,
+					      r->commit, comment, c->now)) < 0) {
+		rc = ops_fail(&o, rc);
+		goto done;
+	}
+	if (c->output == CLI_OUT_JSON) {
+		rc = ops_print_json(json_pack("{s:s, s:s, s:s, s:s, s:s, s:s?, s:s}", "plugin",
+					      o.plugin, "version", o.version, "commit", r->commit,
+					      "state", "rejected", "actor", o.actor, "comment",
+					      comment, "at", sluice_time_format(when, c->now)));
+		goto done;
+	}
+	rc = EXIT_OK;
+	if (!c->quiet)
+		printf("rejected %s@%s (commit %.12s) by %s: it will not start another stage%s\n",
+		       o.plugin, o.version, r->commit, o.actor,
+		       r->stage_index >= 0 ? "; groups that have it keep it until a newer "
+					     "release reaches them or 'sluice rollback'"
+					   : "");
+done:
+	ops_close(&o);
+	return rc;
+}
+
+const cli_cmd cmd_reject = {
+	.name = "reject",
+	.run = run,
+	.usage = "reject PLUGIN@VERSION [--comment TEXT]",
+	.summary = "stop a release for good (approver)",
+	.opts = opts,
+	.min_args = 1,
+	.max_args = 1,
+};

@@ -1,0 +1,146 @@
+/* sluice rollback PLUGIN[@VERSION]: an operator puts every group back on the
+ * newest earlier release that completed and was not rolled back, or removes
+ * the plugin where there is none. A rolled-back release is never applied
+ * again automatically; a newer release rolls out normally (PRODUCT.md 3.4).
+ * Allowed while the workspace is frozen. */
+#include <stdio.h>
+#include <string.h>
+
+#include "ops.h"
+#include "sluice/config.h"
+#include "sluice/error.h"
+#include "sluice/store.h"
+#include "sluice/util.h"
+
+static const cli_opt opts[] = {
+	{"reason", 0, "TEXT", "why, for the audit log", false},
+	OPS_OPT_WORKSPACE,
+	{NULL, 0, NULL, NULL, false},
+};
+
+/* Whether some group may hold r: it started and was not undone. */
+static bool held(const sluice_rollout_release *r)
+{
+	if (r->stage_index < 0)
+		return false;
+	switch (r->state) {
+	case SLUICE_RELEASE_IN_PROGRESS:
+	case SLUICE_RELEASE_PAUSED:
+	case SLUICE_RELEASE_FROZEN:
+	case SLUICE_RELEASE_SUPERSEDED:
+	case SLUICE_RELEASE_REJECTED:
+	case SLUICE_RELEASE_COMPLETE:
+		return true;
+	default:
+		return false;
+	}
+}
+
+static int run(struct cli *c)
+{
+	const char *reason = cli_get(c, "reason");
+	const sluice_rollout_plugin *p;
+	const sluice_rollout_release *r = NULL, *target = NULL;
+	char when[SLUICE_TIME_BUFSZ];
+	json_t *undone = NULL;
+	ptrdiff_t from = -1, t;
+	ops_ctx o = {0};
+	int rc;
+
+	if ((rc = ops_parse_ref(&o, c->args[0], true)) >= 0 ||
+	    (rc = ops_open(&o, c, "rollback", false)) >= 0 ||
+	    (rc = ops_authorize(&o, SLUICE_ROLE_OPERATOR)) >= 0 || (rc = ops_load(&o)) >= 0)
+		goto done;
+	if (!(p = ops_plugin(&o, o.plugin))) {
+		rc = ops_refuse(&o, "cannot roll back %s: no plugin '%s' is watched by workspace '%s'",
+				o.plugin, o.plugin, o.e->workspace);
+		goto done;
+	}
+	/* The release to undo: the one named, else the newest one groups hold
+	 * (the rollout in flight, or the stable release). */
+	for (size_t i = 0; i < p->nreleases; i++) {
+		const sluice_rollout_release *x = &p->releases[i];
+		if (o.version ? !strcmp(x->version, o.version)
+			      : held(x) && (from < 0 || x->rank > p->releases[from].rank))
+			from = (ptrdiff_t)i;
+	}
+	if (from < 0) {
+		if (o.version)
+			rc = ops_refuse(&o, "cannot roll back %s@%s: no such release has been recorded",
+					o.plugin, o.version);
+		else
+			rc = ops_refuse(&o, "cannot roll back %s: no group has a release of it", o.plugin);
+		goto done;
+	}
+	r = &p->releases[from];
+	if (!held(r)) {
+		rc = ops_refuse(&o, "cannot roll back %s@%s: it is %s%s", o.plugin, r->version,
+				sluice_release_state_name(r->state),
+				r->stage_index < 0 ? " and no group has it" : "");
+		goto done;
+	}
+	if (!o.version)
+		o.version = sluice_xstrdup(r->version);
+	t = sluice_rollout_rollback_target(p, (size_t)from);
+	target = t >= 0 ? &p->releases[t] : NULL;
+
+	/* Every release newer than the target that groups may hold is undone
+	 * with it, so that every group really ends on the target. One
+	 * transaction: all or nothing. */
+	undone = json_array();
+	if ((rc = sluice_store_begin(o.e->store)) < 0) {
+		rc = ops_fail(&o, rc);
+		goto done;
+	}
+	for (size_t i = 0; i < p->nreleases; i++) {
+		const sluice_rollout_release *x = &p->releases[i];
+		if ((ptrdiff_t)i != from && (!held(x) || (target && x->rank <= target->rank)))
+			continue;
+		rc = sluice_store_release_rollback(o.e->store, o.e->workspace, o.plugin, x->version,
+						   target ? target->version : NULL, reason, c->now);
+		if (rc < 0)
+			break;
+		json_array_append_new(undone, json_string(x->version));
+	}
+	if (rc == 0)
+		rc = sluice_store_commit(o.e->store);
+	if (rc < 0) {
+		sluice_store_rollback(o.e->store);
+		rc = ops_fail(&o, rc);
+		goto done;
+	}
+	if (c->output == CLI_OUT_JSON) {
+		rc = ops_print_json(json_pack("{s:s, s:s, s:O, s:s?, s:s?, s:s?, s:s, s:s}",
+					      "plugin", o.plugin, "version", r->version,
+					      "rolled_back", undone, "target_version",
+					      target ? target->version : NULL, "target_commit",
+					      target ? target->commit : NULL, "reason", reason, "actor",
+					      o.actor, "at", sluice_time_format(when, c->now)));
+		goto done;
+	}
+	rc = EXIT_OK;
+	if (c->quiet)
+		goto done;
+	if (target)
+		printf("rolled back %s@%s by %s: every group that had it goes back to %s (commit "
+		       "%.12s) at the next reconcile; %s will not roll out again\n",
+		       o.plugin, r->version, o.actor, target->version, target->commit, r->version);
+	else
+		printf("rolled back %s@%s by %s: no earlier release completed, so the plugin is "
+		       "removed from every group at the next reconcile; %s will not roll out again\n",
+		       o.plugin, r->version, o.actor, r->version);
+done:
+	json_decref(undone);
+	ops_close(&o);
+	return rc;
+}
+
+const cli_cmd cmd_rollback = {
+	.name = "rollback",
+	.run = run,
+	.usage = "rollback PLUGIN[@VERSION] [--reason TEXT]",
+	.summary = "put every group back on the previous completed release (operator)",
+	.opts = opts,
+	.min_args = 1,
+	.max_args = 1,
+};

@@ -1,0 +1,82 @@
+/* What the administrators' commands (approve, reject, pause, resume,
+ * promote, rollback, withdraw, restore, freeze, unfreeze, disable, enable,
+ * attest, checklist, resolve, history) share: opening the engine, the
+ * actor and role check, PLUGIN@VERSION arguments, finding releases in the
+ * planner's input, and refusals that are printed, audited and exit 3. */
+#ifndef SLUICE_CLI_OPS_H
+#define SLUICE_CLI_OPS_H
+
+#include <stdbool.h>
+
+#include <jansson.h>
+
+#include "cli.h"
+#include "sluice/engine.h"
+#include "sluice/rollout.h"
+
+/* The option every command of this family takes. */
+#define OPS_OPT_WORKSPACE \
+	{"workspace", 'w', "NAME", "the workspace (default: the only one in workspaces/)", false}
+
+/* The checklist items Sluice checks itself when it records a release
+ * (NULL-terminated); the others are attested. */
+extern const char *const ops_checked_items[];
+
+typedef struct {
+	struct cli *cli;
+	const char *command;
+	sluice_engine *e;
+	char *actor;               /* after ops_authorize */
+	sluice_engine_input *in;   /* after ops_load */
+	char *plugin, *version;    /* from ops_parse_ref; version may be NULL */
+} ops_ctx;
+
+/* Opens the engine for `command` into a zeroed ops_ctx (READONLY for the read-only views).
+ * Returns -1 to go on, or the exit status to return (the problem printed). */
+int ops_open(ops_ctx *o, struct cli *c, const char *command, bool readonly);
+void ops_close(ops_ctx *o);
+
+/* The actor, who must hold one of `roles` (0: anyone). A refusal is
+ * printed and audited by the engine. Returns -1 to go on, or the exit
+ * status. */
+int ops_authorize(ops_ctx *o, unsigned roles);
+
+/* Parses PLUGIN@VERSION ("0.1.1" or "v0.1.1") or, when version_optional,
+ * plain PLUGIN, into o->plugin and o->version. Returns -1 to go on, or
+ * EXIT_USAGE with the problem printed. */
+int ops_parse_ref(ops_ctx *o, const char *arg, bool version_optional);
+
+/* Loads the planner's input (releases, approvals, freeze, withdrawals) of
+ * o->plugin (every plugin when NULL). A plugin the workspace does not watch
+ * is refused (audited). o->plugin becomes the plugin's id when it named
+ * the repository. Returns -1 to go on, or the exit status. */
+int ops_load(ops_ctx *o);
+
+/* The plugin of the input with id `id`, or NULL. */
+const sluice_rollout_plugin *ops_plugin(const ops_ctx *o, const char *id);
+/* Its release `version`, or NULL. */
+const sluice_rollout_release *ops_release(const sluice_rollout_plugin *p, const char *version);
+
+/* The workspace groups `user` belongs to, in workspace order: *out is a
+ * malloc'd array of borrowed names (free() it), *n its length. Returns 0
+ * or a negative code (a members file that cannot be read). */
+int ops_user_groups(const char ***out, size_t *n, const ops_ctx *o, const char *user);
+
+/* Prints "error: MESSAGE" and audits it as "<command>.refused" with the
+ * message, under the actor (or "unknown"), naming o->plugin/o->version.
+ * Returns EXIT_REFUSED (or EXIT_FAIL when the audit row cannot be
+ * written). */
+int ops_refuse(ops_ctx *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Maps a library failure to an exit status: SLUICE_EREFUSED goes through
+ * ops_refuse with the library's message; others print it. */
+int ops_fail(ops_ctx *o, int rc);
+
+/* Prints a JSON document (indented, keys in insertion order) and a
+ * newline; steals the reference. */
+int ops_print_json(json_t *j);
+
+/* "2026-12-01T09:00:00Z" into buf (SLUICE_TIME_BUFSZ), "-" for 0. */
+const char *ops_time(char *buf, int64_t t);
+
+#endif

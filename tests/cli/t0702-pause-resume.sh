@@ -1,0 +1,57 @@
+#!/bin/sh
+# sluice pause / resume: a paused rollout starts nothing and its soak stops;
+# resuming adds the paused time to the soak.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib-ops.sh"
+setup_admin
+
+S pause -h
+expect_rc 0
+expect_out "usage: sluice pause PLUGIN[@VERSION] [--reason TEXT]"
+S resume -h
+expect_rc 0
+expect_out "usage: sluice resume PLUGIN[@VERSION] [--reason TEXT]"
+
+record
+# nothing in progress yet
+snapshot
+S pause $PLUGIN --as admin-ana --now $D1
+expect_refused pause.refused "error: cannot pause backend-pr-reviewer: no rollout of it is in progress"
+snapshot
+S pause $PLUGIN@0.1.0 --as admin-ana --now $D1
+expect_refused pause.refused "error: cannot pause backend-pr-reviewer@0.1.0: it is pending; only a rollout in progress can be paused"
+
+S attest $PLUGIN@0.1.0 contract-tests --as ci-bot --now $D1
+S attest $PLUGIN@0.1.0 security-review --as admin-ben --now $D1
+S approve $PLUGIN@0.1.0 --stage devex-dogfood --as admin-ana --now $D1
+S reconcile --now $D2
+expect_out "start stage devex-dogfood"
+
+snapshot
+S pause $PLUGIN --as admin-ben --now $D2
+expect_refused access.refused "'admin-ben' lacks the 'operator' role that 'pause' needs (held by: admin-ana, devex-lead)"
+snapshot
+S resume $PLUGIN --as admin-ana --now $D2
+expect_refused resume.refused "error: cannot resume backend-pr-reviewer: no rollout of it is paused"
+
+# pause on day 3 for two days
+S pause $PLUGIN --reason "incident 42" --as devex-lead --now 2026-12-03T11:00:00Z
+expect_rc 0
+expect_out "paused backend-pr-reviewer@0.1.0 at stage devex-dogfood by devex-lead: no stage starts and the soak stops until 'sluice resume backend-pr-reviewer'"
+expect_eq "paused|incident 42" "$(sq "SELECT state || '|' || state_reason FROM releases")" "paused row"
+S status -o json --now 2026-12-03T12:00:00Z
+expect_eq paused "$(jq -r '.plugins[0].rollout.state' "$T/out")" "status while paused"
+snapshot
+S pause $PLUGIN --as devex-lead --now 2026-12-03T12:00:00Z
+expect_refused pause.refused "no rollout of it is in progress"
+
+S resume $PLUGIN -o json --as devex-lead --now 2026-12-05T11:00:00Z
+expect_rc 0
+expect_eq "0.1.0 in_progress devex-dogfood devex-lead" "$(jq -r '"\(.version) \(.state) \(.stage) \(.actor)"' "$T/out")" "resume json"
+expect_eq "in_progress|172800|" "$(sq "SELECT state || '|' || paused_seconds || '|' || coalesce(paused_at, '') FROM releases")" "paused time kept"
+expect_eq "rollout.paused rollout.resumed" "$(sq "SELECT group_concat(action, ' ') FROM audit WHERE action LIKE 'rollout.%'")" "audit"
+
+# the 7-day soak now ends two days later: 2026-12-10, not 2026-12-08
+S status --now 2026-12-09T12:00:00Z
+expect_out "soak ends 2026-12-10"
+done_testing
