@@ -106,7 +106,14 @@ static int run(struct cli *c)
 	}
 	if ((rc = ops_parse_ref(&o, c->args[0], false)) >= 0 ||
 	    (rc = ops_open(&o, c, "approve", false)) >= 0 ||
-	    (rc = ops_authorize(&o, SLUICE_ROLE_APPROVER)) >= 0 || (rc = ops_load(&o)) >= 0)
+	    (rc = ops_authorize(&o, SLUICE_ROLE_APPROVER)) >= 0)
+		goto done;
+	/* check and record in one transaction: what was checked still holds */
+	if ((rc = sluice_store_begin(o.e->store)) < 0) {
+		rc = cli_fail(rc);
+		goto done;
+	}
+	if ((rc = ops_load(&o)) >= 0)
 		goto done;
 
 	if (!(p = ops_plugin(&o, o.plugin))) {
@@ -193,7 +200,8 @@ static int run(struct cli *c)
 	rec.commit = r->commit;
 	rec.stage = stage;
 	rec.comment = comment;
-	if ((rc = sluice_store_approval_add(o.e->store, &rec, c->now)) < 0) {
+	if ((rc = sluice_store_approval_add(o.e->store, &rec, c->now)) < 0 ||
+	    (rc = sluice_store_commit(o.e->store)) < 0) {
 		/* another process recorded the same approval meanwhile */
 		rc = ops_fail(&o, rc == SLUICE_EINVAL ? SLUICE_EREFUSED : rc);
 		goto done;

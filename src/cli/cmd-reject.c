@@ -28,7 +28,14 @@ static int run(struct cli *c)
 
 	if ((rc = ops_parse_ref(&o, c->args[0], false)) >= 0 ||
 	    (rc = ops_open(&o, c, "reject", false)) >= 0 ||
-	    (rc = ops_authorize(&o, SLUICE_ROLE_APPROVER)) >= 0 || (rc = ops_load(&o)) >= 0)
+	    (rc = ops_authorize(&o, SLUICE_ROLE_APPROVER)) >= 0)
+		goto done;
+	/* check and record in one transaction: what was checked still holds */
+	if ((rc = sluice_store_begin(o.e->store)) < 0) {
+		rc = cli_fail(rc);
+		goto done;
+	}
+	if ((rc = ops_load(&o)) >= 0)
 		goto done;
 	if (!(p = ops_plugin(&o, o.plugin))) {
 		rc = ops_refuse(&o, "cannot reject %s@%s: no plugin '%s' is watched by workspace "
@@ -59,7 +66,8 @@ static int run(struct cli *c)
 		goto done;
 	}
 	if ((rc = sluice_store_release_reject(o.e->store, o.e->workspace, o.plugin, o.version,
-					      r->commit, comment, c->now)) < 0) {
+					      r->commit, comment, c->now)) < 0 ||
+	    (rc = sluice_store_commit(o.e->store)) < 0) {
 		rc = ops_fail(&o, rc);
 		goto done;
 	}

@@ -49,7 +49,15 @@ static int run(struct cli *c)
 
 	if ((rc = ops_parse_ref(&o, c->args[0], true)) >= 0 ||
 	    (rc = ops_open(&o, c, "rollback", false)) >= 0 ||
-	    (rc = ops_authorize(&o, SLUICE_ROLE_OPERATOR)) >= 0 || (rc = ops_load(&o)) >= 0)
+	    (rc = ops_authorize(&o, SLUICE_ROLE_OPERATOR)) >= 0)
+		goto done;
+	/* decide and apply in one transaction: all or nothing, and on the
+	 * state that was read */
+	if ((rc = sluice_store_begin(o.e->store)) < 0) {
+		rc = cli_fail(rc);
+		goto done;
+	}
+	if ((rc = ops_load(&o)) >= 0)
 		goto done;
 	if (!(p = ops_plugin(&o, o.plugin))) {
 		rc = ops_refuse(&o, "cannot roll back %s: no plugin '%s' is watched by workspace '%s'",
@@ -85,13 +93,8 @@ static int run(struct cli *c)
 	target = t >= 0 ? &p->releases[t] : NULL;
 
 	/* Every release newer than the target that groups may hold is undone
-	 * with it, so that every group really ends on the target. One
-	 * transaction: all or nothing. */
+	 * with it, so that every group really ends on the target. */
 	undone = json_array();
-	if ((rc = sluice_store_begin(o.e->store)) < 0) {
-		rc = ops_fail(&o, rc);
-		goto done;
-	}
 	for (size_t i = 0; i < p->nreleases; i++) {
 		const sluice_rollout_release *x = &p->releases[i];
 		if ((ptrdiff_t)i != from && (!held(x) || (target && x->rank <= target->rank)))

@@ -79,6 +79,13 @@ int ops_load(ops_ctx *o)
 {
 	int rc = sluice_engine_input_load(&o->in, o->e, o->plugin);
 
+	if (rc == SLUICE_ENOTFOUND && o->plugin && (o->e->flags & SLUICE_ENGINE_READONLY)) {
+		/* a read-only view: a wrong name is bad input, not an action */
+		cli_error("no plugin '%s' is watched by workspace '%s'; 'sluice status' lists "
+			  "the plugins",
+			  o->plugin, o->e->workspace);
+		return EXIT_INVALID;
+	}
 	if (rc == SLUICE_ENOTFOUND && o->plugin)
 		return ops_refuse(o, "no plugin '%s' is watched by workspace '%s'; "
 				     "'sluice status' lists the plugins",
@@ -128,7 +135,9 @@ static int refuse(ops_ctx *o, const char *msg)
 	 * audit row goes in on its own. */
 	if (sluice_store_in_transaction(o->e->store))
 		sluice_store_rollback(o->e->store);
-	if (sluice_audit_append(o->e->store, &ent, NULL) < 0) {
+	/* read-only views change nothing and audit nothing */
+	if (!(o->e->flags & SLUICE_ENGINE_READONLY) &&
+	    sluice_audit_append(o->e->store, &ent, NULL) < 0) {
 		cli_error("cannot audit the refusal: %s", sluice_error_last());
 		rc = EXIT_FAIL;
 	}

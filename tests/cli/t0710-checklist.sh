@@ -13,6 +13,13 @@ record
 S checklist $PLUGIN@0.2.0 --now $D1
 expect_rc 2
 expect_err "no release backend-pr-reviewer@0.2.0 has been recorded"
+S checklist nope@0.1.0 --now $D1
+expect_rc 2
+expect_err "error: no plugin 'nope' is watched by workspace 'engineering'"
+# the repository's owner/name names the plugin too
+S checklist acme/codex-plugin-backend-pr-reviewer@0.1.0 --now $D1
+expect_rc 0
+expect_out "backend-pr-reviewer@0.1.0 (commit"
 
 S checklist $PLUGIN@0.1.0 --now $D1
 expect_rc 0
