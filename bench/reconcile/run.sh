@@ -1,0 +1,251 @@
+#!/bin/sh
+# The reconcile benchmark (issue 5): BENCH_PLUGINS (default 1000) plugins,
+# each a copy of the reference plugin with three stages, all rolled out to
+# the end ("up to date"). Timed, each with its peak RSS (/usr/bin/time -v):
+#   (a) a no-op `sluice reconcile --no-fetch` (fetching is bench/fetch's);
+#   (b) `sluice status` and `sluice status -o json`;
+#   (c) the baseline: one sqlite3 process reading, plugin by plugin, the
+#       rows a pass needs (its source, tags, releases, stage starts,
+#       approvals, withdrawals, opt-outs) - the same reads through the
+#       sqlite3 command-line tool, with no planning, no output and no git;
+#   (d) reconcile --no-fetch after 0, 10 and 100 plugins got a new tag
+#       (fetched beforehand, untimed): the pass records, validates and
+#       starts each new release, so its cost should grow with the number of
+#       changed plugins, not with the total.
+# Targets: (a) and (b) under 1 s, peak RSS under 100 MB.
+# Usage: bench/reconcile/run.sh path/to/sluice
+set -eu
+SLUICE=${1:?usage: bench/reconcile/run.sh path/to/sluice}
+N=${BENCH_PLUGINS:-1000}
+here=$(cd "$(dirname "$0")" && pwd)
+SRC=$here/../..
+W=$(mktemp -d "${TMPDIR:-/tmp}/sluice-bench-reconcile.XXXXXX")
+[ -n "${BENCH_KEEP:-}" ] && echo "keeping $W" || trap 'rm -rf "$W"' EXIT
+export GIT_CONFIG_NOSYSTEM=1 HOME="$W/home" LC_ALL=C TZ=UTC
+mkdir -p "$HOME" "$W/git/bench" "$W/root/workspaces"
+R=$W/root
+DB=$R/.sluice/sluice.db
+sl() { "$SLUICE" --root "$R" "$@"; }
+
+now() { date +%s.%N; }
+elapsed() { awk -v a="$(now)" -v b="$1" 'BEGIN { printf "%.3f", a - b }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'; }
+
+# ---- the repositories ------------------------------------------------------
+# One git fast-import writes every plugin's release commits into one shared
+# object store: the reference plugin's tool and guidance files once (marks
+# 1-7), and per plugin its own plugin.yaml and deploy file (id, repository,
+# version). Each plugin repository is then a bare directory of plain files
+# whose packed-refs name its tags, with an alternates link to the shared
+# objects (as bench/fetch does). v0.1.0 is published at once; v0.2.0 exists
+# in the object store and is added to a plugin's packed-refs to "change" it.
+EX=$SRC/examples/plugins/backend-pr-reviewer
+FILES="tools/get_pull_request_diff.json tools/run_safe_checks.json tools/post_review_draft.json
+guidance/role.md guidance/workflow.md guidance/output-format.md guidance/escalation.md"
+
+# The per-plugin files come from one awk program (a process per plugin
+# would take minutes on a slow fork): plugin.yaml is the reference manifest
+# and the deploy file the template below, with @ID@, @REPO@ and @VERSION@
+# filled in.
+sed -e 's/^id: backend-pr-reviewer$/id: @ID@/' -e 's/^version: 0\.1\.0$/version: @VERSION@/' \
+	-e 's/^  workspace: engineering$/  workspace: bench/' \
+	-e 's/^  groups: \[.*\]$/  groups: [pilot, early, everyone]/' \
+	-e 's/owner_group: platform-devex/owner_group: pilot/' "$EX/plugin.yaml" >"$W/manifest.tpl"
+cat >"$W/deploy.tpl" <<'EOF'
+plugin:
+  id: @ID@
+  version: @VERSION@
+  source: {type: git, repository: @REPO@, ref: refs/tags/v@VERSION@}
+environment:
+  CODEX_PLUGIN_SERVICE_URL: https://@ID@.company.internal
+rollout:
+  strategy: staged
+  stages:
+    - {name: pilot, groups: [pilot], duration_days: 7}
+    - {name: early, groups: [early], duration_days: 14}
+    - {name: everyone, groups: [everyone]}
+controls: {require_admin_approval: false, allow_user_disable: true}
+EOF
+
+stream() {
+	m=1
+	for f in $FILES; do
+		printf 'blob\nmark :%d\ndata %d\n' "$m" "$(wc -c <"$EX/$f")"
+		cat "$EX/$f"
+		printf '\n'
+		m=$((m + 1))
+	done
+	awk -v n="$N" -v files="$FILES" -v man="$W/manifest.tpl" -v dep="$W/deploy.tpl" '
+	function slurp(f,   s, line) { s = ""; while ((getline line < f) > 0) s = s line "\n"; close(f); return s }
+	function fill(t, id, repo, v) { gsub(/@ID@/, id, t); gsub(/@REPO@/, repo, t); gsub(/@VERSION@/, v, t); return t }
+	function data(s) { printf "data %d\n%s\n", length(s), s }
+	BEGIN {
+		mt = slurp(man); dt = slurp(dep)
+		nf = split(files, fl, /[ \n]+/)
+		for (i = 1; i <= n; i++) {
+			name = sprintf("p%04d", i); id = "bench-" name
+			for (k = 1; k <= 2; k++) {
+				v = (k == 1) ? "0.1.0" : "0.2.0"
+				printf "commit refs/heads/%s\ncommitter Bench <bench@acme.example> 1700000000 +0000\n", name
+				data("release " v)
+				for (m = 1; m <= nf; m++) printf "M 100644 :%d %s\n", m, fl[m]
+				printf "M 100644 inline plugin.yaml\n"; data(fill(mt, id, "bench/" name, v))
+				printf "M 100644 inline deploy/workspace-config.yaml\n"; data(fill(dt, id, "bench/" name, v))
+				printf "tag %s/v%s\nfrom refs/heads/%s\ntagger Bench <bench@acme.example> 1700000000 +0000\n", name, v, name
+				data("release " v)
+			}
+		}
+	}'
+}
+
+echo "creating $N plugin repositories (reference plugin, three stages)..."
+start=$(now)
+git init -q --bare "$W/shared.git"
+stream | git -C "$W/shared.git" fast-import --quiet
+git -C "$W/shared.git" for-each-ref --format='%(objectname) %(refname)' refs/tags >"$W/refs.txt"
+awk -v base="$W/git/bench" '{ split($2, p, "/"); print base "/" p[3] ".git/objects/info"; print base "/" p[3] ".git/refs" }' "$W/refs.txt" |
+	sort -u | xargs mkdir -p
+awk -v base="$W/git/bench" -v shared="$W/shared.git/objects" '
+{
+	split($2, p, "/")            # refs tags pNNNN vX.Y.Z
+	dir = base "/" p[3] ".git"
+	if (!(dir in seen)) {
+		seen[dir] = 1
+		print "ref: refs/heads/main" > (dir "/HEAD"); close(dir "/HEAD")
+		printf "[core]\n\trepositoryformatversion = 0\n\tbare = true\n" > (dir "/config")
+		close(dir "/config")
+		print shared > (dir "/objects/info/alternates"); close(dir "/objects/info/alternates")
+	}
+	f = (p[4] == "v0.1.0") ? dir "/packed-refs" : dir "/later-refs"
+	print $1 " refs/tags/" p[4] >> f
+	close(f)
+}' "$W/refs.txt"
+{
+	echo "workspace: bench"
+	echo "groups:"
+	echo "  pilot: {members: [alice]}"
+	echo "  early: {members: [bob, carol]}"
+	echo "  everyone: {members: [dan, erin, frank, grace]}"
+	echo "admins: [{id: ana, roles: [approver, operator], emails: [ana@acme.example]}]"
+	echo "repositories: {url_template: \"file://$W/git/{repository}.git\"}"
+	echo "plugins:"
+	ls "$W/git/bench" | sed 's/\.git$//; s|.*|  - {repository: bench/&, versions: ">=0.1.0 <1.0.0"}|'
+	echo "policy: {identity: asserted}"
+	echo "publish: {type: directory, path: .sluice/published}"
+} >"$R/workspaces/bench.yaml"
+[ "$(ls "$W/git/bench" | wc -l)" -eq "$N" ] || { echo "expected $N repositories" >&2; exit 1; }
+echo "  done in $(elapsed "$start") s"
+
+# timed LABEL CMD...: runs CMD under /usr/bin/time -v; sets $secs, $rss_mb
+timed() {
+	label=$1
+	shift
+	/usr/bin/time -v -o "$W/time.txt" "$@" >"$W/out.txt" 2>"$W/err.txt" || {
+		echo "$label failed:" >&2
+		tail -5 "$W/err.txt" >&2
+		exit 1
+	}
+	secs=$(awk -F': ' '/Elapsed \(wall clock\)/ {n = split($2, p, ":"); s = 0;
+		for (k = 1; k <= n; k++) s = s * 60 + p[k]; printf "%.3f", s}' "$W/time.txt")
+	rss_mb=$(awk -F': ' '/Maximum resident set size/ {printf "%.1f", $2 / 1024}' "$W/time.txt")
+}
+# best3 LABEL CMD...: the fastest of three runs (the page cache warm)
+best3() {
+	best= best_rss=
+	for _ in 1 2 3; do
+		timed "$@"
+		if [ -z "$best" ] || awk -v a="$secs" -v b="$best" 'BEGIN { exit !(a < b) }'; then
+			best=$secs
+		fi
+		best_rss=$rss_mb
+	done
+	secs=$best
+	rss_mb=$best_rss
+}
+
+# ---- the rollout: day 0 pilot, day 8 early, day 30 everyone ----------------
+D0=2027-03-01T09:00:00Z
+echo "first fetch, then the rollout of $N releases (untimed setup, one pass per stage)"
+sl fetch -q
+for d in 2027-03-01T09:00:00Z 2027-03-09T09:00:00Z 2027-03-31T09:00:00Z; do
+	timed "reconcile --now $d" "$SLUICE" --root "$R" reconcile --no-fetch --now "$d"
+	echo "  reconcile --now $d: $(grep -c ': start stage' "$W/out.txt") stages started in ${secs} s (peak RSS ${rss_mb} MB)"
+done
+done_count=$(sqlite3 "$DB" "SELECT count(*) FROM releases WHERE state = 'complete'")
+[ "$done_count" -eq "$N" ] || { echo "expected $N complete releases, got $done_count" >&2; exit 1; }
+T=2027-04-01T09:00:00Z
+audit_before=$(sqlite3 "$DB" "SELECT count(*) FROM audit")
+
+# ---- (a) no-op reconcile, (b) status -----------------------------------------
+best3 "no-op reconcile" "$SLUICE" --root "$R" reconcile --no-fetch --now "$T"
+[ ! -s "$W/out.txt" ] || { echo "the no-op pass did something:" >&2; head -3 "$W/out.txt" >&2; exit 1; }
+[ "$(sqlite3 "$DB" "SELECT count(*) FROM audit")" = "$audit_before" ] ||
+	{ echo "the no-op pass wrote audit rows" >&2; exit 1; }
+noop=$secs noop_rss=$rss_mb
+best3 "status" "$SLUICE" --root "$R" status --now "$T"
+grep -q "stable 0.1.0" "$W/out.txt" || { echo "status does not show the stable releases" >&2; exit 1; }
+st=$secs st_rss=$rss_mb
+best3 "status -o json" "$SLUICE" --root "$R" status -o json --now "$T"
+[ "$(jq '.plugins | length' "$W/out.txt")" -eq "$N" ] || { echo "status -o json lacks plugins" >&2; exit 1; }
+stj=$secs stj_rss=$rss_mb
+
+# ---- (c) the baseline --------------------------------------------------------
+: >"$W/baseline.sql"
+for f in "$W"/git/bench/*.git; do
+	n=$(basename "$f" .git)
+	p=bench-$n
+	cat >>"$W/baseline.sql" <<EOF
+SELECT * FROM sources WHERE repository = 'bench/$n';
+SELECT * FROM tags WHERE plugin = '$p';
+SELECT * FROM releases WHERE workspace = 'bench' AND plugin = '$p';
+SELECT s.* FROM stage_starts s JOIN releases r ON r.id = s.release_id WHERE r.plugin = '$p';
+SELECT * FROM approvals WHERE workspace = 'bench' AND plugin = '$p';
+SELECT * FROM withdrawals WHERE workspace = 'bench' AND plugin = '$p';
+SELECT * FROM user_optouts WHERE workspace = 'bench' AND plugin = '$p';
+EOF
+done
+best3 "sqlite3 baseline" sqlite3 "$DB" ".read $W/baseline.sql"
+base=$secs base_rss=$rss_mb
+rows=$(wc -l <"$W/out.txt")
+
+# ---- (d) cost against the number of changed plugins --------------------------
+# change K: publish v0.2.0 of the next K plugins, fetch (untimed), then time
+# the pass that records, validates and starts their first stage
+next=1
+change() {
+	k=$1
+	j=0
+	while [ "$j" -lt "$k" ]; do
+		n=$(printf 'p%04d' "$next")
+		cat "$W/git/bench/$n.git/later-refs" >>"$W/git/bench/$n.git/packed-refs"
+		next=$((next + 1))
+		j=$((j + 1))
+	done
+	sl fetch -q
+	timed "reconcile ($k changed)" "$SLUICE" --root "$R" reconcile --no-fetch --now "$T"
+	started=$(grep -c ': start stage pilot' "$W/out.txt" || true)
+	[ "$started" -eq "$k" ] || { echo "expected $k stages started, got $started" >&2; exit 1; }
+}
+[ "$N" -ge 110 ] || { echo "the changed-plugins part needs BENCH_PLUGINS >= 110" >&2; exit 1; }
+change 0
+c0=$secs
+change 10
+c10=$secs c10_rss=$rss_mb
+change 100
+c100=$secs c100_rss=$rss_mb
+
+echo
+echo "plugins:                 $N (3 stages each, all complete), ${rows} rows read by the baseline"
+echo "no-op reconcile:         ${noop} s, peak RSS ${noop_rss} MB (target < 1 s, < 100 MB)"
+echo "status:                  ${st} s, peak RSS ${st_rss} MB (target < 1 s, < 100 MB)"
+echo "status -o json:          ${stj} s, peak RSS ${stj_rss} MB"
+echo "sqlite3 baseline:        ${base} s, peak RSS ${base_rss} MB"
+echo "ratios to the baseline:  reconcile $(ratio "$noop" "$base")x, status $(ratio "$st" "$base")x, status -o json $(ratio "$stj" "$base")x"
+echo "changed plugins:         0: ${c0} s, 10: ${c10} s, 100: ${c100} s (peak RSS ${c100_rss} MB)"
+echo "per changed plugin:      $(awk -v a="$c100" -v b="$c10" 'BEGIN { printf "%.1f", (a - b) / 90 * 1000 }') ms (from 10 to 100)"
+ok=$(awk -v a="$noop" -v b="$st" -v c="$noop_rss" -v d="$st_rss" -v e="$stj" -v f="$stj_rss" -v g="$c100_rss" \
+	'BEGIN { print (a < 1 && b < 1 && e < 1 && c < 100 && d < 100 && f < 100 && g < 100) ? 1 : 0 }')
+[ "$ok" = 1 ] && echo "result: all targets met" || {
+	echo "result: a target was missed"
+	exit 1
+}
