@@ -48,6 +48,12 @@ int sluice_mkdir_p(const char *path, int mode);
 /* Joins two path parts with one '/'; caller frees. */
 char *sluice_path_join(const char *a, const char *b);
 
+/* A path from the administrators' files resolved against --root: an
+ * absolute path stays, a relative one is joined to root ("." adds
+ * nothing, so messages show the path as written). NULL for NULL; caller
+ * frees. */
+char *sluice_path_under_root(const char *root, const char *rel);
+
 /* Levenshtein distance, capped: returns cap+1 when larger. */
 size_t sluice_edit_distance(const char *a, const char *b, size_t cap);
 

@@ -67,7 +67,8 @@ static int open_release(sluice_tree **tree, struct cli *c, const sluice_workspac
 			const sluice_ws_plugin **watched, sluice_diags *d)
 {
 	const char *repo = cli_get(c, "repo"), *tag = cli_get(c, "tag");
-	char *url = NULL;
+	char *url = NULL, *cred = NULL;
+	sluice_fetch_opts fo = {0};
 	sluice_fetch_result fr;
 	sluice_semver v;
 	int rc = 0;
@@ -90,8 +91,24 @@ static int open_release(sluice_tree **tree, struct cli *c, const sluice_workspac
 		rc = EXIT_INVALID;
 		goto done;
 	}
+	if (*watched) {
+		/* the same transport settings as fetch and reconcile */
+		cred = sluice_path_under_root(c->root, (*watched)->credentials_file.s);
+		fo.credentials_env = (*watched)->credentials_env.s;
+		fo.credentials_file = cred;
+		if (ws->ca_bundle.s) {
+			char *ca = sluice_path_under_root(c->root, ws->ca_bundle.s);
+			int r = sluice_source_set_ca_bundle(ca);
+			free(ca);
+			if (r < 0) {
+				cli_error("repositories.ca_bundle: %s", sluice_error_last());
+				rc = EXIT_INVALID;
+				goto done;
+			}
+		}
+	}
 	if (sluice_source_check_url(url) < 0 ||
-	    sluice_source_fetch(&fr, c->cache, repo, url, NULL) < 0) {
+	    sluice_source_fetch(&fr, c->cache, repo, url, &fo) < 0) {
 		cli_error("cannot fetch %s: %s", repo, sluice_error_last());
 		rc = EXIT_FAIL;
 		goto done;
@@ -114,6 +131,7 @@ static int open_release(sluice_tree **tree, struct cli *c, const sluice_workspac
 done:
 	sluice_semver_clear(&v);
 	sluice_fetch_result_clear(&fr);
+	free(cred);
 	free(url);
 	return rc;
 }
@@ -153,8 +171,12 @@ static int run(struct cli *c)
 	if (cli_has(c, "repo")) {
 		const sluice_ws_plugin *watched = NULL;
 		const sluice_workspace *w = ws && ws->doc && ws->doc->root ? ws : NULL;
-		if ((rc = open_release(&tree, c, w, &watched, &d)) != 0)
+		if ((rc = open_release(&tree, c, w, &watched, &d)) != 0) {
+			/* the release could not be read: still show what was found */
+			sluice_diags_sort(&d);
+			sluice_diags_print_text(&d, stdout);
 			goto done;
+		}
 		sluice_plugin_load(&plugin, tree, w && w->max_file_bytes ? w->max_file_bytes : 0, &d);
 		if (watched && plugin->deploy.source_repository.s &&
 		    strcmp(plugin->deploy.source_repository.s, watched->repository.s) != 0)

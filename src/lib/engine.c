@@ -30,11 +30,7 @@ typedef struct {
 
 char *sluice_engine_path(const sluice_engine *e, const char *rel)
 {
-	if (!rel)
-		return NULL;
-	if (rel[0] == '/' || strcmp(e->root, ".") == 0)
-		return sluice_xstrdup(rel);
-	return sluice_path_join(e->root, rel);
+	return sluice_path_under_root(e->root, rel);
 }
 
 /* A plain relative path in a URL resolves against --root, as in fetch. */

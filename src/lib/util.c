@@ -262,6 +262,15 @@ char *sluice_path_join(const char *a, const char *b)
 	return sluice_xasprintf("%s%s%s", a, a[la - 1] == '/' ? "" : "/", b);
 }
 
+char *sluice_path_under_root(const char *root, const char *rel)
+{
+	if (!rel)
+		return NULL;
+	if (rel[0] == '/' || !root || strcmp(root, ".") == 0)
+		return sluice_xstrdup(rel);
+	return sluice_path_join(root, rel);
+}
+
 size_t sluice_edit_distance(const char *a, const char *b, size_t cap)
 {
 	size_t la = strlen(a), lb = strlen(b);

@@ -114,15 +114,6 @@ const char *sluice_secret_looking(const char *v)
 	return NULL;
 }
 
-static char *root_path(const char *root, const char *rel)
-{
-	if (rel[0] == '/')
-		return sluice_xstrdup(rel);
-	if (!root || strcmp(root, ".") == 0)
-		return sluice_xstrdup(rel);
-	return sluice_path_join(root, rel);
-}
-
 static bool file_exists(const char *path)
 {
 	struct stat st;
@@ -177,7 +168,7 @@ void sluice_validate_workspace(const sluice_workspace *ws, const char *root, slu
 					  "group name '%s' must be lowercase letters, digits and "
 					  "single dashes", g->name.s);
 		if (g->members_file.s) {
-			char *p = root_path(root, g->members_file.s);
+			char *p = sluice_path_under_root(root, g->members_file.s);
 			if (!file_exists(p))
 				sluice_diag_error(d, g->members_file.pos, "missing-file",
 						  "members file '%s' of group '%s' does not exist "
@@ -228,7 +219,7 @@ void sluice_validate_workspace(const sluice_workspace *ws, const char *root, slu
 	}
 	if (ws->rollout_policy.s) {
 		char *rel = sluice_xasprintf("rollouts/%s.yaml", ws->rollout_policy.s);
-		char *p = root_path(root, rel);
+		char *p = sluice_path_under_root(root, rel);
 		if (strchr(ws->rollout_policy.s, '/') || !file_exists(p))
 			sluice_diag_error(d, ws->rollout_policy.pos, "missing-file",
 					  "rollout policy '%s' does not exist; create %s",
@@ -236,8 +227,16 @@ void sluice_validate_workspace(const sluice_workspace *ws, const char *root, slu
 		free(p);
 		free(rel);
 	}
+	if (ws->ca_bundle.s) {
+		char *p = sluice_path_under_root(root, ws->ca_bundle.s);
+		if (!file_exists(p))
+			sluice_diag_error(d, ws->ca_bundle.pos, "missing-file",
+					  "CA bundle '%s' does not exist (relative paths resolve "
+					  "against --root)", ws->ca_bundle.s);
+		free(p);
+	}
 	if (ws->allowed_signers.s) {
-		char *p = root_path(root, ws->allowed_signers.s);
+		char *p = sluice_path_under_root(root, ws->allowed_signers.s);
 		if (!file_exists(p))
 			sluice_diag_error(d, ws->allowed_signers.pos, "missing-file",
 					  "allowed signers file '%s' does not exist",

@@ -44,6 +44,15 @@ run "$SLUICE" validate --repo "$repo"
 expect_rc 129
 expect_err "--repo and --tag go together"
 
+# the watched repository's transport settings apply: a missing CA bundle
+cp workspaces/engineering.yaml "$T/ws.bak"
+sed -i 's|^  url_template: \(.*\)|  url_template: \1\n  ca_bundle: certs/missing.pem|' workspaces/engineering.yaml
+run "$SLUICE" validate --repo acme/codex-plugin-backend-pr-reviewer --tag v0.1.1
+expect_rc 2
+expect_err "repositories.ca_bundle"
+expect_out "workspaces/engineering.yaml:24:14: error: CA bundle 'certs/missing.pem' does not exist (relative paths resolve against --root)"
+cp "$T/ws.bak" workspaces/engineering.yaml
+
 # an unreachable remote
 run "$SLUICE" validate --repo "file://$T/nowhere.git" --tag v0.1.0
 expect_rc 1
