@@ -68,6 +68,13 @@ ws_edit 's/prevent_self_approval: true/prevent_self_approval: false/'
 S approve $PLUGIN@0.1.0 --stage backend-pilot --as devex-lead --now $D1
 expect_rc 0
 cp "$T/ws.orig" workspaces/engineering.yaml
+# a lightweight tag is attributed to its commit's author and committer
+# ("author, committer" when they differ): either may not approve
+sq "UPDATE releases SET tagger_email = 'dev@acme.example, Ben@ACME.example' WHERE version = '0.1.0'"
+snapshot
+S approve $PLUGIN@0.1.0 --stage devex-dogfood --as admin-ben --now $D1
+expect_refused approve.refused "error: cannot approve backend-pr-reviewer@0.1.0: admin-ben tagged this release (Ben@ACME.example)"
+sq "UPDATE releases SET tagger_email = 'devex-lead@acme.example' WHERE version = '0.1.0'"
 
 # success, bound to the recorded commit (--commit takes a prefix)
 S approve $PLUGIN@v0.1.0 --stage devex-dogfood --comment "reviewed the diff" --commit "$(echo "$COMMIT" | cut -c1-12)" --as admin-ana --now $D1
