@@ -20,7 +20,8 @@ for dir in "$CASES"/*/; do
 	mkdir -p "$W"
 	cp -R "$SRC/workspaces" "$SRC/rollouts" "$SRC/groups" "$W/"
 	cp -R "$SRC/examples/plugins/backend-pr-reviewer" "$W/plugin"
-	if [ -f "$dir/patch" ] && ! patch -s -p1 -d "$W" <"$dir/patch"; then
+	# git apply, not patch(1): git is always installed, patch may not be
+	if [ -f "$dir/patch" ] && ! (cd "$W" && git apply -p1 "$dir/patch"); then
 		failed="$failed $name"; echo "FAIL $name: the patch does not apply" >&2; continue
 	fi
 	if [ -f "$dir/setup" ] && ! (cd "$W" && sh "$dir/setup"); then
