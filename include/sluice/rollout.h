@@ -263,6 +263,11 @@ int sluice_rollout_simulate(sluice_plan **out, const sluice_rollout_input *in, i
  * soak ends 2026-12-21\n". Returns a malloc'd string ("" when nothing is
  * blocked); caller frees. */
 char *sluice_rollout_explain(const sluice_plan *p, const char *plugin);
+/* The same for one release of `plugin` only (version NULL: the entries
+ * about no release): a plugin may have two releases waiting at once (one
+ * rolling out, a newer one queued), each to be told under its own name. */
+char *sluice_rollout_explain_release(const sluice_plan *p, const char *plugin,
+				     const char *version);
 
 /* The earliest known opening of the stage whose reasons start at
  * blocked[i]: the latest opens_at among its reasons, or 0 when any of them

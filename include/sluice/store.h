@@ -213,11 +213,14 @@ int sluice_store_release_set_refused(sluice_store *s, const char *workspace,
 
 /* An approval (`sluice approve`), bound to workspace, plugin, version,
  * commit and stage. Audited as approval.given by the store's actor, who is
- * the approver. The same live approval twice: SLUICE_EINVAL. */
+ * the approver. The same live approval twice: SLUICE_EINVAL, unless `renew`
+ * (the caller found the live one expired): then it is voided ("expired;
+ * renewed") in the same transaction. */
 typedef struct {
 	const char *workspace, *plugin, *version, *commit, *stage;
 	const char *comment;   /* may be NULL */
 	const char *signature; /* ssh-signed identity; may be NULL */
+	bool renew;
 } sluice_approval_record;
 int sluice_store_approval_add(sluice_store *s, const sluice_approval_record *a, int64_t now);
 

@@ -47,21 +47,6 @@ static size_t count_approvals(const sluice_rollout_input *in, const char *plugin
 	return n;
 }
 
-/* Other approvers who could give the approval instead, for messages. */
-static char *other_approvers(const sluice_workspace *ws, const char *actor)
-{
-	sluice_buf b = SLUICE_BUF_INIT;
-	for (size_t i = 0; i < ws->nadmins; i++) {
-		const sluice_admin *a = &ws->admins[i];
-		if (!(a->roles & SLUICE_ROLE_APPROVER) || !a->id.s || !strcmp(a->id.s, actor))
-			continue;
-		sluice_buf_printf(&b, "%s%s", b.len ? ", " : "", a->id.s);
-	}
-	if (!b.len)
-		sluice_buf_puts(&b, "none; add one to the workspace's admins");
-	return sluice_buf_detach(&b);
-}
-
 /* Which of the release's attribution e-mails (the tagger; for a
  * lightweight tag "author, committer") belongs to `admin`, compared
  * without case; malloc'd, or NULL. */
@@ -84,6 +69,29 @@ static char *made_by(const sluice_admin *admin, const char *attribution)
 		p += strcspn(p, ",");
 	}
 	return NULL;
+}
+
+/* Other approvers who could give the approval instead, for messages:
+ * neither the actor nor, with prevent_self_approval, whoever made the
+ * release (their approval would be refused too). */
+static char *other_approvers(const sluice_engine *e, const char *actor, const char *attribution)
+{
+	const sluice_workspace *ws = e->ws;
+	sluice_buf b = SLUICE_BUF_INIT;
+	for (size_t i = 0; i < ws->nadmins; i++) {
+		const sluice_admin *a = &ws->admins[i];
+		char *mail;
+		if (!(a->roles & SLUICE_ROLE_APPROVER) || !a->id.s || !strcmp(a->id.s, actor))
+			continue;
+		if (e->rules.prevent_self_approval && (mail = made_by(a, attribution)) != NULL) {
+			free(mail);
+			continue;
+		}
+		sluice_buf_printf(&b, "%s%s", b.len ? ", " : "", a->id.s);
+	}
+	if (!b.len)
+		sluice_buf_puts(&b, "none; add one to the workspace's admins");
+	return sluice_buf_detach(&b);
 }
 
 static int run(struct cli *c)
@@ -172,7 +180,7 @@ static int run(struct cli *c)
 	admin = sluice_workspace_admin(o.e->ws, o.actor);
 	if (o.e->rules.prevent_self_approval && admin &&
 	    (mail = made_by(admin, r->tagger_email)) != NULL) {
-		char *others = other_approvers(o.e->ws, o.actor);
+		char *others = other_approvers(o.e, o.actor, r->tagger_email);
 		rc = ops_refuse(&o, "cannot approve %s@%s: %s tagged this release (%s) and "
 				    "policy.prevent_self_approval is set; another approver must "
 				    "approve it (%s)",
@@ -183,11 +191,18 @@ static int run(struct cli *c)
 	}
 	for (size_t i = 0; i < o.in->in.napprovals; i++) {
 		const sluice_rollout_approval *a = &o.in->in.approvals[i];
+		int64_t ttl = o.in->in.rules.approval_ttl_days * 86400;
 		if (a->voided || strcmp(a->approver, o.actor) || strcmp(a->plugin, o.plugin) ||
 		    strcmp(a->version, o.version) || strcmp(a->commit, r->commit) ||
 		    strcmp(a->stage, stage))
 			continue;
-		char *others = other_approvers(o.e->ws, o.actor);
+		/* an approval that has expired (approval_ttl_days) is renewed:
+		 * the store voids it and records the new one */
+		if (ttl > 0 && c->now - a->at > ttl) {
+			rec.renew = true;
+			continue;
+		}
+		char *others = other_approvers(o.e, o.actor, r->tagger_email);
 		rc = ops_refuse(&o, "%s already approved %s@%s for stage '%s' on %s; a second "
 				    "approval by the same admin does not count (other approvers: %s)",
 				o.actor, o.plugin, o.version, stage, ops_time(when, a->at), others);
@@ -206,7 +221,8 @@ static int run(struct cli *c)
 		rc = ops_fail(&o, rc == SLUICE_EINVAL ? SLUICE_EREFUSED : rc);
 		goto done;
 	}
-	have = count_approvals(&o.in->in, o.plugin, r, stage) + 1;
+	/* a renewed approval replaces the approver's expired one */
+	have = count_approvals(&o.in->in, o.plugin, r, stage) + (rec.renew ? 0 : 1);
 	min = o.e->rules.min_approvals[r->risk >= 0 && r->risk <= 2 ? r->risk : 2];
 	if (min < 1)
 		min = 1;

@@ -69,18 +69,30 @@ static void print_text(const sluice_plan *p, const sluice_engine_input *in, bool
 			printf("%s\n", line);
 		free(line);
 	}
+	/* one heading per blocked release: a plugin may have one rolling out
+	 * and a newer one queued, each held by something else */
 	for (size_t i = 0; i < in->in.nplugins; i++) {
-		char *lines = sluice_rollout_explain(p, in->ids[i]);
-		const char *version = NULL;
-		for (size_t k = 0; k < p->nblocked && !version; k++)
-			if (p->blocked[k].plugin && strcmp(p->blocked[k].plugin, in->ids[i]) == 0)
-				version = p->blocked[k].version;
-		if (lines && *lines) {
-			printf("%s%s%s waits:\n", in->ids[i], version ? "@" : "", version ? version : "");
-			for (char *l = strtok(lines, "\n"); l; l = strtok(NULL, "\n"))
-				printf("  %s\n", l);
+		for (size_t k = 0; k < p->nblocked; k++) {
+			const sluice_rollout_block *b = &p->blocked[k];
+			bool seen = false;
+			if (!b->plugin || strcmp(b->plugin, in->ids[i]) != 0)
+				continue;
+			for (size_t j = 0; j < k && !seen; j++)
+				seen = p->blocked[j].plugin && strcmp(p->blocked[j].plugin, b->plugin) == 0 &&
+				       ((!b->version && !p->blocked[j].version) ||
+					(b->version && p->blocked[j].version &&
+					 strcmp(p->blocked[j].version, b->version) == 0));
+			if (seen)
+				continue;
+			char *lines = sluice_rollout_explain_release(p, in->ids[i], b->version);
+			if (lines && *lines) {
+				printf("%s%s%s waits:\n", in->ids[i], b->version ? "@" : "",
+				       b->version ? b->version : "");
+				for (char *l = strtok(lines, "\n"); l; l = strtok(NULL, "\n"))
+					printf("  %s\n", l);
+			}
+			free(lines);
 		}
-		free(lines);
 	}
 }
 

@@ -84,6 +84,39 @@ static bool in_freeze_window(const sluice_engine *e, const char **reason, int64_
 	return false;
 }
 
+/* The JSON of a release that is rolling out: PRODUCT.md 4.1's `rollout`. */
+static json_t *release_json(const char *id, const sluice_rollout_release *r, const sluice_plan *plan)
+{
+	json_t *blocked = json_array();
+	for (size_t k = 0; k < plan->nblocked; k++) {
+		const sluice_rollout_block *b = &plan->blocked[k];
+		if (!b->plugin || strcmp(b->plugin, id) != 0 || !b->version ||
+		    strcmp(b->version, r->version) != 0)
+			continue;
+		json_array_append_new(blocked, json_pack("{s:s, s:s?, s:o}", "kind",
+							 sluice_rollout_block_name(b->kind), "message",
+							 b->message, "opens_at", time_json(b->opens_at)));
+	}
+	return json_pack("{s:s, s:s, s:s, s:o, s:o, s:o, s:o}", "version", r->version, "commit",
+			 r->commit, "state", sluice_release_state_name(r->state), "stage",
+			 stage_name(r) ? json_string(stage_name(r)) : json_null(), "stage_index",
+			 r->stage_index >= 0 ? json_integer(r->stage_index) : json_null(),
+			 "stage_started_at",
+			 r->stage_index >= 0 ? time_json(r->stage_started_at) : json_null(),
+			 "blocked_by", blocked);
+}
+
+/* x is in flight (started, not finished) and is neither the release shown
+ * as `rollout` nor the stable one. */
+static bool also_in_flight(const sluice_rollout_plugin *p, ptrdiff_t stable,
+			   const sluice_rollout_release *shown, const sluice_rollout_release *x)
+{
+	if (x == shown || (stable >= 0 && x == &p->releases[stable]))
+		return false;
+	return x->state == SLUICE_RELEASE_IN_PROGRESS || x->state == SLUICE_RELEASE_PAUSED ||
+	       (x->state == SLUICE_RELEASE_FROZEN && x->stage_index >= 0);
+}
+
 static json_t *plugin_json(sluice_engine *e, const sluice_engine_input *in, size_t i,
 			   const sluice_plan *plan)
 {
@@ -98,30 +131,14 @@ static json_t *plugin_json(sluice_engine *e, const sluice_engine_input *in, size
 	json_object_set_new(o, "repository", json_string(in->watched[i]->key));
 	json_object_set_new(o, "stable_version",
 			    stable >= 0 ? json_string(p->releases[stable].version) : json_null());
-	if (r) {
-		json_t *blocked = json_array();
-		for (size_t k = 0; k < plan->nblocked; k++) {
-			const sluice_rollout_block *b = &plan->blocked[k];
-			if (!b->plugin || strcmp(b->plugin, in->ids[i]) != 0 || !b->version ||
-			    strcmp(b->version, r->version) != 0)
-				continue;
-			json_array_append_new(blocked,
-					      json_pack("{s:s, s:s?, s:o}", "kind",
-							sluice_rollout_block_name(b->kind), "message",
-							b->message, "opens_at", time_json(b->opens_at)));
-		}
-		json_object_set_new(
-			o, "rollout",
-			json_pack("{s:s, s:s, s:s, s:o, s:o, s:o, s:o}", "version", r->version, "commit",
-				  r->commit, "state", sluice_release_state_name(r->state), "stage",
-				  stage_name(r) ? json_string(stage_name(r)) : json_null(),
-				  "stage_index",
-				  r->stage_index >= 0 ? json_integer(r->stage_index) : json_null(),
-				  "stage_started_at",
-				  r->stage_index >= 0 ? time_json(r->stage_started_at) : json_null(),
-				  "blocked_by", blocked));
-	} else
-		json_object_set_new(o, "rollout", json_null());
+	json_object_set_new(o, "rollout", r ? release_json(in->ids[i], r, plan) : json_null());
+	/* a release still rolling out besides the one shown (a newer one is
+	 * queued behind it): operators must see both */
+	json_t *also = json_array();
+	for (size_t k = 0; k < p->nreleases; k++)
+		if (also_in_flight(p, stable, r, &p->releases[k]))
+			json_array_append_new(also, release_json(in->ids[i], &p->releases[k], plan));
+	json_object_set_new(o, "also_in_flight", also);
 	for (size_t k = 0; k < p->nreleases; k++) {
 		const sluice_rollout_release *x = &p->releases[k];
 		if (x->refused)
@@ -148,6 +165,15 @@ static json_t *plugin_json(sluice_engine *e, const sluice_engine_input *in, size
 	json_object_set_new(o, "review_overdue", json_boolean(overdue));
 	json_object_set_new(o, "withdrawn", json_boolean(p->withdrawn));
 	return o;
+}
+
+static void print_waits(const sluice_plan *plan, const char *id, const char *version,
+			const char *indent)
+{
+	char *lines = sluice_rollout_explain_release(plan, id, version);
+	for (char *l = lines ? strtok(lines, "\n") : NULL; l; l = strtok(NULL, "\n"))
+		printf("%s  waits: %s\n", indent, l);
+	free(lines);
 }
 
 static void print_text(sluice_engine *e, const sluice_engine_input *in, const sluice_plan *plan,
@@ -184,10 +210,19 @@ static void print_text(sluice_engine *e, const sluice_engine_input *in, const sl
 				printf(", stage %s (%d of %zu) since %s", stage_name(r) ? stage_name(r) : "?",
 				       r->stage_index + 1, r->nstages, day(d1, r->stage_started_at));
 			printf("\n");
-			char *lines = sluice_rollout_explain(plan, in->ids[i]);
-			for (char *l = lines ? strtok(lines, "\n") : NULL; l; l = strtok(NULL, "\n"))
-				printf("  waits: %s\n", l);
-			free(lines);
+			print_waits(plan, in->ids[i], r->version, "");
+		}
+		for (size_t k = 0; k < p->nreleases; k++) {
+			const sluice_rollout_release *x = &p->releases[k];
+			if (!also_in_flight(p, stable, r, x))
+				continue;
+			printf("  also in flight %s (commit %.12s): %s", x->version, x->commit,
+			       sluice_release_state_name(x->state));
+			if (x->stage_index >= 0)
+				printf(", stage %s (%d of %zu) since %s", stage_name(x) ? stage_name(x) : "?",
+				       x->stage_index + 1, x->nstages, day(d1, x->stage_started_at));
+			printf("\n");
+			print_waits(plan, in->ids[i], x->version, "  ");
 		}
 		for (size_t k = 0; k < p->nreleases; k++) {
 			const sluice_rollout_release *x = &p->releases[k];

@@ -947,7 +947,8 @@ int64_t sluice_rollout_stage_opens_at(const sluice_plan *p, size_t i)
 	return opens;
 }
 
-char *sluice_rollout_explain(const sluice_plan *p, const char *plugin)
+static char *explain(const sluice_plan *p, const char *plugin, bool any_version,
+		     const char *version)
 {
 	sluice_buf b = SLUICE_BUF_INIT;
 
@@ -955,7 +956,9 @@ char *sluice_rollout_explain(const sluice_plan *p, const char *plugin)
 	for (size_t i = 0; i < p->nblocked;) {
 		const sluice_rollout_block *first = &p->blocked[i];
 		size_t j = i;
-		if (plugin && !streq(first->plugin, plugin)) {
+		if ((plugin && !streq(first->plugin, plugin)) ||
+		    (!any_version && (version || first->version) &&
+		     (!version || !first->version || !streq(first->version, version)))) {
 			i++;
 			continue;
 		}
@@ -968,6 +971,16 @@ char *sluice_rollout_explain(const sluice_plan *p, const char *plugin)
 		i = j;
 	}
 	return sluice_buf_detach(&b);
+}
+
+char *sluice_rollout_explain(const sluice_plan *p, const char *plugin)
+{
+	return explain(p, plugin, true, NULL);
+}
+
+char *sluice_rollout_explain_release(const sluice_plan *p, const char *plugin, const char *version)
+{
+	return explain(p, plugin, false, version);
 }
 
 /* ---- promote --------------------------------------------------------------- */

@@ -129,9 +129,28 @@ static int approval_add_locked(sluice_store *s, const sluice_approval_record *a,
 	static const char sql[] =
 		"INSERT INTO approvals (workspace, plugin, version, commit_id, stage, approver,"
 		" comment, signature, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
+	static const char sql_renew[] =
+		"UPDATE approvals SET voided_at = ?7, void_reason = 'expired; renewed'"
+		" WHERE voided_at IS NULL AND workspace = ?1 AND plugin = ?2 AND version = ?3"
+		" AND commit_id = ?4 AND stage = ?5 AND approver = ?6";
 	sqlite3_stmt *st = NULL;
 	int rc;
 
+	if (a->renew) {
+		if ((rc = store_stmt(s, &st, sql_renew)) < 0)
+			return rc;
+		store_bind_text(st, 1, a->workspace);
+		store_bind_text(st, 2, a->plugin);
+		store_bind_text(st, 3, a->version);
+		store_bind_text(st, 4, a->commit);
+		store_bind_text(st, 5, a->stage);
+		store_bind_text(st, 6, s->actor);
+		store_bind_int(st, 7, now);
+		rc = store_step_done(s, st, "cannot void the expired approval");
+		store_done(st);
+		if (rc < 0)
+			return rc;
+	}
 	if ((rc = store_stmt(s, &st, sql)) < 0)
 		return rc;
 	store_bind_text(st, 1, a->workspace);

@@ -397,9 +397,21 @@ static int accept_move_locked(sluice_store *s, const char *plugin, const char *t
 		"UPDATE approvals SET voided_at = ?3, void_reason = ?4"
 		" WHERE voided_at IS NULL AND plugin = ?1 AND version IN"
 		"  (SELECT version FROM releases WHERE plugin = ?1 AND tag = ?2)";
+	/* The move froze the release (whatever it was doing); accepting it
+	 * puts the release back where it stood - pending, paused, in progress
+	 * or complete, from its stages started - or it would stay frozen for
+	 * good. */
 	static const char sql_release[] =
 		"UPDATE releases SET commit_id = ?3,"
 		" tagger_email = (SELECT tagger_email FROM tags WHERE plugin = ?1 AND tag = ?2),"
+		" state = CASE WHEN state <> 'frozen' THEN state"
+		"  WHEN stage_index IS NULL THEN 'pending'"
+		"  WHEN paused_at IS NOT NULL THEN 'paused'"
+		"  WHEN stage_index + 1 >= coalesce(json_array_length(deploy_snapshot, '$.stages'), 0)"
+		"   THEN 'complete'"
+		"  ELSE 'in_progress' END,"
+		" state_reason = CASE WHEN state = 'frozen' THEN 'tag move accepted'"
+		"  ELSE state_reason END,"
 		" updated_at = ?4 WHERE plugin = ?1 AND tag = ?2";
 	sluice_stored_tag row;
 	sqlite3_stmt *st = NULL;
