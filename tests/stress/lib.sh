@@ -150,3 +150,35 @@ SEED=${SLUICE_STRESS_SEED:-$(od -An -N2 -tu2 /dev/urandom | tr -d ' ')}
 
 # now_ms: real time in milliseconds
 now_ms() { date +%s%3N; }
+
+# sc_ready VERSION NOW: what stage 1 of the reference plugin waits for under
+# the standard policy - the two attested checklist items, and an admin
+# approval (admin-ana) - given at NOW
+sc_ready() {
+	run sl attest "$PLUGIN@$1" contract-tests --evidence https://ci.acme.example/runs/1 --as ci-bot --now "$2"
+	expect_rc 0
+	run sl attest "$PLUGIN@$1" security-review --evidence https://sec.acme.example/r/1 --as admin-ben --now "$2"
+	expect_rc 0
+	run sl approve "$PLUGIN@$1" --stage devex-dogfood --as admin-ana --now "$2"
+	expect_rc 0
+}
+
+# sc_tag VERSION [REF]: a new release of the reference plugin in its
+# repository: every version field bumped to VERSION on top of REF (default
+# main), tagged vVERSION (annotated) by devex-lead@acme.example
+sc_tag() {
+	w=$T/tag-$1
+	rm -rf "$w"
+	git clone -q "$GIT/acme/codex-plugin-backend-pr-reviewer.git" "$w"
+	git -C "$w" checkout -q "${2:-main}"
+	sed -i "s/^version: .*/version: $1/" "$w/plugin.yaml"
+	sed -i -e "s/^  version: .*/  version: $1/" -e "s|ref: refs/tags/v.*|ref: refs/tags/v$1|" \
+		"$w/deploy/workspace-config.yaml"
+	echo "- $1" >>"$w/guidance/escalation.md"
+	git -C "$w" add -A
+	GIT_AUTHOR_EMAIL=devex-lead@acme.example GIT_COMMITTER_EMAIL=devex-lead@acme.example \
+		git -C "$w" commit -qm "release $1"
+	GIT_COMMITTER_EMAIL=devex-lead@acme.example git -C "$w" tag -a -m "$1" "v$1"
+	git -C "$w" push -q origin "HEAD:refs/heads/main" "v$1" 2>/dev/null ||
+		git -C "$w" push -q origin "v$1"
+}
