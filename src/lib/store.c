@@ -242,9 +242,18 @@ static int check_identity(sluice_store *s)
 {
 	int app = 0, version = 0, tables = 0, rc;
 
+	/* one read transaction: another sluice may be creating this database
+	 * right now, and its first migration (tables and application id)
+	 * must be seen whole or not at all */
+	if ((rc = store_exec(s, "BEGIN", "cannot read the database header")) < 0)
+		return rc;
 	if ((rc = pragma_int(s, "PRAGMA application_id", &app)) < 0 ||
 	    (rc = pragma_int(s, "PRAGMA user_version", &version)) < 0 ||
-	    (rc = pragma_int(s, "SELECT count(*) FROM sqlite_schema", &tables)) < 0)
+	    (rc = pragma_int(s, "SELECT count(*) FROM sqlite_schema", &tables)) < 0) {
+		store_exec(s, "ROLLBACK", "cannot end the read");
+		return rc;
+	}
+	if ((rc = store_exec(s, "COMMIT", "cannot end the read")) < 0)
 		return rc;
 	if (app != 0 && app != STORE_APPLICATION_ID)
 		return sluice_error_set(SLUICE_ESTORE,
@@ -303,12 +312,21 @@ int sluice_store_open(sluice_store **out, const char *path, int flags)
 		 * as done must survive a power cut too, not only a kill -9; a pass
 		 * that changes nothing commits nothing, so this costs no-ops
 		 * nothing. */
-		rc = sqlite3_prepare_v2(s->db, "PRAGMA journal_mode = WAL", -1, &st, NULL);
-		if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-			jm = store_col_dup(st, 0);
-			rc = SQLITE_OK;
+		/* switching to WAL does not wait on the busy handler: when
+		 * another sluice is creating the same database at this moment,
+		 * retry for as long as the busy timeout would have waited */
+		for (int tries = 0;; tries++) {
+			rc = sqlite3_prepare_v2(s->db, "PRAGMA journal_mode = WAL", -1, &st, NULL);
+			if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+				jm = store_col_dup(st, 0);
+				rc = SQLITE_OK;
+			}
+			sqlite3_finalize(st);
+			st = NULL;
+			if ((rc != SQLITE_BUSY && rc != SQLITE_LOCKED) || tries >= 500)
+				break;
+			sqlite3_sleep(10);
 		}
-		sqlite3_finalize(st);
 		if (rc != SQLITE_OK) {
 			rc = store_error(s, rc, "cannot switch the database to WAL");
 			goto done;
