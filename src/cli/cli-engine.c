@@ -14,8 +14,8 @@ int cli_engine_open(struct cli *c, sluice_engine **out, int flags)
 
 	sluice_diags_init(&d);
 	rc = sluice_engine_open(out, c->root, c->db, c->cache, cli_get(c, "workspace"), c->now,
-				flags, &d);
-	if (d.count)
+				flags & ~CLI_ENGINE_NO_WARNINGS, &d);
+	if (d.count && (rc < 0 || !(flags & CLI_ENGINE_NO_WARNINGS)))
 		sluice_diags_print_text(&d, stderr);
 	sluice_diags_clear(&d);
 	return rc < 0 ? cli_fail(rc) : EXIT_OK;

@@ -76,9 +76,14 @@ void cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int cli_fail(int code);
 
 /* Opens the engine with the global flags and the command's -w/--workspace
- * option (when it has one), printing diagnostics and the error. Returns
- * EXIT_OK and *out, or the exit status (2 for an invalid workspace). */
+ * option (when it has one), printing diagnostics and the error. `flags`
+ * are SLUICE_ENGINE_* and CLI_ENGINE_NO_WARNINGS. Returns EXIT_OK and
+ * *out, or the exit status (2 for an invalid workspace). */
 int cli_engine_open(struct cli *c, sluice_engine **out, int flags);
+/* cli_engine_open: print the configuration's diagnostics only when the
+ * engine cannot open (the administrators' commands print their action
+ * alone). */
+#define CLI_ENGINE_NO_WARNINGS (1 << 16)
 /* Resolves the actor and checks that they hold one of `roles`; a refusal
  * is printed, audited and returned as EXIT_REFUSED. plugin/version may be
  * NULL. */

@@ -6,7 +6,6 @@
 
 #include "ops.h"
 #include "sluice/audit.h"
-#include "sluice/diag.h"
 #include "sluice/error.h"
 #include "sluice/semver.h"
 #include "sluice/tree.h"
@@ -17,21 +16,13 @@ const char *const ops_checked_items[] = {"validate-manifest", "permission-review
 
 int ops_open(ops_ctx *o, struct cli *c, const char *command, bool readonly)
 {
-	sluice_diags diags;
+	int flags = CLI_ENGINE_NO_WARNINGS | (readonly ? SLUICE_ENGINE_READONLY : 0);
 	int rc;
 
 	o->cli = c;
 	o->command = command;
-	sluice_diags_init(&diags);
-	rc = sluice_engine_open(&o->e, c->root, c->db, c->cache, cli_get(c, "workspace"), c->now,
-				readonly ? SLUICE_ENGINE_READONLY : 0, &diags);
-	if (rc < 0) {
-		sluice_diags_print_text(&diags, stderr);
-		sluice_diags_clear(&diags);
-		return cli_fail(rc);
-	}
-	sluice_diags_clear(&diags);
-	return -1;
+	rc = cli_engine_open(c, &o->e, flags);
+	return rc == EXIT_OK ? -1 : rc;
 }
 
 void ops_close(ops_ctx *o)
