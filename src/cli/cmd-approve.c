@@ -98,7 +98,6 @@ static int run(struct cli *c)
 {
 	const char *stage = cli_get(c, "stage"), *comment = cli_get(c, "comment");
 	const char *want_commit = cli_get(c, "commit");
-	const sluice_rollout_plugin *p;
 	const sluice_rollout_release *r;
 	const sluice_admin *admin;
 	char when[SLUICE_TIME_BUFSZ];
@@ -112,30 +111,9 @@ static int run(struct cli *c)
 		cli_error("approve needs the stage: give --stage NAME (see 'sluice status')");
 		return EXIT_USAGE;
 	}
-	if ((rc = ops_parse_ref(&o, c->args[0], false)) >= 0 ||
-	    (rc = ops_open(&o, c, "approve", false)) >= 0 ||
-	    (rc = ops_authorize(&o, SLUICE_ROLE_APPROVER)) >= 0)
-		goto done;
 	/* check and record in one transaction: what was checked still holds */
-	if ((rc = sluice_store_begin(o.e->store)) < 0) {
-		rc = cli_fail(rc);
+	if ((rc = ops_begin(&o, c, "approve", SLUICE_ROLE_APPROVER, OPS_TRANSACTION, NULL, &r)) >= 0)
 		goto done;
-	}
-	if ((rc = ops_load(&o)) >= 0)
-		goto done;
-
-	if (!(p = ops_plugin(&o, o.plugin))) {
-		rc = ops_refuse(&o, "cannot approve %s@%s: no plugin '%s' is watched by workspace "
-				    "'%s'",
-				o.plugin, o.version, o.plugin, o.e->workspace);
-		goto done;
-	}
-	if (!(r = ops_release(p, o.version))) {
-		rc = ops_refuse(&o, "cannot approve %s@%s: no such release has been recorded; "
-				    "'sluice status' lists the releases",
-				o.plugin, o.version);
-		goto done;
-	}
 	for (size_t k = 0; k < r->nstages; k++)
 		if (r->stages[k].name && !strcmp(r->stages[k].name, stage))
 			stage_index = (int)k;

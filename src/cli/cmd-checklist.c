@@ -40,7 +40,6 @@ static void put_roles(sluice_buf *b, unsigned roles)
 
 static int run(struct cli *c)
 {
-	const sluice_rollout_plugin *p;
 	const sluice_rollout_release *r;
 	sluice_attestation_list att = {0};
 	sluice_buf text = SLUICE_BUF_INIT, missing = SLUICE_BUF_INIT;
@@ -51,16 +50,8 @@ static int run(struct cli *c)
 	ops_ctx o = {0};
 	int rc;
 
-	if ((rc = ops_parse_ref(&o, c->args[0], false)) >= 0 ||
-	    (rc = ops_open(&o, c, "checklist", true)) >= 0 || (rc = ops_load(&o)) >= 0)
+	if ((rc = ops_begin(&o, c, "checklist", 0, OPS_READONLY, NULL, &r)) >= 0)
 		goto done;
-	p = ops_plugin(&o, o.plugin);
-	if (!(r = ops_release(p, o.version))) {
-		cli_error("no release %s@%s has been recorded; 'sluice status' lists the releases",
-			  o.plugin, o.version);
-		rc = EXIT_INVALID;
-		goto done;
-	}
 	if ((rc = sluice_store_attestation_list(&att, o.e->store, o.e->workspace, o.plugin,
 						o.version)) < 0) {
 		rc = cli_fail(rc);

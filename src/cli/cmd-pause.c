@@ -41,21 +41,10 @@ static int run_pause(struct cli *c, bool pause)
 	ops_ctx o = {0};
 	int rc;
 
-	if ((rc = ops_parse_ref(&o, c->args[0], true)) >= 0 ||
-	    (rc = ops_open(&o, c, cmd, false)) >= 0 ||
-	    (rc = ops_authorize(&o, SLUICE_ROLE_OPERATOR)) >= 0 || (rc = ops_load(&o)) >= 0)
+	if ((rc = ops_begin(&o, c, cmd, SLUICE_ROLE_OPERATOR, OPS_ANY_VERSION, &p, &any)) >= 0)
 		goto done;
-	if (!(p = ops_plugin(&o, o.plugin))) {
-		rc = ops_refuse(&o, "cannot %s %s: no plugin '%s' is watched by workspace '%s'", cmd,
-				o.plugin, o.plugin, o.e->workspace);
-		goto done;
-	}
 	if (!(r = in_state(p, want, o.version))) {
-		any = o.version ? ops_release(p, o.version) : NULL;
-		if (o.version && !any)
-			rc = ops_refuse(&o, "cannot %s %s@%s: no such release has been recorded", cmd,
-					o.plugin, o.version);
-		else if (any)
+		if (any)
 			rc = ops_refuse(&o, "cannot %s %s@%s: it is %s; %s", cmd, o.plugin,
 					o.version, sluice_release_state_name(any->state),
 					pause ? "only a rollout in progress can be paused"

@@ -33,15 +33,8 @@ static int run(struct cli *c)
 			  "start)");
 		return EXIT_USAGE;
 	}
-	if ((rc = ops_parse_ref(&o, c->args[0], true)) >= 0 ||
-	    (rc = ops_open(&o, c, "promote", false)) >= 0 ||
-	    (rc = ops_authorize(&o, SLUICE_ROLE_OPERATOR)) >= 0)
-		goto done;
-	if ((rc = sluice_store_begin(o.e->store)) < 0) {
-		rc = cli_fail(rc);
-		goto done;
-	}
-	if ((rc = ops_load(&o)) >= 0)
+	if ((rc = ops_begin(&o, c, "promote", SLUICE_ROLE_OPERATOR,
+			    OPS_ANY_VERSION | OPS_TRANSACTION, NULL, NULL)) >= 0)
 		goto done;
 	if ((rc = sluice_rollout_promote(&plan, &o.in->in, o.plugin, o.version, reason)) < 0) {
 		/* nothing to promote is refused too: the operator asked for a

@@ -20,35 +20,14 @@ static const cli_opt opts[] = {
 static int run(struct cli *c)
 {
 	const char *comment = cli_get(c, "comment");
-	const sluice_rollout_plugin *p;
 	const sluice_rollout_release *r;
 	char when[SLUICE_TIME_BUFSZ];
 	ops_ctx o = {0};
 	int rc;
 
-	if ((rc = ops_parse_ref(&o, c->args[0], false)) >= 0 ||
-	    (rc = ops_open(&o, c, "reject", false)) >= 0 ||
-	    (rc = ops_authorize(&o, SLUICE_ROLE_APPROVER)) >= 0)
-		goto done;
 	/* check and record in one transaction: what was checked still holds */
-	if ((rc = sluice_store_begin(o.e->store)) < 0) {
-		rc = cli_fail(rc);
+	if ((rc = ops_begin(&o, c, "reject", SLUICE_ROLE_APPROVER, OPS_TRANSACTION, NULL, &r)) >= 0)
 		goto done;
-	}
-	if ((rc = ops_load(&o)) >= 0)
-		goto done;
-	if (!(p = ops_plugin(&o, o.plugin))) {
-		rc = ops_refuse(&o, "cannot reject %s@%s: no plugin '%s' is watched by workspace "
-				    "'%s'",
-				o.plugin, o.version, o.plugin, o.e->workspace);
-		goto done;
-	}
-	if (!(r = ops_release(p, o.version))) {
-		rc = ops_refuse(&o, "cannot reject %s@%s: no such release has been recorded; "
-				    "'sluice status' lists the releases",
-				o.plugin, o.version);
-		goto done;
-	}
 	switch (r->state) {
 	case SLUICE_RELEASE_PENDING:
 	case SLUICE_RELEASE_IN_PROGRESS:

@@ -47,37 +47,22 @@ static int run(struct cli *c)
 	ops_ctx o = {0};
 	int rc;
 
-	if ((rc = ops_parse_ref(&o, c->args[0], true)) >= 0 ||
-	    (rc = ops_open(&o, c, "rollback", false)) >= 0 ||
-	    (rc = ops_authorize(&o, SLUICE_ROLE_OPERATOR)) >= 0)
-		goto done;
 	/* decide and apply in one transaction: all or nothing, and on the
 	 * state that was read */
-	if ((rc = sluice_store_begin(o.e->store)) < 0) {
-		rc = cli_fail(rc);
+	if ((rc = ops_begin(&o, c, "rollback", SLUICE_ROLE_OPERATOR,
+			    OPS_ANY_VERSION | OPS_TRANSACTION, &p, &r)) >= 0)
 		goto done;
-	}
-	if ((rc = ops_load(&o)) >= 0)
-		goto done;
-	if (!(p = ops_plugin(&o, o.plugin))) {
-		rc = ops_refuse(&o, "cannot roll back %s: no plugin '%s' is watched by workspace '%s'",
-				o.plugin, o.plugin, o.e->workspace);
-		goto done;
-	}
 	/* The release to undo: the one named, else the newest one groups hold
 	 * (the rollout in flight, or the stable release). */
-	for (size_t i = 0; i < p->nreleases; i++) {
-		const sluice_rollout_release *x = &p->releases[i];
-		if (o.version ? !strcmp(x->version, o.version)
-			      : held(x) && (from < 0 || x->rank > p->releases[from].rank))
-			from = (ptrdiff_t)i;
-	}
+	if (r)
+		from = r - p->releases;
+	else
+		for (size_t i = 0; i < p->nreleases; i++)
+			if (held(&p->releases[i]) &&
+			    (from < 0 || p->releases[i].rank > p->releases[from].rank))
+				from = (ptrdiff_t)i;
 	if (from < 0) {
-		if (o.version)
-			rc = ops_refuse(&o, "cannot roll back %s@%s: no such release has been recorded",
-					o.plugin, o.version);
-		else
-			rc = ops_refuse(&o, "cannot roll back %s: no group has a release of it", o.plugin);
+		rc = ops_refuse(&o, "cannot roll back %s: no group has a release of it", o.plugin);
 		goto done;
 	}
 	r = &p->releases[from];

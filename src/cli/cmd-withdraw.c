@@ -24,27 +24,14 @@ static const cli_opt opts[] = {
 static int run_withdraw(struct cli *c, bool withdraw)
 {
 	const char *cmd = withdraw ? "withdraw" : "restore", *reason = cli_get(c, "reason");
-	const sluice_rollout_plugin *p;
 	const sluice_rollout_release *r = NULL;
 	const char *state = NULL;
 	char when[SLUICE_TIME_BUFSZ];
 	ops_ctx o = {0};
 	int rc;
 
-	if ((rc = ops_parse_ref(&o, c->args[0], true)) >= 0 ||
-	    (rc = ops_open(&o, c, cmd, false)) >= 0 ||
-	    (rc = ops_authorize(&o, SLUICE_ROLE_OPERATOR)) >= 0 || (rc = ops_load(&o)) >= 0)
+	if ((rc = ops_begin(&o, c, cmd, SLUICE_ROLE_OPERATOR, OPS_ANY_VERSION, NULL, &r)) >= 0)
 		goto done;
-	if (!(p = ops_plugin(&o, o.plugin))) {
-		rc = ops_refuse(&o, "cannot %s %s: no plugin '%s' is watched by workspace '%s'", cmd,
-				o.plugin, o.plugin, o.e->workspace);
-		goto done;
-	}
-	if (o.version && !(r = ops_release(p, o.version))) {
-		rc = ops_refuse(&o, "cannot %s %s@%s: no such release has been recorded", cmd,
-				o.plugin, o.version);
-		goto done;
-	}
 	if (withdraw)
 		rc = sluice_store_withdraw(o.e->store, o.e->workspace, o.plugin, o.version, reason,
 					   c->now);

@@ -8,6 +8,7 @@
 #include "sluice/audit.h"
 #include "sluice/error.h"
 #include "sluice/semver.h"
+#include "sluice/store.h"
 #include "sluice/tree.h"
 #include "sluice/util.h"
 
@@ -105,6 +106,56 @@ const sluice_rollout_release *ops_release(const sluice_rollout_plugin *p, const 
 		if (p->releases[i].version && strcmp(p->releases[i].version, version) == 0)
 			return &p->releases[i];
 	return NULL;
+}
+
+/* The command as a verb in messages: "cannot roll back", not "cannot rollback". */
+static const char *verb(const ops_ctx *o)
+{
+	return strcmp(o->command, "rollback") == 0 ? "roll back" : o->command;
+}
+
+int ops_begin(ops_ctx *o, struct cli *c, const char *command, unsigned roles, unsigned flags,
+	      const sluice_rollout_plugin **p, const sluice_rollout_release **r)
+{
+	bool readonly = flags & OPS_READONLY;
+	const sluice_rollout_plugin *plugin;
+	const sluice_rollout_release *release = NULL;
+	int rc;
+
+	if (p)
+		*p = NULL;
+	if (r)
+		*r = NULL;
+	if ((rc = ops_parse_ref(o, c->args[0], flags & OPS_ANY_VERSION)) >= 0 ||
+	    (rc = ops_open(o, c, command, readonly)) >= 0 ||
+	    (!readonly && (rc = ops_authorize(o, roles)) >= 0))
+		return rc;
+	if ((flags & OPS_TRANSACTION) && (rc = sluice_store_begin(o->e->store)) < 0)
+		return cli_fail(rc);
+	if ((rc = ops_load(o)) >= 0)
+		return rc;
+	/* ops_load refused a plugin the workspace does not watch: this is a guard */
+	if (!(plugin = ops_plugin(o, o->plugin)) && !readonly)
+		return ops_refuse(o, "cannot %s %s: no plugin '%s' is watched by workspace '%s'",
+				  verb(o), o->plugin, o->plugin, o->e->workspace);
+	if (r && o->version && !(release = ops_release(plugin, o->version))) {
+		if (readonly) {
+			cli_error("no release %s@%s has been recorded; 'sluice status' lists the "
+				  "releases",
+				  o->plugin, o->version);
+			return EXIT_INVALID;
+		}
+		/* a command that needs the version points to where versions are listed */
+		return ops_refuse(o, "cannot %s %s@%s: no such release has been recorded%s",
+				  verb(o), o->plugin, o->version,
+				  flags & OPS_ANY_VERSION ? ""
+							  : "; 'sluice status' lists the releases");
+	}
+	if (p)
+		*p = plugin;
+	if (r)
+		*r = release;
+	return -1;
 }
 
 static int refuse(ops_ctx *o, const char *msg)

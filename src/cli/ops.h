@@ -36,6 +36,26 @@ typedef struct {
 int ops_open(ops_ctx *o, struct cli *c, const char *command, bool readonly);
 void ops_close(ops_ctx *o);
 
+/* How ops_begin takes the command's PLUGIN@VERSION argument. */
+enum {
+	OPS_ANY_VERSION = 1 << 0, /* PLUGIN[@VERSION]: the version may be left out */
+	OPS_TRANSACTION = 1 << 1, /* check and record in one transaction, begun here */
+	OPS_READONLY = 1 << 2,    /* a read-only view: no role; a wrong name is bad input */
+};
+
+/* What a command on one plugin or release does first: parses c->args[0]
+ * (PLUGIN@VERSION, or PLUGIN too with OPS_ANY_VERSION), opens the engine
+ * for `command`, checks the actor holds one of `roles` (not for
+ * OPS_READONLY), begins the store's transaction (OPS_TRANSACTION), loads
+ * the planner's input, and sets *p to the plugin and, when a version was
+ * named, *r to its release (else NULL); p and r may be NULL. A release
+ * that was never recorded is refused (printed and audited; for
+ * OPS_READONLY printed, exit 2) in words that name the command ("cannot
+ * approve ..."). Returns -1 to go on, or the exit status; ops_close
+ * cleans up in both cases. */
+int ops_begin(ops_ctx *o, struct cli *c, const char *command, unsigned roles, unsigned flags,
+	      const sluice_rollout_plugin **p, const sluice_rollout_release **r);
+
 /* The actor, who must hold one of `roles` (0: anyone). A refusal is
  * printed and audited by the engine. Returns -1 to go on, or the exit
  * status. */
