@@ -18,14 +18,6 @@ static const cli_opt opts[] = {
 	{NULL, 0, NULL, NULL, false},
 };
 
-static bool is_one_of(const char *const *v, const char *s)
-{
-	for (; *v; v++)
-		if (!strcmp(*v, s))
-			return true;
-	return false;
-}
-
 static int run(struct cli *c)
 {
 	const char *item = c->args[1], *evidence = cli_get(c, "evidence");
@@ -36,7 +28,7 @@ static int run(struct cli *c)
 	ops_ctx o = {0};
 	int rc;
 
-	if (!is_one_of(sluice_checklist_items, item)) {
+	if (!ops_one_of(sluice_checklist_items, item)) {
 		sluice_buf names = SLUICE_BUF_INIT;
 		for (const char *const *i = sluice_checklist_items; *i; i++)
 			sluice_buf_printf(&names, "%s%s", names.len ? ", " : "", *i);
@@ -53,7 +45,7 @@ static int run(struct cli *c)
 			roles = o.e->policy->checklist[i].by_roles;
 	if ((rc = ops_authorize(&o, roles)) >= 0)
 		goto done;
-	if (is_one_of(ops_checked_items, item)) {
+	if (ops_one_of(ops_checked_items, item)) {
 		rc = ops_refuse(&o, "%s is checked by sluice itself when it records a release; it "
 				    "cannot be attested ('sluice checklist %s@%s' shows its state)",
 				item, o.plugin, o.version);

@@ -19,14 +19,6 @@ static const cli_opt opts[] = {
 	{NULL, 0, NULL, NULL, false},
 };
 
-static bool is_one_of(const char *const *v, const char *s)
-{
-	for (; *v; v++)
-		if (!strcmp(*v, s))
-			return true;
-	return false;
-}
-
 /* "ci or approver" for the roles that may attest `item` */
 static void put_roles(sluice_buf *b, unsigned roles)
 {
@@ -80,7 +72,7 @@ static int run(struct cli *c)
 			if (!strcmp(att.items[i].item, *it))
 				a = &att.items[i]; /* the newest counts */
 
-		if (is_one_of(ops_checked_items, *it)) {
+		if (ops_one_of(ops_checked_items, *it)) {
 			if (r->refused) {
 				state = "failed";
 				detail = r->refused_reason;
@@ -110,7 +102,7 @@ static int run(struct cli *c)
 				      "evidence", evidence, "required", req != NULL);
 		if (detail)
 			json_object_set_new(j, "detail", json_string(detail));
-		if (!is_one_of(ops_checked_items, *it)) {
+		if (!ops_one_of(ops_checked_items, *it)) {
 			json_t *jr = json_array();
 			static const unsigned bits[] = {SLUICE_ROLE_APPROVER, SLUICE_ROLE_OPERATOR,
 							SLUICE_ROLE_AUDITOR, SLUICE_ROLE_CI};
@@ -130,7 +122,7 @@ static int run(struct cli *c)
 			sluice_buf_printf(&line, "failed: %s", detail ? detail : "refused");
 		else {
 			sluice_buf_puts(&line, "missing");
-			if (!is_one_of(ops_checked_items, *it)) {
+			if (!ops_one_of(ops_checked_items, *it)) {
 				sluice_buf_puts(&line, " (attest: ");
 				put_roles(&line, roles);
 				sluice_buf_puts(&line, ")");

@@ -92,6 +92,14 @@ int ops_load(ops_ctx *o)
 	return -1;
 }
 
+bool ops_one_of(const char *const *v, const char *s)
+{
+	for (; *v; v++)
+		if (!strcmp(*v, s))
+			return true;
+	return false;
+}
+
 const sluice_rollout_plugin *ops_plugin(const ops_ctx *o, const char *id)
 {
 	for (size_t i = 0; o->in && i < o->in->in.nplugins; i++)

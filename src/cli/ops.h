@@ -72,6 +72,10 @@ int ops_parse_ref(ops_ctx *o, const char *arg, bool version_optional);
  * the repository. Returns -1 to go on, or the exit status. */
 int ops_load(ops_ctx *o);
 
+/* Whether `s` is in the NULL-terminated list v (ops_checked_items,
+ * sluice_checklist_items). */
+bool ops_one_of(const char *const *v, const char *s);
+
 /* The plugin of the input with id `id`, or NULL. */
 const sluice_rollout_plugin *ops_plugin(const ops_ctx *o, const char *id);
 /* Its release `version`, or NULL. */
