@@ -1,6 +1,6 @@
-/* The engine as commands open it: global flags in, diagnostics and errors
- * printed, an exit status out. Keeps every cmd-*.c that needs the
- * configuration or the store to two calls. */
+/* The engine (or the workspace alone) as commands open it: global flags
+ * in, diagnostics and errors printed, an exit status out. Keeps every
+ * cmd-*.c that needs the configuration or the store to two calls. */
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -26,4 +26,30 @@ int cli_engine_authorize(struct cli *c, sluice_engine *e, unsigned roles, const 
 {
 	int rc = sluice_engine_authorize(NULL, e, c->as, roles, c->cmd->name, plugin, version);
 	return rc < 0 ? cli_fail(rc) : EXIT_OK;
+}
+
+int cli_workspace_load(sluice_workspace **out, struct cli *c)
+{
+	sluice_diags diags;
+	char *path = sluice_workspace_find(c->root, cli_get(c, "workspace"));
+	int rc;
+
+	*out = NULL;
+	if (!path)
+		return cli_fail(sluice_error_code() ? sluice_error_code() : SLUICE_ENOTFOUND);
+	sluice_diags_init(&diags);
+	rc = sluice_workspace_load(out, path, &diags);
+	if (rc < 0 || diags.errors) {
+		sluice_diags_sort(&diags);
+		sluice_diags_print_text(&diags, stderr);
+		cli_error("the workspace '%s' is not valid; run 'sluice validate' for details",
+			  path);
+		sluice_workspace_free(*out);
+		*out = NULL;
+		rc = EXIT_INVALID;
+	} else
+		rc = EXIT_OK;
+	sluice_diags_clear(&diags);
+	free(path);
+	return rc;
 }

@@ -84,6 +84,11 @@ int cli_engine_open(struct cli *c, sluice_engine **out, int flags);
  * engine cannot open (the administrators' commands print their action
  * alone). */
 #define CLI_ENGINE_NO_WARNINGS (1 << 16)
+/* Loads the workspace alone - no rollout policy, no store - for the
+ * commands that only read repositories (fetch, tags); problems are
+ * printed. Returns EXIT_OK and *out (sluice_workspace_free), or the exit
+ * status (2 for an invalid workspace). */
+int cli_workspace_load(sluice_workspace **out, struct cli *c);
 /* Resolves the actor and checks that they hold one of `roles`; a refusal
  * is printed, audited and returned as EXIT_REFUSED. plugin/version may be
  * NULL. */

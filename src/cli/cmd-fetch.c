@@ -96,32 +96,6 @@ static json_t *strv_json(char **v)
 	return a;
 }
 
-static int load_workspace(sluice_workspace **out, struct cli *c)
-{
-	sluice_diags diags;
-	char *path = sluice_workspace_find(c->root, cli_get(c, "workspace"));
-	int rc;
-
-	*out = NULL;
-	if (!path)
-		return cli_fail(sluice_error_code() ? sluice_error_code() : SLUICE_ENOTFOUND);
-	sluice_diags_init(&diags);
-	rc = sluice_workspace_load(out, path, &diags);
-	if (rc < 0 || diags.errors) {
-		sluice_diags_sort(&diags);
-		sluice_diags_print_text(&diags, stderr);
-		cli_error("the workspace '%s' is not valid; run 'sluice validate' for details",
-			  path);
-		sluice_workspace_free(*out);
-		*out = NULL;
-		rc = EXIT_INVALID;
-	} else
-		rc = EXIT_OK;
-	sluice_diags_clear(&diags);
-	free(path);
-	return rc;
-}
-
 /* One watched repository in this pass. */
 typedef struct {
 	const sluice_ws_plugin *p;
@@ -298,7 +272,7 @@ static int run(struct cli *c)
 	char *ca = NULL;
 	int rc;
 
-	if ((rc = load_workspace(&ws, c)) != EXIT_OK)
+	if ((rc = cli_workspace_load(&ws, c)) != EXIT_OK)
 		return rc;
 	if (ws->ca_bundle.s) {
 		ca = rooted(c, ws->ca_bundle.s);

@@ -40,32 +40,6 @@ static int row_cmp(const void *pa, const void *pb)
 	return strcmp(a->tag->name, b->tag->name);
 }
 
-static int load_workspace(sluice_workspace **out, struct cli *c)
-{
-	sluice_diags diags;
-	char *path = sluice_workspace_find(c->root, cli_get(c, "workspace"));
-	int rc;
-
-	*out = NULL;
-	if (!path)
-		return cli_fail(sluice_error_code() ? sluice_error_code() : SLUICE_ENOTFOUND);
-	sluice_diags_init(&diags);
-	rc = sluice_workspace_load(out, path, &diags);
-	if (rc < 0 || diags.errors) {
-		sluice_diags_sort(&diags);
-		sluice_diags_print_text(&diags, stderr);
-		cli_error("the workspace '%s' is not valid; run 'sluice validate' for details",
-			  path);
-		sluice_workspace_free(*out);
-		*out = NULL;
-		rc = EXIT_INVALID;
-	} else
-		rc = EXIT_OK;
-	sluice_diags_clear(&diags);
-	free(path);
-	return rc;
-}
-
 static int run(struct cli *c)
 {
 	sluice_workspace *ws = NULL;
@@ -77,7 +51,7 @@ static int run(struct cli *c)
 	const row *cand = NULL;
 	int rc;
 
-	if ((rc = load_workspace(&ws, c)) != EXIT_OK)
+	if ((rc = cli_workspace_load(&ws, c)) != EXIT_OK)
 		return rc;
 	if (sluice_source_find_plugin(&p, ws, c->cache, name) < 0) {
 		rc = cli_fail(SLUICE_EINVAL);
