@@ -26,15 +26,21 @@ static const cli_opt opts[] = {
 
 /* Live approvals of the stage at the release's commit, by distinct
  * approvers. */
+/* Distinct approvers of this release's stage whose approval is still
+ * valid now (approval_ttl_days); the planner judges expiry again at the
+ * moment the stage would start. */
 static size_t count_approvals(const sluice_rollout_input *in, const char *plugin,
-			      const sluice_rollout_release *r, const char *stage)
+			      const sluice_rollout_release *r, const char *stage, int64_t now)
 {
+	int64_t ttl = in->rules.approval_ttl_days * SLUICE_DAY_SECONDS;
 	size_t n = 0;
 	for (size_t i = 0; i < in->napprovals; i++) {
 		const sluice_rollout_approval *a = &in->approvals[i];
 		bool dup = false;
 		if (a->voided || strcmp(a->plugin, plugin) || strcmp(a->version, r->version) ||
 		    strcmp(a->commit, r->commit) || strcmp(a->stage, stage))
+			continue;
+		if (ttl > 0 && a->at + ttl <= now)
 			continue;
 		for (size_t j = 0; j < i && !dup; j++) {
 			const sluice_rollout_approval *b = &in->approvals[j];
@@ -200,7 +206,7 @@ static int run(struct cli *c)
 		goto done;
 	}
 	/* a renewed approval replaces the approver's expired one */
-	have = count_approvals(&o.in->in, o.plugin, r, stage) + (rec.renew ? 0 : 1);
+	have = count_approvals(&o.in->in, o.plugin, r, stage, c->now) + (rec.renew ? 0 : 1);
 	min = o.e->rules.min_approvals[r->risk >= 0 && r->risk <= 2 ? r->risk : 2];
 	if (min < 1)
 		min = 1;
