@@ -40,7 +40,7 @@ static size_t count_approvals(const sluice_rollout_input *in, const char *plugin
 		if (a->voided || strcmp(a->plugin, plugin) || strcmp(a->version, r->version) ||
 		    strcmp(a->commit, r->commit) || strcmp(a->stage, stage))
 			continue;
-		if (ttl > 0 && a->at + ttl <= now)
+		if (ttl > 0 && now - a->at > ttl)
 			continue;
 		for (size_t j = 0; j < i && !dup; j++) {
 			const sluice_rollout_approval *b = &in->approvals[j];
@@ -205,8 +205,9 @@ static int run(struct cli *c)
 		rc = ops_fail(&o, rc == SLUICE_EINVAL ? SLUICE_EREFUSED : rc);
 		goto done;
 	}
-	/* a renewed approval replaces the approver's expired one */
-	have = count_approvals(&o.in->in, o.plugin, r, stage, c->now) + (rec.renew ? 0 : 1);
+	/* the new approval, plus the others still valid (a renewed one had
+	 * expired, so it is not among them) */
+	have = count_approvals(&o.in->in, o.plugin, r, stage, c->now) + 1;
 	min = o.e->rules.min_approvals[r->risk >= 0 && r->risk <= 2 ? r->risk : 2];
 	if (min < 1)
 		min = 1;
