@@ -47,15 +47,20 @@ static int run(struct cli *c)
 	sluice_tag_list tags = {0};
 	sluice_range *range = NULL;
 	row *rows = NULL;
-	const char *name = c->args[0];
+	char *name = NULL;
 	const row *cand = NULL;
 	int rc;
 
 	if ((rc = cli_workspace_load(&ws, c)) != EXIT_OK)
 		return rc;
-	if (sluice_source_find_plugin(&p, ws, c->cache, name) < 0) {
+	if (sluice_source_find_plugin(&p, ws, c->cache, c->args[0]) < 0) {
 		rc = cli_fail(SLUICE_EINVAL);
 		goto done;
+	}
+	/* the plugin's id, however it was named (id, owner/name or URL) */
+	if (sluice_source_plugin_id(&name, c->cache, sluice_source_plugin_key(p)) < 0 || !name) {
+		free(name);
+		name = sluice_xstrdup(c->args[0]);
 	}
 	const char *range_text = p->versions.s ? p->versions.s : "*";
 	char err[256];
@@ -156,6 +161,7 @@ done:
 	sluice_tag_list_clear(&tags);
 	sluice_range_free(range);
 	sluice_workspace_free(ws);
+	free(name);
 	return rc;
 }
 

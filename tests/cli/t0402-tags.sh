@@ -31,9 +31,10 @@ expect_err "run 'sluice fetch' first"
 run S fetch -q
 expect_rc 0
 
+# named by owner/name, it still reports the plugin id (a stable key for scripts)
 run S tags acme/codex-plugin-reviewer -o json
 expect_rc 0
-expect_eq '{"plugin":"acme/codex-plugin-reviewer","range":">=0.1.0 <1.0.0","tags":[{"tag":"v0.1.0","version":"0.1.0","in_range":true},{"tag":"v0.2.0","version":"0.2.0","in_range":true},{"tag":"v0.3.0-rc.1","version":"0.3.0-rc.1","in_range":false},{"tag":"v1.0.0","version":"1.0.0","in_range":false},{"tag":"latest","version":null,"in_range":false},{"tag":"v01.0.0","version":null,"in_range":false}],"candidate":"v0.2.0"}' \
+expect_eq '{"plugin":"reviewer","range":">=0.1.0 <1.0.0","tags":[{"tag":"v0.1.0","version":"0.1.0","in_range":true},{"tag":"v0.2.0","version":"0.2.0","in_range":true},{"tag":"v0.3.0-rc.1","version":"0.3.0-rc.1","in_range":false},{"tag":"v1.0.0","version":"1.0.0","in_range":false},{"tag":"latest","version":null,"in_range":false},{"tag":"v01.0.0","version":null,"in_range":false}],"candidate":"v0.2.0"}' \
 	"$(jq -c . "$T/out")" "tags json"
 
 # By plugin id (from the manifest), in text.
