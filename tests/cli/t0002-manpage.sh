@@ -1,0 +1,71 @@
+#!/bin/sh
+# docs/sluice.1 documents what the binary does: every command of 'sluice -h'
+# has a section whose usage line and options are those 'sluice CMD -h'
+# prints, the global flags are those of 'sluice -h', nothing is documented
+# that the binary lacks; and 'cmake --install' installs the page.
+. "$(dirname "$0")/lib.sh"
+
+MAN=$SRC/docs/sluice.1
+[ -f "$MAN" ] || fail "no $MAN"
+
+# The page as text: font escapes dropped, \- and \& undone.
+sed -e 's/\\f[BIRP]//g' -e 's/\\-/-/g' -e 's/\\&//g' "$MAN" >"$T/man"
+
+# section NAME: the lines of section .SH NAME
+section() { awk -v s=".SH $1" '$0 == s {on = 1; next} on && /^\.SH/ {exit} on' "$T/man"; }
+
+# What the binary says: "CMD usage USAGE" and "CMD option SYNOPSIS" lines
+# from 'sluice -h' (CMD "-": the global flags) and every 'sluice CMD -h'.
+run "$SLUICE" -h
+expect_rc 0
+cmds=$(awk '/^commands:/{on=1;next} /^$/{on=0} on{print $1}' "$T/out")
+[ -n "$cmds" ] || fail "sluice -h lists no command"
+{
+	echo "== -"
+	cat "$T/out"
+	for cmd in $cmds; do
+		echo "== $cmd"
+		"$SLUICE" "$cmd" -h || fail "sluice $cmd -h failed"
+	done
+} >"$T/help"
+awk '/^== / {cmd = $2; next}
+	/^usage: / && cmd != "-" {sub(/^usage: /, ""); print cmd " usage " $0; next}
+	$0 == "options:" || $0 == "global flags (before or after the command):" {on = 1; next}
+	/^$/ {on = 0; next}
+	on {sub(/^ +/, ""); sub(/  .*/, ""); print cmd " option " $0}' "$T/help" | sort >"$T/want"
+
+# What the page says: each .SS of COMMANDS is a command, its first line the
+# usage, the line after each .TP an option; GLOBAL OPTIONS likewise.
+awk '/^\.SH / {sec = substr($0, 5); cmd = sec == "GLOBAL OPTIONS" ? "-" : ""; next}
+	/^\.SS / && sec == "COMMANDS" {cmd = $2; usage = 1; next}
+	usage {print cmd " usage " $0; usage = 0; next}
+	tp {if (cmd != "") print cmd " option " $0; tp = 0; next}
+	/^\.TP/ {tp = 1}' "$T/man" | sort >"$T/got"
+TESTS=$((TESTS + 1))
+diff "$T/want" "$T/got" >&2 || fail "docs/sluice.1 differs from the binary's help (< binary, > page)"
+
+for status in 0 1 2 3 129; do
+	section "EXIT STATUS" | grep -qx ".B $status" || fail "EXIT STATUS lacks $status"
+done
+section FILES | grep -q '<root>/.sluice/sluice.db' || fail "FILES lacks the database"
+section FILES | grep -q '<root>/.sluice/cache' || fail "FILES lacks the cache"
+section ENVIRONMENT | grep -qx '.B SLUICE_ACTOR' || fail "ENVIRONMENT lacks SLUICE_ACTOR"
+
+# Where groff is installed, the page also formats without a warning.
+if command -v groff >/dev/null 2>&1; then
+	run groff -man -Tutf8 -ww -z "$MAN"
+	expect_rc 0
+	[ ! -s "$T/err" ] || { cat "$T/err" >&2; fail "groff warns about docs/sluice.1"; }
+fi
+
+# cmake --install puts the binary, the page and the completion in place.
+if [ -n "${SLUICE_BUILD_DIR:-}" ]; then
+	run cmake --install "$SLUICE_BUILD_DIR" --prefix "$T/inst"
+	expect_rc 0
+	[ -x "$T/inst/bin/sluice" ] || fail "no bin/sluice installed"
+	cmp -s "$MAN" "$T/inst/share/man/man1/sluice.1" || fail "share/man/man1/sluice.1 not installed"
+	cmp -s "$SRC/deploy/sluice.bash-completion" "$T/inst/share/bash-completion/completions/sluice" ||
+		fail "share/bash-completion/completions/sluice not installed"
+fi
+
+done_testing
