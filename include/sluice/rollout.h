@@ -296,6 +296,11 @@ ptrdiff_t sluice_rollout_stable(const sluice_rollout_plugin *p);
  * or -1 (the plugin is removed from every group). */
 ptrdiff_t sluice_rollout_rollback_target(const sluice_rollout_plugin *p, size_t from);
 
+/* Whether groups may hold release r: one of its stages started and it was
+ * not rolled back or withdrawn (complete, in flight, paused, frozen, or
+ * stopped by reject or supersede where it already reached). */
+bool sluice_rollout_reached(const sluice_rollout_release *r);
+
 /* The release `group` has for plugin `p`: among the stable release (for
  * the groups its stages name) and the releases in flight (in progress,
  * paused, frozen or superseded, for the groups of their started stages,

@@ -18,24 +18,6 @@ static const cli_opt opts[] = {
 	{NULL, 0, NULL, NULL, false},
 };
 
-/* Whether some group may hold r: it started and was not undone. */
-static bool held(const sluice_rollout_release *r)
-{
-	if (r->stage_index < 0)
-		return false;
-	switch (r->state) {
-	case SLUICE_RELEASE_IN_PROGRESS:
-	case SLUICE_RELEASE_PAUSED:
-	case SLUICE_RELEASE_FROZEN:
-	case SLUICE_RELEASE_SUPERSEDED:
-	case SLUICE_RELEASE_REJECTED:
-	case SLUICE_RELEASE_COMPLETE:
-		return true;
-	default:
-		return false;
-	}
-}
-
 static int run(struct cli *c)
 {
 	const char *reason = cli_get(c, "reason");
@@ -58,7 +40,7 @@ static int run(struct cli *c)
 		from = r - p->releases;
 	else
 		for (size_t i = 0; i < p->nreleases; i++)
-			if (held(&p->releases[i]) &&
+			if (sluice_rollout_reached(&p->releases[i]) &&
 			    (from < 0 || p->releases[i].rank > p->releases[from].rank))
 				from = (ptrdiff_t)i;
 	if (from < 0) {
@@ -66,7 +48,7 @@ static int run(struct cli *c)
 		goto done;
 	}
 	r = &p->releases[from];
-	if (!held(r)) {
+	if (!sluice_rollout_reached(r)) {
 		rc = ops_refuse(&o, "cannot roll back %s@%s: it is %s%s", o.plugin, r->version,
 				sluice_release_state_name(r->state),
 				r->stage_index < 0 ? " and no group has it" : "");
@@ -82,7 +64,7 @@ static int run(struct cli *c)
 	undone = json_array();
 	for (size_t i = 0; i < p->nreleases; i++) {
 		const sluice_rollout_release *x = &p->releases[i];
-		if ((ptrdiff_t)i != from && (!held(x) || (target && x->rank <= target->rank)))
+		if ((ptrdiff_t)i != from && (!sluice_rollout_reached(x) || (target && x->rank <= target->rank)))
 			continue;
 		rc = sluice_store_release_rollback(o.e->store, o.e->workspace, o.plugin, x->version,
 						   target ? target->version : NULL, reason, c->now);

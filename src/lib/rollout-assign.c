@@ -118,10 +118,7 @@ static bool reached(const sluice_rollout_release *r, int upto, const char *group
 	return false;
 }
 
-/* A release that some groups may still hold although it is not stable:
- * started, not undone. Superseded and rejected releases stay with the
- * groups they reached until something newer reaches them. */
-static bool in_groups(const sluice_rollout_release *r)
+bool sluice_rollout_reached(const sluice_rollout_release *r)
 {
 	if (r->stage_index < 0)
 		return false;
@@ -131,10 +128,19 @@ static bool in_groups(const sluice_rollout_release *r)
 	case SLUICE_RELEASE_FROZEN:
 	case SLUICE_RELEASE_SUPERSEDED:
 	case SLUICE_RELEASE_REJECTED:
+	case SLUICE_RELEASE_COMPLETE:
 		return true;
 	default:
 		return false;
 	}
+}
+
+/* A release that some groups may still hold although it is not stable:
+ * started, not undone. Superseded and rejected releases stay with the
+ * groups they reached until something newer reaches them. */
+static bool in_groups(const sluice_rollout_release *r)
+{
+	return sluice_rollout_reached(r) && r->state != SLUICE_RELEASE_COMPLETE;
 }
 
 ptrdiff_t sluice_rollout_assigned(const sluice_rollout_plugin *p, const char *group)
