@@ -44,6 +44,12 @@ awk '/^\.SH / {sec = substr($0, 5); cmd = sec == "GLOBAL OPTIONS" ? "-" : ""; ne
 TESTS=$((TESTS + 1))
 diff "$T/want" "$T/got" >&2 || fail "docs/sluice.1 differs from the binary's help (< binary, > page)"
 
+# The page is of this version.
+run "$SLUICE" version
+expect_rc 0
+expect_eq "$(awk '{print $1 " " $2; exit}' "$T/out")" \
+	"$(sed -n 's/^\.TH SLUICE 1 [0-9-]* "\([^"]*\)".*/\1/p' "$T/man")" "the version in .TH"
+
 for status in 0 1 2 3 129; do
 	section "EXIT STATUS" | grep -qx ".B $status" || fail "EXIT STATUS lacks $status"
 done
