@@ -212,6 +212,25 @@ static int prune(const char *base, const sluice_effective *eff)
 	return rc;
 }
 
+/* Temporary files of a pass that was killed before its rename
+ * (sluice_file_write_atomic names them FILE.tmp.PID). Publishing runs
+ * under the reconcile lease, so no live writer owns one. */
+static void sweep_tmp(const char *base)
+{
+	DIR *d = opendir(base);
+	struct dirent *f;
+
+	while (d && (f = readdir(d))) {
+		if (!strstr(f->d_name, ".tmp."))
+			continue;
+		char *path = sluice_path_join(base, f->d_name);
+		unlink(path);
+		free(path);
+	}
+	if (d)
+		closedir(d);
+}
+
 static int dir_publish(const sluice_publisher *p, sluice_engine *e, const sluice_effective *eff)
 {
 	(void)p;
@@ -222,6 +241,7 @@ static int dir_publish(const sluice_publisher *p, sluice_engine *e, const sluice
 		rc = sluice_error_set(SLUICE_EIO, "cannot create %s: %s", base, strerror(errno));
 		goto done;
 	}
+	sweep_tmp(base);
 	for (size_t i = 0; i < eff->nreleases; i++)
 		if ((rc = write_release(e, base, &eff->releases[i])) < 0)
 			goto done;

@@ -94,10 +94,13 @@ expect_eq "" "$(cat "$T/out")" "second pass output"
 expect_eq "$before" "$(audit_rows)" "audit rows after a no-op pass"
 cmp -s "$E" "$T/effective.before" || fail "a no-op pass rewrote effective.json"
 
-# a week later the pilot stage starts and reaches the pilot group
+# a week later the pilot stage starts and reaches the pilot group; the
+# temporary file of a pass killed before its rename is swept away
+echo partial >"$P/effective.json.tmp.99999"
 run sl reconcile --now 2026-12-08T10:00:00Z
 expect_rc 0
 expect_out "backend-pr-reviewer@0.1.0: start stage backend-pilot (2)"
+[ ! -e "$P/effective.json.tmp.99999" ] || fail "a killed pass's temporary file was left in $P"
 expect_eq "backend-pr-reviewer 0.1.0" "$(jq -r '.groups["backend-engineers-pilot"][0] | "\(.id) \(.version)"' "$E")" pilot entry
 expect_eq 1 "$(sqlite3 "$R/.sluice/sluice.db" "SELECT count(*) FROM audit WHERE action = 'stage.started' AND details LIKE '%backend-pilot%'")" "stage.started rows"
 
