@@ -164,6 +164,22 @@ const char *sluice_tag_email(const sluice_tag *t);
 int sluice_source_tags(sluice_tag_list *out, const char *cache_dir, const char *key);
 void sluice_tag_list_clear(sluice_tag_list *l);
 
+/* The names of a mirror's tags, read from its refs alone (no object is
+ * read), and the digest of its refs/tags: the same as
+ * sluice_fetch_result.fingerprint after a fetch that left the mirror equal
+ * to the remote, so a caller that kept that fingerprint can tell that the
+ * mirror has not changed since, at the cost of one ref listing. */
+typedef struct {
+	char **names; /* NULL-terminated, sorted; without refs/tags/ */
+	size_t count;
+	char fingerprint[SLUICE_OID_HEXSZ + 1];
+} sluice_tag_refs;
+
+/* Returns 0 (clear with sluice_tag_refs_clear), SLUICE_ENOTFOUND when there
+ * is no mirror yet, or SLUICE_EGIT. */
+int sluice_source_tag_refs(sluice_tag_refs *out, const char *cache_dir, const char *key);
+void sluice_tag_refs_clear(sluice_tag_refs *r);
+
 /* Opens the tree of the commit that tag `tag` (e.g. "v0.1.0") points at
  * in the bare repository at `repo_path`, read straight from the object
  * database. When `expect_commit` is not NULL, a tag that now points at

@@ -620,6 +620,41 @@ done:
 	return rc;
 }
 
+/* Whether the mirror of `w` is as the store last saw it, so listing and
+ * observing its tags would change nothing (PRODUCT.md 7: a pass that finds
+ * nothing new does no work per repository beyond comparing refs). The
+ * fingerprint is written in the same transaction as the tags it was
+ * observed with (fetch, or a reconcile that fetched), so equal means every
+ * tag, move and deletion in the mirror is already in the store. What the
+ * store cannot tell - a release tag this workspace has not recorded yet, for
+ * instance one the `versions` range admits since it was edited - sends the
+ * repository through the full listing. */
+static bool mirror_unchanged(sluice_engine *e, const sluice_watched *w, const char *known_fp,
+			     const sluice_store_plugin_state *st, const sluice_range *range)
+{
+	sluice_tag_refs refs;
+	bool same;
+
+	if (!known_fp || sluice_source_tag_refs(&refs, e->cache_dir, w->key) < 0) {
+		sluice_error_clear();
+		return false;
+	}
+	same = strcmp(refs.fingerprint, known_fp) == 0;
+	for (size_t i = 0; same && i < refs.count; i++) {
+		sluice_semver v;
+		bool wanted, recorded = false;
+		sluice_semver_init(&v);
+		wanted = sluice_semver_parse_tag(&v, refs.names[i]) == 0 &&
+			 (!range || sluice_range_satisfies(range, &v));
+		sluice_semver_clear(&v);
+		for (size_t k = 0; wanted && k < st->plugin.nreleases && !recorded; k++)
+			recorded = strcmp(st->plugin.releases[k].tag, refs.names[i]) == 0;
+		same = !wanted || recorded;
+	}
+	sluice_tag_refs_clear(&refs);
+	return same;
+}
+
 /* Tags, new releases, the plan and its application for one repository: the
  * body of its transaction. */
 static int pass_plugin(sluice_engine *e, sluice_reconcile_item *it, const sluice_watched *w,
@@ -633,12 +668,15 @@ static int pass_plugin(sluice_engine *e, sluice_reconcile_item *it, const sluice
 	sluice_plan *plan = NULL;
 	sluice_source_row row;
 	bool id_known = false;
+	char *known_fp = NULL;
 	int rc;
 
 	/* the id: the store's, else the manifest's at the newest tag */
 	if (sluice_store_source_get(&row, e->store, w->key) == 0 && row.plugin) {
 		it->plugin = sluice_xstrdup(row.plugin);
 		id_known = true;
+		known_fp = row.refs_fingerprint;
+		row.refs_fingerprint = NULL;
 	}
 	sluice_source_row_clear(&row);
 	if (!it->plugin && sluice_source_plugin_id(&it->plugin, e->cache_dir, w->key) == 0)
@@ -657,17 +695,20 @@ static int pass_plugin(sluice_engine *e, sluice_reconcile_item *it, const sluice
 			goto done;
 	}
 
+	if (w->ws_plugin->versions.s &&
+	    sluice_range_parse(&range, w->ws_plugin->versions.s, NULL, 0) < 0)
+		range = NULL;
+	if ((rc = sluice_store_load_plugin_state(&st, e->store, e->workspace, it->plugin)) < 0)
+		goto done;
+	if (mirror_unchanged(e, w, known_fp, st, range))
+		goto plan;
 	rc = sluice_source_tags(&tags, e->cache_dir, w->key);
 	if (rc == SLUICE_ENOTFOUND) {
 		if (!it->fetch_error)
 			note(it, "no mirror yet; run 'sluice reconcile' without --no-fetch");
 		memset(&tags, 0, sizeof tags);
+		rc = 0;
 	} else if (rc < 0)
-		goto done;
-	if (w->ws_plugin->versions.s &&
-	    sluice_range_parse(&range, w->ws_plugin->versions.s, NULL, 0) < 0)
-		range = NULL;
-	if ((rc = sluice_store_load_plugin_state(&st, e->store, e->workspace, it->plugin)) < 0)
 		goto done;
 	for (size_t i = 0; i < tags.count; i++) {
 		const sluice_tag *t = &tags.items[i];
@@ -721,6 +762,7 @@ static int pass_plugin(sluice_engine *e, sluice_reconcile_item *it, const sluice
 	if (rc < 0)
 		goto done;
 
+plan:
 	if ((rc = sluice_engine_input_load(&in, e, w->key)) < 0 ||
 	    (rc = sluice_rollout_plan(&plan, &in->in)) < 0)
 		goto done;
@@ -739,6 +781,7 @@ done:
 	sluice_range_free(range);
 	sluice_stored_tag_list_clear(&stored);
 	sluice_tag_list_clear(&tags);
+	free(known_fp);
 	return rc;
 }
 

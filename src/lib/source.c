@@ -849,6 +849,38 @@ done:
 	return rc;
 }
 
+int sluice_source_tag_refs(sluice_tag_refs *out, const char *cache_dir, const char *key)
+{
+	git_repository *repo = NULL;
+	tagrefs refs = {0};
+	int rc;
+
+	memset(out, 0, sizeof *out);
+	if ((rc = sluice_source_init()) < 0 ||
+	    (rc = open_existing_mirror(&repo, NULL, cache_dir, key)) < 0 ||
+	    (rc = local_tags(&refs, repo)) < 0)
+		goto done;
+	fingerprint(out->fingerprint, &refs);
+	out->names = sluice_xcalloc(refs.count + 1, sizeof(char *));
+	for (size_t i = 0; i < refs.count; i++) {
+		out->names[i] = refs.items[i].name;
+		refs.items[i].name = NULL;
+	}
+	out->count = refs.count;
+done:
+	tagrefs_clear(&refs);
+	git_repository_free(repo);
+	return rc;
+}
+
+void sluice_tag_refs_clear(sluice_tag_refs *r)
+{
+	if (!r)
+		return;
+	sluice_strv_free(r->names);
+	memset(r, 0, sizeof *r);
+}
+
 int sluice_source_open_tree(sluice_tree **out, const char *cache_dir, const char *key,
 			    const char *tag, const char *expect_commit)
 {
