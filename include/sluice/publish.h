@@ -16,12 +16,15 @@
 #include "sluice/engine.h"
 #include "sluice/tree.h"
 
-/* One release some group has: its files are copied next to the document. */
+/* One release some group has: its files are copied next to the document.
+ * Nothing here holds a repository open: a publisher that must copy the
+ * files opens them with sluice_effective_release_open, one release at a
+ * time. */
 typedef struct {
 	char *plugin, *version, *tag, *commit;
-	sluice_tree *tree;    /* its files (the tagged commit, or a published copy) */
-	sluice_plugin *loaded;
+	const char *key;      /* its repository's mirror key (borrowed from the engine) */
 	char **files;         /* NULL-terminated paths inside the release */
+	json_t *entry;        /* its entry in the document, shared by its groups */
 } sluice_effective_release;
 
 typedef struct {
@@ -31,6 +34,10 @@ typedef struct {
 	/* what the document was built from (assignments, overrides, paths):
 	 * equal signatures mean publishing again would change nothing */
 	char *signature;
+	/* what each release's entry was made from, per tag and commit: the
+	 * publisher keeps it and hands it back through load_cache, so the next
+	 * build reads from git only the releases it has not seen */
+	json_t *cache;
 } sluice_effective;
 
 typedef struct sluice_publisher sluice_publisher;
@@ -42,7 +49,10 @@ struct sluice_publisher {
 	 * read (it moved): 0 and *out, or a negative code. May be NULL. */
 	int (*open_release)(const sluice_publisher *p, sluice_engine *e, const char *plugin,
 			    const char *version, const char *commit, sluice_tree **out);
-	/* Writes the document and the release files. */
+	/* The cache saved by the last publish (sluice_effective.cache), or
+	 * NULL: a new reference. May be NULL (every release is read). */
+	json_t *(*load_cache)(const sluice_publisher *p, sluice_engine *e);
+	/* Writes the document, the release files and the cache. */
 	int (*publish)(const sluice_publisher *p, sluice_engine *e, const sluice_effective *eff);
 };
 
@@ -54,11 +64,20 @@ const sluice_publisher *sluice_publisher_find(const char *type);
 /* Only the signature (cheap: no git reads). Returns 0 and *out (free()). */
 int sluice_effective_signature(char **out, sluice_engine *e);
 
-/* Builds the whole document with each release's files, reading them from
- * git (or through `pub`'s open_release when a tag moved). Returns 0 and
- * *out filled (clear with sluice_effective_clear). */
+/* Builds the whole document and the list of each release's files. A
+ * release is read from git (or through `pub`'s open_release when a tag
+ * moved) only when `pub`'s cache has no record of it at the same tag and
+ * commit, one tree at a time. Returns 0 and *out filled (clear with
+ * sluice_effective_clear). */
 int sluice_effective_build(sluice_effective *out, sluice_engine *e, const sluice_publisher *pub);
 void sluice_effective_clear(sluice_effective *eff);
+
+/* Opens the files of a release to copy them: the tagged commit in its
+ * mirror, or through `pub`'s open_release when the tag moved. Returns 0
+ * and *out (sluice_tree_free it as soon as its files are written), or a
+ * negative code. */
+int sluice_effective_release_open(sluice_tree **out, sluice_engine *e,
+				  const sluice_publisher *pub, const sluice_effective_release *er);
 
 /* Publishes with the workspace's publisher unless nothing changed since the
  * last publish (force: publish anyway). *changed says whether it wrote.

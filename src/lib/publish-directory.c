@@ -22,6 +22,10 @@
 /* What the published state was built from, next to it. */
 #define SIGNATURE_FILE ".signature"
 #define RELEASE_FILE "release.json"
+/* What each release's entry was made from (sluice_effective.cache): lost or
+ * damaged, it only makes the next publish read every release from git. */
+#define CACHE_FILE ".cache.json"
+#define CACHE_MAX_BYTES (256u << 20)
 
 static char *base_dir(sluice_engine *e)
 {
@@ -70,6 +74,22 @@ static int dir_open_release(const sluice_publisher *p, sluice_engine *e, const c
 	return rc;
 }
 
+static json_t *dir_load_cache(const sluice_publisher *p, sluice_engine *e)
+{
+	(void)p;
+	char *base = base_dir(e), *path = sluice_path_join(base, CACHE_FILE), *text = NULL;
+	size_t len;
+	json_t *j = NULL;
+
+	if (sluice_file_read(&text, &len, path, CACHE_MAX_BYTES) == 0)
+		j = json_loadb(text, len, 0, NULL);
+	sluice_error_clear();
+	free(text);
+	free(path);
+	free(base);
+	return j;
+}
+
 static int rm_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
 {
 	(void)sb;
@@ -116,8 +136,12 @@ static int write_file(const char *dir, const char *rel, const char *data, size_t
 	return rc;
 }
 
-static int write_release(sluice_engine *e, const char *base, const sluice_effective_release *er)
+/* Copies a release not published yet at its commit; its tree is open only
+ * while its files are copied. */
+static int write_release(const sluice_publisher *p, sluice_engine *e, const char *base,
+			 const sluice_effective_release *er)
 {
+	sluice_tree *tree = NULL;
 	char *pdir = sluice_xasprintf("%s/releases/%s", base, er->plugin);
 	char *dir = sluice_xasprintf("%s/%s", pdir, er->version);
 	char *tmp = sluice_xasprintf("%s/.%s.tmp.%ld", pdir, er->version, (long)getpid());
@@ -128,10 +152,12 @@ static int write_release(sluice_engine *e, const char *base, const sluice_effect
 
 	if (release_current(dir, er->commit))
 		goto done;
+	if ((rc = sluice_effective_release_open(&tree, e, p, er)) < 0)
+		goto done;
 	if ((rc = rm_rf(tmp)) < 0 || (rc = sluice_mkdir_p(tmp, 0755)) < 0)
 		goto done;
 	for (char **f = er->files; f && *f; f++) {
-		if ((rc = sluice_tree_read(er->tree, &data, &len, *f,
+		if ((rc = sluice_tree_read(tree, &data, &len, *f,
 					    e->ws->max_file_bytes ? e->ws->max_file_bytes
 								 : SLUICE_DOC_DEFAULT_MAX_BYTES)) < 0 ||
 		    (rc = write_file(tmp, *f, data, len)) < 0)
@@ -157,6 +183,7 @@ static int write_release(sluice_engine *e, const char *base, const sluice_effect
 done:
 	if (rc < 0)
 		rm_rf(tmp);
+	sluice_tree_free(tree);
 	free(meta);
 	free(data);
 	free(old);
@@ -233,7 +260,6 @@ static void sweep_tmp(const char *base)
 
 static int dir_publish(const sluice_publisher *p, sluice_engine *e, const sluice_effective *eff)
 {
-	(void)p;
 	char *base = base_dir(e), *doc = NULL, *path = NULL;
 	int rc;
 
@@ -243,7 +269,7 @@ static int dir_publish(const sluice_publisher *p, sluice_engine *e, const sluice
 	}
 	sweep_tmp(base);
 	for (size_t i = 0; i < eff->nreleases; i++)
-		if ((rc = write_release(e, base, &eff->releases[i])) < 0)
+		if ((rc = write_release(p, e, base, &eff->releases[i])) < 0)
 			goto done;
 	doc = json_dumps(eff->doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	path = sluice_path_join(base, "effective.json");
@@ -252,6 +278,14 @@ static int dir_publish(const sluice_publisher *p, sluice_engine *e, const sluice
 	rc = sluice_file_write_atomic(path, b.ptr, b.len);
 	sluice_buf_clear(&b);
 	if (rc < 0)
+		goto done;
+	/* before the signature: a publish that stops half-way is done again
+	 * whole, and the cache is checked record by record anyway */
+	free(doc);
+	doc = json_dumps(eff->cache, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	free(path);
+	path = sluice_path_join(base, CACHE_FILE);
+	if (doc && (rc = sluice_file_write_atomic(path, doc, strlen(doc))) < 0)
 		goto done;
 	free(path);
 	path = sluice_path_join(base, SIGNATURE_FILE);
@@ -269,5 +303,6 @@ const sluice_publisher sluice_publisher_directory = {
 	.type = "directory",
 	.current = dir_current,
 	.open_release = dir_open_release,
+	.load_cache = dir_load_cache,
 	.publish = dir_publish,
 };

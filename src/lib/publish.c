@@ -92,14 +92,168 @@ int sluice_effective_signature(char **out, sluice_engine *e)
 	return rc;
 }
 
-static void add_file(char ***files, size_t *n, const char *path)
+/* The cache of release records (see record_of): bump when record_of or
+ * entry_of change what they make from a release, so records made by an
+ * older build are read from git again. */
+#define CACHE_FORMAT 1
+
+static void add_file(json_t *files, const char *path)
 {
-	for (size_t i = 0; i < *n; i++)
-		if (strcmp((*files)[i], path) == 0)
+	size_t i;
+	json_t *v;
+	json_array_foreach (files, i, v)
+		if (strcmp(json_string_value(v), path) == 0)
 			return;
-	*files = sluice_xrealloc(*files, (*n + 2) * sizeof(char *));
-	(*files)[(*n)++] = sluice_xstrdup(path);
-	(*files)[*n] = NULL;
+	json_array_append_new(files, json_string(path));
+}
+
+/* What a release contributes to every entry that names it, from its files
+ * alone: the deploy file's environment (before the workspace's override),
+ * secret references, controls, the tool and guidance paths inside the
+ * release, and the files to copy. It depends only on the files at the
+ * release's commit, so a record kept from an earlier publish at the same
+ * tag and commit is the record that reading git again would make. */
+static json_t *record_of(const sluice_plugin *pl, const char *tag, const char *commit)
+{
+	const sluice_deploy *d = &pl->deploy;
+	const sluice_manifest *m = &pl->manifest;
+	json_t *env = json_object(), *secrets = json_object(), *tools = json_array(),
+	       *guidance = json_array(), *files = json_array();
+
+	for (size_t i = 0; i < d->environment.count; i++)
+		if (d->environment.items[i].key.s)
+			json_object_set_new(env, d->environment.items[i].key.s,
+					    json_string(d->environment.items[i].value.s
+							? d->environment.items[i].value.s : ""));
+	/* references only: the value is never read here */
+	for (size_t i = 0; i < d->nsecrets; i++)
+		if (d->secrets[i].var.s)
+			json_object_set_new(secrets, d->secrets[i].var.s,
+					    json_pack("{s:s?, s:s?, s:n}", "provider",
+						      d->secrets[i].provider.s, "name",
+						      d->secrets[i].name.s, "version"));
+	add_file(files, "plugin.yaml");
+	add_file(files, "deploy/workspace-config.yaml");
+	for (size_t i = 0; i < m->ntools; i++)
+		if (m->tools[i].definition.s) {
+			json_array_append_new(tools, json_string(m->tools[i].definition.s));
+			add_file(files, m->tools[i].definition.s);
+		}
+	const char *paths[] = {m->guidance_role.s, m->guidance_workflow.s,
+			       m->guidance_output_format.s, m->guidance_escalation.s};
+	for (size_t i = 0; i < 4; i++)
+		if (paths[i]) {
+			json_array_append_new(guidance, json_string(paths[i]));
+			add_file(files, paths[i]);
+		}
+	return json_pack("{s:s, s:s, s:o, s:o, s:{s:b, s:b, s:b, s:s?}, s:o, s:o, s:o}", "tag",
+			 tag, "commit", commit, "environment", env, "secrets", secrets, "controls",
+			 "require_admin_approval",
+			 d->require_admin_approval.set && d->require_admin_approval.v,
+			 "allow_user_disable", d->allow_user_disable.set && d->allow_user_disable.v,
+			 "collect_feedback", d->collect_feedback.set && d->collect_feedback.v,
+			 "audit_dashboard", d->audit_dashboard.s, "tools", tools, "guidance",
+			 guidance, "files", files);
+}
+
+/* A record is usable when it was made at this tag and commit and every
+ * member entry_of and the publishers use has its type; anything else (a
+ * damaged cache) is read from git again. */
+static bool record_usable(json_t *rec, const char *tag, const char *commit)
+{
+	const char *t = json_string_value(json_object_get(rec, "tag"));
+	const char *c = json_string_value(json_object_get(rec, "commit"));
+	const char *key;
+	size_t i;
+	json_t *v;
+
+	if (!t || !c || strcmp(t, tag) != 0 || strcmp(c, commit) != 0 ||
+	    !json_is_object(json_object_get(rec, "environment")) ||
+	    !json_is_object(json_object_get(rec, "secrets")) ||
+	    !json_is_object(json_object_get(rec, "controls")))
+		return false;
+	json_object_foreach (json_object_get(rec, "environment"), key, v)
+		if (!json_is_string(v))
+			return false;
+	const char *arrays[] = {"tools", "guidance", "files"};
+	for (size_t k = 0; k < 3; k++) {
+		json_t *a = json_object_get(rec, arrays[k]);
+		if (!json_is_array(a))
+			return false;
+		json_array_foreach (a, i, v)
+			if (!json_is_string(v) || sluice_path_problem(json_string_value(v)))
+				return false;
+	}
+	return true;
+}
+
+/* The entry of effective.json for a release (PRODUCT.md 4.1): its record
+ * with the workspace plugin's environment laid over the deploy file's. The
+ * groups that have the release share it. */
+static json_t *entry_of(const sluice_effective_release *er, json_t *rec, const sluice_kvs *over)
+{
+	json_t *env = json_copy(json_object_get(rec, "environment")), *tools = json_array(),
+	       *guidance = json_array(), *v;
+	size_t i;
+
+	for (size_t k = 0; k < over->count; k++)
+		if (over->items[k].key.s)
+			json_object_set_new(env, over->items[k].key.s,
+					    json_string(over->items[k].value.s ? over->items[k].value.s
+									       : ""));
+	char *prefix = sluice_xasprintf("releases/%s/%s", er->plugin, er->version);
+	json_array_foreach (json_object_get(rec, "tools"), i, v)
+		json_array_append_new(tools, json_sprintf("%s/%s", prefix, json_string_value(v)));
+	json_array_foreach (json_object_get(rec, "guidance"), i, v)
+		json_array_append_new(guidance,
+				      json_sprintf("%s/%s", prefix, json_string_value(v)));
+	json_t *entry = json_pack("{s:s, s:s, s:s, s:s, s:o, s:O, s:O, s:o, s:o, s:s}", "id",
+				  er->plugin, "version", er->version, "tag", er->tag, "commit",
+				  er->commit, "environment", env, "secrets",
+				  json_object_get(rec, "secrets"), "controls",
+				  json_object_get(rec, "controls"), "tools", tools, "guidance",
+				  guidance, "files", prefix);
+	free(prefix);
+	return entry;
+}
+
+int sluice_effective_release_open(sluice_tree **out, sluice_engine *e,
+				  const sluice_publisher *pub, const sluice_effective_release *er)
+{
+	int rc = sluice_source_open_tree(out, e->cache_dir, er->key, er->tag, er->commit);
+	if (rc < 0 && pub && pub->open_release &&
+	    pub->open_release(pub, e, er->plugin, er->version, er->commit, out) == 0)
+		rc = 0;
+	if (rc < 0)
+		return sluice_error_set(rc, "cannot read the files of %s@%s: %s", er->plugin,
+					er->version, sluice_error_last());
+	return 0;
+}
+
+/* Reads the release's files (one tree, closed before returning) into a
+ * record. */
+static int read_record(json_t **out, sluice_engine *e, const sluice_publisher *pub,
+		       const sluice_effective_release *er)
+{
+	sluice_tree *tree = NULL;
+	sluice_plugin *pl = NULL;
+	sluice_diags d;
+	int rc;
+
+	*out = NULL;
+	if ((rc = sluice_effective_release_open(&tree, e, pub, er)) < 0)
+		return rc;
+	sluice_diags_init(&d);
+	rc = sluice_plugin_load(&pl, tree, e->ws->max_file_bytes, &d);
+	sluice_diags_clear(&d);
+	if (rc < 0 || !pl)
+		rc = sluice_error_set(rc < 0 ? rc : SLUICE_EINVAL, "cannot load %s@%s: %s",
+				      er->plugin, er->version, sluice_error_last());
+	else
+		*out = record_of(pl, er->tag, er->commit);
+	sluice_plugin_free(pl);
+	sluice_tree_free(tree);
+	return rc < 0 ? rc : 0;
 }
 
 typedef struct {
@@ -107,22 +261,25 @@ typedef struct {
 	const sluice_publisher *pub;
 	sluice_effective *eff;
 	json_t *groups;
+	json_t *old; /* the previous publish's records: plugin -> version -> record */
+	json_t *now; /* this build's, saved with it */
 } build_ctx;
 
-/* Loads the release's files once per build. */
-static int open_release(build_ctx *b, const sluice_engine_input *in, size_t p,
-			const sluice_rollout_release *r, sluice_effective_release **out)
+/* The release's entry, made once per build: from the record of an earlier
+ * publish at the same tag and commit when there is one, else from git. */
+static int release_entry(build_ctx *b, const sluice_engine_input *in, size_t p,
+			 const sluice_rollout_release *r, json_t **out)
 {
 	sluice_effective *eff = b->eff;
 	sluice_effective_release *er;
-	sluice_diags d;
-	size_t n = 0;
+	json_t *rec, *byver;
+	size_t i;
 	int rc;
 
-	for (size_t i = 0; i < eff->nreleases; i++)
+	for (i = 0; i < eff->nreleases; i++)
 		if (strcmp(eff->releases[i].plugin, in->ids[p]) == 0 &&
 		    strcmp(eff->releases[i].version, r->version) == 0) {
-			*out = &eff->releases[i];
+			*out = eff->releases[i].entry;
 			return 0;
 		}
 	eff->releases = sluice_xrealloc(eff->releases, (eff->nreleases + 1) * sizeof *eff->releases);
@@ -132,126 +289,93 @@ static int open_release(build_ctx *b, const sluice_engine_input *in, size_t p,
 	er->version = sluice_xstrdup(r->version);
 	er->tag = sluice_xstrdup(r->tag);
 	er->commit = sluice_xstrdup(r->commit);
+	er->key = in->watched[p]->key;
 	if (sluice_path_problem(er->plugin) || strchr(er->plugin, '/') ||
 	    sluice_path_problem(er->version) || strchr(er->version, '/'))
 		return sluice_error_set(SLUICE_EINVAL, "cannot publish '%s@%s': not a safe file name",
 					er->plugin, er->version);
-	rc = sluice_source_open_tree(&er->tree, b->e->cache_dir, in->watched[p]->key, r->tag,
-				     r->commit);
-	if (rc < 0 && b->pub && b->pub->open_release &&
-	    b->pub->open_release(b->pub, b->e, er->plugin, er->version, er->commit, &er->tree) == 0)
-		rc = 0;
-	if (rc < 0)
-		return sluice_error_set(rc, "cannot read the files of %s@%s: %s", er->plugin,
-					er->version, sluice_error_last());
-	sluice_diags_init(&d);
-	rc = sluice_plugin_load(&er->loaded, er->tree, b->e->ws->max_file_bytes, &d);
-	sluice_diags_clear(&d);
-	if (rc < 0 || !er->loaded)
-		return sluice_error_set(rc < 0 ? rc : SLUICE_EINVAL, "cannot load %s@%s: %s",
-					er->plugin, er->version, sluice_error_last());
-	add_file(&er->files, &n, "plugin.yaml");
-	add_file(&er->files, &n, "deploy/workspace-config.yaml");
-	const sluice_manifest *m = &er->loaded->manifest;
-	for (size_t i = 0; i < m->ntools; i++)
-		if (m->tools[i].definition.s)
-			add_file(&er->files, &n, m->tools[i].definition.s);
-	const char *guidance[] = {m->guidance_role.s, m->guidance_workflow.s,
-				  m->guidance_output_format.s, m->guidance_escalation.s};
-	for (size_t i = 0; i < 4; i++)
-		if (guidance[i])
-			add_file(&er->files, &n, guidance[i]);
-	*out = er;
-	return 0;
-}
-
-static json_t *file_list(const sluice_effective_release *er, const char *prefix, bool tools)
-{
-	json_t *a = json_array();
-	const sluice_manifest *m = &er->loaded->manifest;
-	if (tools) {
-		for (size_t i = 0; i < m->ntools; i++)
-			if (m->tools[i].definition.s)
-				json_array_append_new(a, json_sprintf("%s/%s", prefix,
-								      m->tools[i].definition.s));
-		return a;
+	rec = json_object_get(json_object_get(b->old, er->plugin), er->version);
+	if (rec && record_usable(rec, er->tag, er->commit))
+		json_incref(rec);
+	else if ((rc = read_record(&rec, b->e, b->pub, er)) < 0)
+		return rc;
+	if (!(byver = json_object_get(b->now, er->plugin))) {
+		byver = json_object();
+		json_object_set_new(b->now, er->plugin, byver);
 	}
-	const char *guidance[] = {m->guidance_role.s, m->guidance_workflow.s,
-				  m->guidance_output_format.s, m->guidance_escalation.s};
-	for (size_t i = 0; i < 4; i++)
-		if (guidance[i])
-			json_array_append_new(a, json_sprintf("%s/%s", prefix, guidance[i]));
-	return a;
+	json_object_set_new(byver, er->version, rec);
+	json_t *f;
+	size_t n = 0;
+	er->files = sluice_xcalloc(json_array_size(json_object_get(rec, "files")) + 1, sizeof(char *));
+	json_array_foreach (json_object_get(rec, "files"), i, f)
+		er->files[n++] = sluice_xstrdup(json_string_value(f));
+	er->entry = entry_of(er, rec, &in->watched[p]->ws_plugin->environment);
+	*out = er->entry;
+	return 0;
 }
 
 static int build_entry(void *ctx, const char *group, const sluice_engine_input *in, size_t p,
 		       const sluice_rollout_release *r)
 {
 	build_ctx *b = ctx;
-	sluice_effective_release *er = NULL;
+	json_t *entry = NULL;
 	int rc;
 
-	if ((rc = open_release(b, in, p, r, &er)) < 0)
+	if ((rc = release_entry(b, in, p, r, &entry)) < 0)
 		return rc;
-	const sluice_deploy *d = &er->loaded->deploy;
-	const sluice_kvs *over = &in->watched[p]->ws_plugin->environment;
-	json_t *env = json_object(), *secrets = json_object();
-	/* the deploy file's environment, overridden by the workspace's */
-	for (size_t i = 0; i < d->environment.count; i++)
-		if (d->environment.items[i].key.s)
-			json_object_set_new(env, d->environment.items[i].key.s,
-					    json_string(d->environment.items[i].value.s
-							? d->environment.items[i].value.s : ""));
-	for (size_t i = 0; i < over->count; i++)
-		if (over->items[i].key.s)
-			json_object_set_new(env, over->items[i].key.s,
-					    json_string(over->items[i].value.s ? over->items[i].value.s
-									       : ""));
-	/* references only: the value is never read here */
-	for (size_t i = 0; i < d->nsecrets; i++)
-		if (d->secrets[i].var.s)
-			json_object_set_new(secrets, d->secrets[i].var.s,
-					    json_pack("{s:s?, s:s?, s:n}", "provider",
-						      d->secrets[i].provider.s, "name",
-						      d->secrets[i].name.s, "version"));
-	char *prefix = sluice_xasprintf("releases/%s/%s", er->plugin, er->version);
-	json_t *entry = json_pack(
-		"{s:s, s:s, s:s, s:s, s:o, s:o, s:{s:b, s:b, s:b, s:s?}, s:o, s:o, s:s}", "id",
-		er->plugin, "version", er->version, "tag", er->tag, "commit", er->commit,
-		"environment", env, "secrets", secrets, "controls", "require_admin_approval",
-		d->require_admin_approval.set && d->require_admin_approval.v, "allow_user_disable",
-		d->allow_user_disable.set && d->allow_user_disable.v, "collect_feedback",
-		d->collect_feedback.set && d->collect_feedback.v, "audit_dashboard",
-		d->audit_dashboard.s, "tools", file_list(er, prefix, true), "guidance",
-		file_list(er, prefix, false), "files", prefix);
-	free(prefix);
-	json_array_append_new(json_object_get(b->groups, group), entry);
+	json_array_append(json_object_get(b->groups, group), entry);
 	return 0;
 }
 
-int sluice_effective_build(sluice_effective *out, sluice_engine *e, const sluice_publisher *pub)
+/* The previous publish's records, when they are of this build's format. */
+static json_t *old_records(sluice_engine *e, const sluice_publisher *pub)
 {
-	sluice_engine_input *in = NULL;
+	json_t *cache = pub && pub->load_cache ? pub->load_cache(pub, e) : NULL, *rec = NULL;
+	if (json_integer_value(json_object_get(cache, "format")) == CACHE_FORMAT &&
+	    json_is_object(json_object_get(cache, "releases")))
+		rec = json_incref(json_object_get(cache, "releases"));
+	json_decref(cache);
+	return rec;
+}
+
+static int build(sluice_effective *out, sluice_engine *e, const sluice_publisher *pub,
+		 const sluice_engine_input *in, char *signature)
+{
 	char when[SLUICE_TIME_BUFSZ];
-	build_ctx b = {e, pub, out, json_object()};
+	build_ctx b = {e, pub, out, json_object(), old_records(e, pub), json_object()};
 	int rc;
 
 	memset(out, 0, sizeof *out);
-	if ((rc = sluice_engine_input_load(&in, e, NULL)) < 0)
-		goto done;
-	if ((rc = signature_of(&out->signature, e, in)) < 0)
-		goto done;
+	out->signature = signature;
 	for (size_t g = 0; g < e->ws->ngroups; g++)
 		json_object_set_new(b.groups, e->ws->groups[g].name.s, json_array());
 	if ((rc = each_assignment(e, in, build_entry, &b)) < 0)
 		goto done;
 	out->doc = json_pack("{s:s, s:s, s:O}", "workspace", e->workspace, "generated_at",
 			     sluice_time_format(when, e->now), "groups", b.groups);
+	out->cache = json_pack("{s:i, s:O}", "format", CACHE_FORMAT, "releases", b.now);
 done:
 	json_decref(b.groups);
-	sluice_engine_input_free(in);
+	json_decref(b.old);
+	json_decref(b.now);
 	if (rc < 0)
 		sluice_effective_clear(out);
+	return rc;
+}
+
+int sluice_effective_build(sluice_effective *out, sluice_engine *e, const sluice_publisher *pub)
+{
+	sluice_engine_input *in = NULL;
+	char *sig = NULL;
+	int rc;
+
+	memset(out, 0, sizeof *out);
+	if ((rc = sluice_engine_input_load(&in, e, NULL)) < 0 ||
+	    (rc = signature_of(&sig, e, in)) < 0)
+		goto done;
+	rc = build(out, e, pub, in, sig); /* takes sig */
+done:
+	sluice_engine_input_free(in);
 	return rc;
 }
 
@@ -265,12 +389,12 @@ void sluice_effective_clear(sluice_effective *eff)
 		free(er->version);
 		free(er->tag);
 		free(er->commit);
-		sluice_plugin_free(er->loaded);
-		sluice_tree_free(er->tree);
 		sluice_strv_free(er->files);
+		json_decref(er->entry);
 	}
 	free(eff->releases);
 	json_decref(eff->doc);
+	json_decref(eff->cache);
 	free(eff->signature);
 	memset(eff, 0, sizeof *eff);
 }
@@ -278,6 +402,7 @@ void sluice_effective_clear(sluice_effective *eff)
 int sluice_engine_publish(bool *changed, sluice_engine *e, bool force)
 {
 	const sluice_publisher *pub;
+	sluice_engine_input *in = NULL;
 	sluice_effective eff;
 	char *sig = NULL;
 	int rc;
@@ -287,19 +412,23 @@ int sluice_engine_publish(bool *changed, sluice_engine *e, bool force)
 		return 0;
 	if (!(pub = sluice_publisher_find(e->ws->publish_type.s)))
 		return SLUICE_EINVAL;
-	if (!force) {
-		if ((rc = sluice_effective_signature(&sig, e)) < 0)
-			return rc;
-		bool same = pub->current(pub, e, sig);
+	/* one load of the input serves the comparison and the build */
+	if ((rc = sluice_engine_input_load(&in, e, NULL)) < 0 ||
+	    (rc = signature_of(&sig, e, in)) < 0)
+		goto done;
+	if (!force && pub->current(pub, e, sig)) {
 		free(sig);
-		if (same)
-			return 0;
+		goto done;
 	}
-	if ((rc = sluice_effective_build(&eff, e, pub)) < 0)
-		return rc;
+	if ((rc = build(&eff, e, pub, in, sig)) < 0) /* takes sig */
+		goto done;
+	sluice_engine_input_free(in);
+	in = NULL;
 	rc = pub->publish(pub, e, &eff);
 	sluice_effective_clear(&eff);
 	if (rc == 0)
 		*changed = true;
+done:
+	sluice_engine_input_free(in);
 	return rc;
 }
