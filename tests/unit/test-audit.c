@@ -16,70 +16,15 @@
 #include "sluice/store.h"
 #include "sluice/util.h"
 
+#include "store-fixture.h"
+
 #define T0 1796083200 /* 2026-12-01T00:00:00Z */
 #define DAY 86400
 
-typedef struct {
-	char dir[64];
-	char *path;
-	sluice_store *s;
-} fixture;
-
 static int setup(void **state)
 {
-	fixture *f = calloc(1, sizeof *f);
-	strcpy(f->dir, "/tmp/sluice-audit.XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
-	f->path = sluice_xasprintf("%s/sluice.db", f->dir);
-	assert_int_equal(sluice_store_open(&f->s, f->path, 0), 0);
-	*state = f;
+	*state = fixture_open("sluice-audit", "sluice.db");
 	return 0;
-}
-
-static int teardown(void **state)
-{
-	fixture *f = *state;
-	char *cmd = sluice_xasprintf("rm -rf '%s'", f->dir);
-	sluice_store_free(f->s);
-	assert_int_equal(system(cmd), 0);
-	free(cmd);
-	free(f->path);
-	free(f);
-	return 0;
-}
-
-/* SQL run straight on the file, as an attacker with write access would;
- * returns SQLite's result code and keeps its message in errbuf. */
-static char errbuf[256];
-static int raw_exec(const char *path, const char *sql)
-{
-	sqlite3 *db = NULL;
-	char *err = NULL;
-	int rc = sqlite3_open(path, &db);
-	errbuf[0] = '\0';
-	if (rc == SQLITE_OK) {
-		sqlite3_busy_timeout(db, 5000);
-		rc = sqlite3_exec(db, sql, NULL, NULL, &err);
-	}
-	if (err)
-		snprintf(errbuf, sizeof errbuf, "%s", err);
-	sqlite3_free(err);
-	sqlite3_close(db);
-	return rc;
-}
-
-static int64_t raw_int(const char *path, const char *sql)
-{
-	sqlite3 *db = NULL;
-	sqlite3_stmt *st = NULL;
-	int64_t v = -1;
-	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		v = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	sqlite3_close(db);
-	return v;
 }
 
 static const char drop_triggers[] =

@@ -18,31 +18,13 @@
 #include "sluice/tree.h"
 #include "sluice/util.h"
 
+#include "store-fixture.h"
+
 #define WS "engineering"
 #define P "backend-pr-reviewer"
 #define C1 "1111111111111111111111111111111111111111"
 #define C2 "2222222222222222222222222222222222222222"
 #define T0 1796083200 /* 2026-12-01T00:00:00Z */
-
-typedef struct {
-	char dir[64];
-	char *path;
-	sluice_store *s;
-} fixture;
-
-static int64_t raw_int(const char *path, const char *sql)
-{
-	sqlite3 *db = NULL;
-	sqlite3_stmt *st = NULL;
-	int64_t v = -1;
-	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		v = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	sqlite3_close(db);
-	return v;
-}
 
 /* the text of one value, malloc'd ("" for NULL or no row) */
 static char *raw_text(const char *path, const char *sql)
@@ -83,27 +65,11 @@ static void record(fixture *f, const char *version, const char *commit)
 
 static int setup(void **state)
 {
-	fixture *f = calloc(1, sizeof *f);
-	strcpy(f->dir, "/tmp/sluice-ops.XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
-	f->path = sluice_xasprintf("%s/sluice.db", f->dir);
-	assert_int_equal(sluice_store_open(&f->s, f->path, 0), 0);
+	fixture *f = fixture_open("sluice-ops", "sluice.db");
 	sluice_store_set_actor(f->s, "admin-ana");
 	record(f, "0.1.0", C1);
 	record(f, "0.1.1", C2);
 	*state = f;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	fixture *f = *state;
-	char *cmd = sluice_xasprintf("rm -rf '%s'", f->dir);
-	sluice_store_free(f->s);
-	assert_int_equal(system(cmd), 0);
-	free(cmd);
-	free(f->path);
-	free(f);
 	return 0;
 }
 

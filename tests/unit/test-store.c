@@ -18,66 +18,18 @@
 #include "sluice/store.h"
 #include "sluice/util.h"
 
+#include "store-fixture.h"
+
 #define C1 "1111111111111111111111111111111111111111"
 #define C2 "2222222222222222222222222222222222222222"
 #define C3 "3333333333333333333333333333333333333333"
 #define T0 1796083200 /* 2026-12-01T00:00:00Z */
 
-typedef struct {
-	char dir[64];
-	char *path;
-	sluice_store *s;
-} fixture;
-
 static int setup(void **state)
 {
-	fixture *f = calloc(1, sizeof *f);
-	strcpy(f->dir, "/tmp/sluice-store.XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
-	f->path = sluice_xasprintf("%s/state/sub/sluice.db", f->dir);
-	assert_int_equal(sluice_store_open(&f->s, f->path, 0), 0);
-	*state = f;
+	/* a directory that does not exist yet: the store creates it */
+	*state = fixture_open("sluice-store", "state/sub/sluice.db");
 	return 0;
-}
-
-static int teardown(void **state)
-{
-	fixture *f = *state;
-	char *cmd = sluice_xasprintf("rm -rf '%s'", f->dir);
-	sluice_store_free(f->s);
-	assert_int_equal(system(cmd), 0);
-	free(cmd);
-	free(f->path);
-	free(f);
-	return 0;
-}
-
-/* Runs SQL on the file directly, as another program (or an attacker)
- * would; returns SQLite's result code. */
-static int raw_exec(const char *path, const char *sql)
-{
-	sqlite3 *db = NULL;
-	int rc = sqlite3_open(path, &db);
-	if (rc == SQLITE_OK) {
-		sqlite3_busy_timeout(db, 5000);
-		rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
-	}
-	sqlite3_close(db);
-	return rc;
-}
-
-static int64_t raw_int(const char *path, const char *sql)
-{
-	sqlite3 *db = NULL;
-	sqlite3_stmt *st = NULL;
-	int64_t v = -1;
-	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		v = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	sqlite3_close(db);
-	return v;
 }
 
 static char *raw_text(const char *path, const char *sql)
