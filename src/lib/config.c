@@ -412,6 +412,24 @@ static void load_tool(sluice_schema *s, sluice_tool *t)
 #define MANIFEST_PATH "plugin.yaml"
 #define DEPLOY_PATH "deploy/workspace-config.yaml"
 
+/* Reports why `path` could not be read from the plugin tree: at the
+ * manifest value naming it when `named`, else at the file itself. */
+static void report_read_failure(sluice_diags *d, sluice_pos pos, const char *path, bool named,
+				int rc, size_t max)
+{
+	if (rc == SLUICE_ENOTFOUND)
+		sluice_diag_error(d, pos, "missing-file", "%s '%s' does not exist%s",
+				  named ? "file" : "required file", path,
+				  named ? " in the plugin" : "; every plugin needs one");
+	else if (rc == SLUICE_ELIMIT)
+		sluice_diag_error(d, pos, "limit",
+				  "%s%s%sis larger than the limit of %zu bytes; raise "
+				  "policy.max_file_bytes if it really must be this big",
+				  named ? "'" : "", named ? path : "", named ? "' " : "file ", max);
+	else
+		sluice_diag_error(d, pos, "unsafe-path", "%s", sluice_error_last());
+}
+
 /* Reads and parses `path` from the tree. A missing or refused file is
  * reported at `ref` (the manifest value naming it) when given. */
 static int tree_doc(sluice_doc **out, sluice_tree *tree, const char *path, size_t max,
@@ -425,19 +443,7 @@ static int tree_doc(sluice_doc **out, sluice_tree *tree, const char *path, size_
 	rc = sluice_tree_read(tree, &data, &len, path, max);
 	if (rc < 0) {
 		sluice_pos pos = ref ? ref->pos : (sluice_pos){label, 0, 0};
-		if (!ref)
-			pos.file = label;
-		if (rc == SLUICE_ENOTFOUND)
-			sluice_diag_error(d, pos, "missing-file", "%s '%s' does not exist%s",
-					  ref ? "file" : "required file", path,
-					  ref ? " in the plugin" : "; every plugin needs one");
-		else if (rc == SLUICE_ELIMIT)
-			sluice_diag_error(d, pos, "limit",
-					  "%s%s%sis larger than the limit of %zu bytes; raise "
-					  "policy.max_file_bytes if it really must be this big",
-					  ref ? "'" : "", ref ? path : "", ref ? "' " : "file ", max);
-		else
-			sluice_diag_error(d, pos, "unsafe-path", "%s", sluice_error_last());
+		report_read_failure(d, pos, path, ref != NULL, rc, max);
 		goto done;
 	}
 	rc = parse_doc(out, label, data, len, max, d);
@@ -508,15 +514,8 @@ int sluice_plugin_load(sluice_plugin **out, sluice_tree *tree, size_t max_bytes,
 			continue;
 		}
 		int r = sluice_tree_read(tree, &data, &len, g[i]->s, max_bytes);
-		if (r == SLUICE_ENOTFOUND)
-			sluice_diag_error(diags, g[i]->pos, "missing-file",
-					  "file '%s' does not exist in the plugin", g[i]->s);
-		else if (r == SLUICE_ELIMIT)
-			sluice_diag_error(diags, g[i]->pos, "limit",
-					  "'%s' is larger than the limit of %zu bytes", g[i]->s,
-					  max_bytes);
-		else if (r < 0)
-			sluice_diag_error(diags, g[i]->pos, "unsafe-path", "%s", sluice_error_last());
+		if (r < 0)
+			report_read_failure(diags, g[i]->pos, g[i]->s, true, r, max_bytes);
 		else if (len == 0)
 			sluice_diag_warning(diags, g[i]->pos, "empty-file",
 					    "guidance file '%s' is empty", g[i]->s);
