@@ -6,6 +6,7 @@
 # status and what one user gets.
 #
 # Usage: scripts/demo.sh path/to/sluice
+# Leaves the administrators' repository in <dir of sluice>/demo/admin.
 set -eu
 
 S=${1:?usage: scripts/demo.sh path/to/sluice}
@@ -14,12 +15,11 @@ case $S in /*) ;; *) S=$(pwd)/$S ;; esac
 here=$(cd "$(dirname "$0")" && pwd)
 src=$here/..
 
-# tmpfs when there is one: the demo fsyncs like production, and does not
-# need to wait for a disk to prove it
-base=${TMPDIR:-/tmp}
-[ -d /dev/shm ] && [ -w /dev/shm ] && base=/dev/shm
-D=$(mktemp -d "$base/sluice-demo.XXXXXX")
-trap 'rm -rf "$D"' EXIT
+# The replayed workspace stays next to the binary (build/demo), so that it
+# can be explored afterwards; each run starts it afresh.
+D=$(cd "$(dirname "$S")" && pwd)/demo
+rm -rf "$D"
+mkdir -p "$D"
 export GIT_CONFIG_NOSYSTEM=1 GIT_CONFIG_GLOBAL=/dev/null LC_ALL=C TZ=UTC
 unset SLUICE_ACTOR
 
@@ -109,3 +109,9 @@ if command -v jq >/dev/null 2>&1; then
 		"$R/.sluice/published/effective.json"
 fi
 sl audit verify --now "$now" | sed 's/^/  /'
+
+say "== explore it yourself =="
+echo "  the replayed workspace is in $R (its clock is $now):"
+echo "  $S --root $R status --now $now"
+echo "  $S --root $R resolve --user carol --now $now"
+echo "  $S --root $R history $P --now $now"

@@ -1,5 +1,8 @@
-/* sluice init [DIR]: a new administrators' repository, with the shipped
- * example workspace and rollout policy as commented starting points. */
+/* sluice init [--example] [DIR]: a new administrators' repository, with the
+ * shipped example workspace and rollout policy as commented starting
+ * points; --example also makes the example plugin repository and points
+ * the workspace at it, so that reconcile and status work at once. */
+#define _DEFAULT_SOURCE /* realpath */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,13 +11,25 @@
 
 #include "cli.h"
 #include "sluice/error.h"
+#include "sluice/example.h"
 #include "sluice/util.h"
 
 /* generated from the repository's examples (cmake/embed.cmake) */
 extern const struct {
 	const char *name;
 	const char *data;
-} sluice_embedded[];
+} sluice_embedded[], sluice_example_plugin[];
+
+/* Where --example puts the plugin repository, under DIR: in the state
+ * directory, which .gitignore leaves out of the administrators' history. */
+#define EXAMPLE_GIT ".sluice/examples"
+#define EXAMPLE_REPO "acme/codex-plugin-backend-pr-reviewer"
+#define EXAMPLE_TEMPLATE "\"file:///srv/git/{repository}.git\""
+/* the first release of examples/plugins/backend-pr-reviewer, as
+ * scripts/make-example-repos.sh makes it: 2026-11-30T10:00:00Z */
+#define EXAMPLE_TAG "v0.1.0"
+#define EXAMPLE_TAGGER "devex-lead@acme.example"
+#define EXAMPLE_WHEN 1796032800LL
 
 static const char gitignore[] = "# sluice's state: the database, git mirrors, published files\n"
 				".sluice/\n";
@@ -45,9 +60,52 @@ done:
 	return rc;
 }
 
+/* The shipped workspace with its url_template pointed at the example
+ * repository under `absdir`. Returns NULL (error set) when the shipped
+ * file no longer has the template this expects. */
+static char *example_workspace(const char *data, const char *absdir)
+{
+	const char *at = strstr(data, EXAMPLE_TEMPLATE);
+	if (!at) {
+		sluice_error_set(SLUICE_ERROR, "the embedded workspace has no %s to point at the "
+			"example repository; rebuild sluice from an unmodified source tree",
+			EXAMPLE_TEMPLATE);
+		return NULL;
+	}
+	return sluice_xasprintf("%.*s\"file://%s/" EXAMPLE_GIT "/{repository}.git\"%s",
+				(int)(at - data), data, absdir, at + strlen(EXAMPLE_TEMPLATE));
+}
+
+static int make_example(const char *absdir, bool quiet)
+{
+	sluice_example_file *files;
+	size_t n = 0;
+	char *git_dir, *commit = NULL;
+	int rc;
+
+	while (sluice_example_plugin[n].name)
+		n++;
+	files = sluice_xcalloc(n + 1, sizeof *files);
+	for (size_t i = 0; i < n; i++) {
+		files[i].name = sluice_example_plugin[i].name;
+		files[i].data = sluice_example_plugin[i].data;
+	}
+	git_dir = sluice_xasprintf("%s/" EXAMPLE_GIT "/" EXAMPLE_REPO ".git", absdir);
+	rc = sluice_example_repo_create(&commit, git_dir, files, n, EXAMPLE_TAG, EXAMPLE_TAGGER,
+					EXAMPLE_WHEN);
+	if (rc == 0 && !quiet)
+		printf("created %s (tag %s, commit %.12s)\n", git_dir, EXAMPLE_TAG, commit);
+	free(commit);
+	free(git_dir);
+	free(files);
+	return rc;
+}
+
 static int run(struct cli *c)
 {
 	const char *dir = c->nargs ? c->args[0] : c->root;
+	bool example = cli_has(c, "example");
+	char *absdir = NULL, *ws = NULL;
 	int rc;
 
 	/* check everything first, so a refusal leaves the directory as it was */
@@ -62,10 +120,25 @@ static int run(struct cli *c)
 			return EXIT_FAIL;
 		}
 	}
-	for (size_t i = 0; sluice_embedded[i].name; i++)
-		if ((rc = write_new(dir, sluice_embedded[i].name, sluice_embedded[i].data,
-				    c->quiet)) < 0)
-			return cli_fail(rc);
+	if (example) {
+		if ((rc = sluice_mkdir_p(dir, 0755)) < 0 || !(absdir = realpath(dir, NULL)))
+			return cli_fail(rc < 0 ? rc : sluice_error_set(SLUICE_EIO, "cannot resolve %s: %s",
+							      dir, strerror(errno)));
+		if ((rc = make_example(absdir, c->quiet)) < 0)
+			goto fail;
+	}
+	for (size_t i = 0; sluice_embedded[i].name; i++) {
+		const char *data = sluice_embedded[i].data;
+		if (example && strcmp(sluice_embedded[i].name, "workspaces/engineering.yaml") == 0) {
+			if (!(ws = example_workspace(data, absdir))) {
+				rc = SLUICE_ERROR;
+				goto fail;
+			}
+			data = ws;
+		}
+		if ((rc = write_new(dir, sluice_embedded[i].name, data, c->quiet)) < 0)
+			goto fail;
+	}
 	{
 		char *gi = sluice_path_join(dir, ".gitignore");
 		struct stat st;
@@ -73,18 +146,34 @@ static int run(struct cli *c)
 			write_new(dir, ".gitignore", gitignore, c->quiet);
 		free(gi);
 	}
-	if (!c->quiet)
+	if (!c->quiet && example)
+		printf("next: cd %s, then run 'sluice reconcile' and 'sluice status'\n", dir);
+	else if (!c->quiet)
 		printf("next: edit %s/workspaces/engineering.yaml, then run 'sluice --root %s "
 		       "validate'\n", dir, dir);
+	free(ws);
+	free(absdir);
 	return EXIT_OK;
+fail:
+	free(ws);
+	free(absdir);
+	return cli_fail(rc);
 }
+
+static const cli_opt opts[] = {
+	{"example", 0, NULL,
+	 "also make the example plugin repository (tag " EXAMPLE_TAG ") under DIR/" EXAMPLE_GIT
+	 " and point the workspace at it",
+	 false},
+	{NULL, 0, NULL, NULL, false},
+};
 
 const cli_cmd cmd_init = {
 	.name = "init",
 	.run = run,
-	.usage = "init [DIR]",
+	.usage = "init [--example] [DIR]",
 	.summary = "create a new administrators' repository with a commented example",
-	.opts = NULL,
+	.opts = opts,
 	.min_args = 0,
 	.max_args = 1,
 };
