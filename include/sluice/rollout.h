@@ -331,4 +331,185 @@ int sluice_rollout_resolve_user(sluice_rollout_grant **out, size_t *n,
 				const sluice_rollout_plugin *plugins, size_t nplugins,
 				const sluice_rollout_user *user);
 
+/* ---- the release state machine (rollout-apply.c) ----------------------- */
+
+/* Whether a release in state s is done for good: rejected, rolled back,
+ * withdrawn, superseded or skipped. It starts no stage again on its own
+ * and takes no approval (withdrawn comes back only by `restore`). */
+bool sluice_release_state_is_final(sluice_release_state s);
+
+/* The state release action k leaves its release in. Returns false for
+ * the plugin-wide actions (WITHDRAW, NOTICE), which change no release. */
+bool sluice_rollout_action_state(sluice_release_state *out, sluice_rollout_action_kind k);
+
+/* The one transition of a release, used by the planner, by `plan --at`'s
+ * simulation and (through the same fields) by the store: applies action a
+ * to its release r. START_STAGE sets stage_index and stage_started_at to
+ * the action's and starts a new soak (paused time and paused_at cleared);
+ * PAUSE records paused_at; every release action sets the state of
+ * sluice_rollout_action_state. The stable version afterwards is
+ * sluice_rollout_stable of the plugin. Returns false (r unchanged) for a
+ * plugin-wide action. */
+bool sluice_rollout_apply_action(sluice_rollout_release *r, const sluice_rollout_action *a);
+
+/* Applies a to plugin p: WITHDRAW and NOTICE to p itself (withdrawn, the
+ * notice times), a release action to p's release a->version through
+ * sluice_rollout_apply_action. Returns false when a is not about p or
+ * names no release of it. */
+bool sluice_rollout_apply_plugin_action(sluice_rollout_plugin *p, const sluice_rollout_action *a);
+
+/* ---- approvals (rollout-approval.c) ------------------------------------ */
+
+/* How many approvals a release of risk class `risk` needs:
+ * min_approvals[risk], at least 1. A risk outside 0..2 is clamped into
+ * it (negative: 0, above 2: 2). */
+int sluice_rollout_approvals_needed(const sluice_rollout_rules *rules, int risk);
+
+/* Where one of admin a's e-mails appears in `attribution` (the tagger's
+ * e-mail, or "author, committer" for a lightweight tag, as
+ * sluice_tag_email writes it), compared without case. Returns a pointer
+ * into attribution and its length in *len, or NULL. */
+const char *sluice_rollout_made_by(size_t *len, const sluice_rollout_admin *a,
+				   const char *attribution);
+
+/* How one admin (rules->admins[i]) stands for one stage's approval. */
+typedef struct {
+	bool approver;        /* holds the approver role */
+	bool self;            /* made the release and prevent_self_approval is
+				 set: their approval never counts */
+	bool self_tried;      /* self, and approved anyway */
+	bool counted;         /* an approval of theirs counts */
+	int64_t approved_at;  /* counted: the newest such approval */
+	int64_t expired_at;   /* not counted: when their latest approval
+				 lapsed (or lapses, before `at`); 0 none */
+} sluice_rollout_approver;
+
+typedef struct {
+	int needed; /* sluice_rollout_approvals_needed */
+	int have;   /* distinct admins whose approval counts */
+	sluice_rollout_approver *admins; /* one per rules.admins, in order */
+	size_t nadmins;
+} sluice_rollout_approvals;
+
+/* The approvals of stage `stage` of plugin's release r as they stand at
+ * `at`: only approvals bound to the same plugin, version, commit and
+ * stage, not voided, by an admin holding the approver role who did not
+ * make the release (with prevent_self_approval), and not older than
+ * approval_ttl_days at `at`; each admin counts once. Fills *out (clear
+ * with sluice_rollout_approvals_clear). */
+void sluice_rollout_approvals_count(sluice_rollout_approvals *out, const sluice_rollout_input *in,
+				    const char *plugin, const sluice_rollout_release *r,
+				    const char *stage, int64_t at);
+void sluice_rollout_approvals_clear(sluice_rollout_approvals *a);
+
+/* `approve`: whether `actor` may approve stage `stage` of plugin's
+ * release r at in->now, and what it leaves. `commit` (NULL: any) is the
+ * commit the approver reviewed and must prefix the recorded one. */
+typedef struct {
+	int stage_index; /* the stage approved */
+	bool renew;      /* the actor's earlier approval expired: void it */
+	int have;        /* approvals that count with this one */
+	int needed;
+} sluice_rollout_approve_result;
+
+/* Returns 0 and *out, or SLUICE_EREFUSED with the reason ("cannot approve
+ * P@V: ..."): no such stage, another commit, a final state, a moved tag, a
+ * stage that already started, self-approval, or a live approval of the
+ * actor's already. */
+int sluice_rollout_approve_check(sluice_rollout_approve_result *out,
+				 const sluice_rollout_input *in, const char *plugin,
+				 const sluice_rollout_release *r, const char *stage,
+				 const char *commit, const char *actor);
+
+/* ---- operator actions (rollout-ops.c) ------------------------------- */
+
+/* `reject`: 0 when r may be rejected (pending, in progress, paused or
+ * frozen), else SLUICE_EREFUSED with the reason. */
+int sluice_rollout_reject_check(const char *plugin, const sluice_rollout_release *r);
+
+/* `pause` (pause true) or `resume`: the release to act on, the newest
+ * release of p in progress (paused, for resume), at `version` when given.
+ * Returns 0 and its index in *out, or SLUICE_EREFUSED with the reason. */
+int sluice_rollout_pause_target(size_t *out, const sluice_rollout_plugin *p,
+				const char *version, bool pause);
+
+/* `restore` of a withdrawn release: complete when its last stage had
+ * started, else paused at the stage it had reached (an operator resumes
+ * it), else pending. */
+sluice_release_state sluice_rollout_restore_state(const sluice_rollout_release *r);
+
+/* `rollback`: the release undone and where every group goes. */
+typedef struct {
+	size_t from;      /* the release named, or the newest groups hold */
+	ptrdiff_t target; /* sluice_rollout_rollback_target; -1: removed */
+	size_t *undone;   /* from, and every newer release groups may hold
+			     (in release order), each to be rolled back */
+	size_t nundone;
+} sluice_rollout_rollback_plan;
+
+/* Plans `rollback` of p@version (version NULL: the newest release groups
+ * hold). Returns 0 and *out (clear with sluice_rollout_rollback_clear),
+ * or SLUICE_EREFUSED with the reason. */
+int sluice_rollout_rollback(sluice_rollout_rollback_plan *out, const sluice_rollout_plugin *p,
+			    const char *version);
+void sluice_rollout_rollback_clear(sluice_rollout_rollback_plan *plan);
+
+/* ---- the release checklist (rollout-checklist.c) ------------------------ */
+
+/* The checklist items Sluice checks itself when it records a release that
+ * passed validation; the others are attested (the staged rollout counts
+ * as done once its first stage started). */
+#define SLUICE_ROLLOUT_NCHECKED 3
+extern const char *const sluice_rollout_checked_items[SLUICE_ROLLOUT_NCHECKED];
+bool sluice_rollout_checked_item(const char *item);
+
+/* A checklist item the rollout policy requires before stage 1, and the
+ * role bits that may attest it (0: ci or approver). */
+typedef struct {
+	const char *item;
+	unsigned by_roles;
+} sluice_rollout_checklist_req;
+
+/* An attestation as stored: the newest of an item counts. */
+typedef struct {
+	const char *item, *actor, *evidence;
+	int64_t at;
+} sluice_rollout_attestation;
+
+typedef enum {
+	SLUICE_CHECK_MISSING = 0,
+	SLUICE_CHECK_DONE,     /* by Sluice */
+	SLUICE_CHECK_ATTESTED,
+	SLUICE_CHECK_FAILED,   /* Sluice's check refused the release */
+} sluice_rollout_check_state;
+
+/* "missing", "done", "attested", "failed". */
+const char *sluice_rollout_check_state_name(sluice_rollout_check_state s);
+
+typedef struct {
+	const char *item; /* borrowed from the input */
+	sluice_rollout_check_state state;
+	const char *by;       /* "sluice" or the attester; NULL */
+	const char *evidence; /* attested: the evidence; NULL */
+	const char *detail;   /* failed: why */
+	int64_t at;           /* when done or attested; 0 */
+	bool required;        /* required before stage 1 */
+	bool checked;         /* Sluice checks it (nobody attests it) */
+	unsigned attest_roles; /* who may attest it (role bits) */
+} sluice_rollout_check;
+
+typedef struct {
+	sluice_rollout_check *items;
+	size_t nitems;
+	bool ready; /* every required item is done or attested */
+} sluice_rollout_checklist_state;
+
+/* The state of each of `items` (NULL-terminated, in order) for release r,
+ * given the policy's required items and the release's attestations.
+ * Fills *out (clear with sluice_rollout_checklist_clear). */
+void sluice_rollout_checklist(sluice_rollout_checklist_state *out, const sluice_rollout_release *r,
+			      const char *const *items, const sluice_rollout_checklist_req *reqs,
+			      size_t nreqs, const sluice_rollout_attestation *att, size_t natt);
+void sluice_rollout_checklist_clear(sluice_rollout_checklist_state *c);
+
 #endif

@@ -45,7 +45,7 @@ static int run(struct cli *c)
 			roles = o.e->policy->checklist[i].by_roles;
 	if ((rc = ops_authorize(&o, roles)) >= 0)
 		goto done;
-	if (ops_one_of(ops_checked_items, item)) {
+	if (sluice_rollout_checked_item(item)) {
 		rc = ops_refuse(&o, "%s is checked by sluice itself when it records a release; it "
 				    "cannot be attested ('sluice checklist %s@%s' shows its state)",
 				item, o.plugin, o.version);

@@ -1,11 +1,12 @@
-/* sluice checklist PLUGIN@VERSION: the nine release-checklist items of
- * PRODUCT.md 3.6 for one release - done by Sluice (validation, permission
+/* sluice checklist PLUGIN@VERSION: the nine release-checklist items
+ * (docs/configuration.md) for one release - done by Sluice (validation, permission
  * review, registration; and the staged rollout once its first stage
  * started), attested (who, when, evidence), or missing - with the items the
  * rollout policy requires before stage 1 and the release's risk class.
- * Read-only; it needs no role. */
+ * The states are the planner's (sluice_rollout_checklist); this prints
+ * them. Read-only; it needs no role. */
 #include <stdio.h>
-#include <string.h>
+#include <stdlib.h>
 
 #include "ops.h"
 #include "sluice/config.h"
@@ -30,15 +31,31 @@ static void put_roles(sluice_buf *b, unsigned roles)
 			sluice_buf_printf(b, "%s%s", n++ ? " or " : "", sluice_role_name(bits[i]));
 }
 
+/* The role names of `roles` as a JSON array. */
+static json_t *roles_json(unsigned roles)
+{
+	static const unsigned bits[] = {SLUICE_ROLE_APPROVER, SLUICE_ROLE_OPERATOR,
+					SLUICE_ROLE_AUDITOR, SLUICE_ROLE_CI};
+	json_t *jr = json_array();
+	for (size_t i = 0; i < 4; i++)
+		if (roles & bits[i])
+			json_array_append_new(jr, json_string(sluice_role_name(bits[i])));
+	return jr;
+}
+
 static int run(struct cli *c)
 {
 	const sluice_rollout_release *r;
 	sluice_attestation_list att = {0};
+	sluice_rollout_attestation *atts = NULL;
+	sluice_rollout_checklist_req *reqs = NULL;
+	sluice_rollout_checklist_state list = {0};
 	sluice_buf text = SLUICE_BUF_INIT, missing = SLUICE_BUF_INIT;
 	json_t *items = NULL;
 	char when[SLUICE_TIME_BUFSZ];
 	const char *policy_name;
-	bool ready = true;
+	size_t nreqs = 0;
+	bool ready;
 	ops_ctx o = {0};
 	int rc;
 
@@ -49,87 +66,64 @@ static int run(struct cli *c)
 		rc = cli_fail(rc);
 		goto done;
 	}
+	atts = sluice_xcalloc(att.count + 1, sizeof *atts);
+	for (size_t i = 0; i < att.count; i++)
+		atts[i] = (sluice_rollout_attestation){att.items[i].item, att.items[i].actor,
+						       att.items[i].evidence, att.items[i].at};
+	reqs = sluice_xcalloc((o.e->policy ? o.e->policy->nchecklist : 0) + 1, sizeof *reqs);
+	for (size_t i = 0; o.e->policy && i < o.e->policy->nchecklist; i++)
+		if (o.e->policy->checklist[i].item.s)
+			reqs[nreqs++] = (sluice_rollout_checklist_req){
+				o.e->policy->checklist[i].item.s, o.e->policy->checklist[i].by_roles};
+	sluice_rollout_checklist(&list, r, sluice_checklist_items, reqs, nreqs, atts, att.count);
+	ready = list.ready;
+
 	policy_name = o.e->policy && o.e->policy->name.s ? o.e->policy->name.s
 							 : SLUICE_ENGINE_DEFAULT_POLICY;
 	sluice_buf_printf(&text, "%s@%s (commit %.12s, risk %s), rollout policy %s\n", o.plugin,
 			  o.version, r->commit, sluice_risk_name((sluice_risk)r->risk), policy_name);
 	items = json_array();
-	for (const char *const *it = sluice_checklist_items; *it; it++) {
-		const sluice_attestation *a = NULL;
-		const sluice_checklist_req *req = NULL;
-		const char *state, *by = NULL, *evidence = NULL, *detail = NULL;
-		unsigned roles = SLUICE_ROLE_CI | SLUICE_ROLE_APPROVER;
-		int64_t at = 0;
+	for (size_t k = 0; k < list.nitems; k++) {
+		const sluice_rollout_check *it = &list.items[k];
 		sluice_buf line = SLUICE_BUF_INIT;
+		json_t *j;
 
-		for (size_t i = 0; o.e->policy && i < o.e->policy->nchecklist; i++)
-			if (o.e->policy->checklist[i].item.s &&
-			    !strcmp(o.e->policy->checklist[i].item.s, *it))
-				req = &o.e->policy->checklist[i];
-		if (req && req->by_roles)
-			roles = req->by_roles;
-		for (size_t i = 0; i < att.count; i++)
-			if (!strcmp(att.items[i].item, *it))
-				a = &att.items[i]; /* the newest counts */
-
-		if (ops_one_of(ops_checked_items, *it)) {
-			if (r->refused) {
-				state = "failed";
-				detail = r->refused_reason;
-			} else {
-				state = "done";
-				by = "sluice";
-				at = r->seen_at;
-			}
-		} else if (!strcmp(*it, "start-staged-rollout") && r->stage_index >= 0) {
-			state = "done";
-			by = "sluice";
-			at = r->stage_started_at;
-		} else if (a) {
-			state = "attested";
-			by = a->actor;
-			at = a->at;
-			evidence = a->evidence;
-		} else
-			state = "missing";
-		if (req && strcmp(state, "done") && strcmp(state, "attested")) {
-			ready = false;
-			sluice_buf_printf(&missing, "%s%s", missing.len ? ", " : "", *it);
-		}
-
-		json_t *j = json_pack("{s:s, s:s, s:s?, s:s?, s:s?, s:b}", "item", *it, "state",
-				      state, "by", by, "at", at ? sluice_time_format(when, at) : NULL,
-				      "evidence", evidence, "required", req != NULL);
-		if (detail)
-			json_object_set_new(j, "detail", json_string(detail));
-		if (!ops_one_of(ops_checked_items, *it)) {
-			json_t *jr = json_array();
-			static const unsigned bits[] = {SLUICE_ROLE_APPROVER, SLUICE_ROLE_OPERATOR,
-							SLUICE_ROLE_AUDITOR, SLUICE_ROLE_CI};
-			for (size_t i = 0; i < 4; i++)
-				if (roles & bits[i])
-					json_array_append_new(jr, json_string(sluice_role_name(bits[i])));
-			json_object_set_new(j, "attest_roles", jr);
-		}
+		if (it->required && it->state != SLUICE_CHECK_DONE &&
+		    it->state != SLUICE_CHECK_ATTESTED)
+			sluice_buf_printf(&missing, "%s%s", missing.len ? ", " : "", it->item);
+		j = json_pack("{s:s, s:s, s:s?, s:s?, s:s?, s:b}", "item", it->item, "state",
+			      sluice_rollout_check_state_name(it->state), "by", it->by, "at",
+			      it->at ? sluice_time_format(when, it->at) : NULL, "evidence",
+			      it->evidence, "required", it->required);
+		if (it->detail)
+			json_object_set_new(j, "detail", json_string(it->detail));
+		if (!it->checked)
+			json_object_set_new(j, "attest_roles", roles_json(it->attest_roles));
 		json_array_append_new(items, j);
 
-		if (!strcmp(state, "done"))
-			sluice_buf_printf(&line, "done by sluice (%s)", ops_time(when, at));
-		else if (!strcmp(state, "attested"))
-			sluice_buf_printf(&line, "attested by %s %s%s%s", by, ops_time(when, at),
-					  evidence ? ": " : "", evidence ? evidence : "");
-		else if (!strcmp(state, "failed"))
-			sluice_buf_printf(&line, "failed: %s", detail ? detail : "refused");
-		else {
+		switch (it->state) {
+		case SLUICE_CHECK_DONE:
+			sluice_buf_printf(&line, "done by sluice (%s)", ops_time(when, it->at));
+			break;
+		case SLUICE_CHECK_ATTESTED:
+			sluice_buf_printf(&line, "attested by %s %s%s%s", it->by,
+					  ops_time(when, it->at), it->evidence ? ": " : "",
+					  it->evidence ? it->evidence : "");
+			break;
+		case SLUICE_CHECK_FAILED:
+			sluice_buf_printf(&line, "failed: %s", it->detail ? it->detail : "refused");
+			break;
+		case SLUICE_CHECK_MISSING:
 			sluice_buf_puts(&line, "missing");
-			if (!ops_one_of(ops_checked_items, *it)) {
+			if (!it->checked) {
 				sluice_buf_puts(&line, " (attest: ");
-				put_roles(&line, roles);
+				put_roles(&line, it->attest_roles);
 				sluice_buf_puts(&line, ")");
 			}
+			break;
 		}
-		sluice_buf_printf(&text, "  %-22s %s%s\n", *it, line.ptr,
-				  req ? "  [required before stage 1]" : "");
+		sluice_buf_printf(&text, "  %-22s %s%s\n", it->item, line.ptr,
+				  it->required ? "  [required before stage 1]" : "");
 		sluice_buf_clear(&line);
 	}
 	if (c->output == CLI_OUT_JSON) {
@@ -151,6 +145,9 @@ done:
 	json_decref(items);
 	sluice_buf_clear(&text);
 	sluice_buf_clear(&missing);
+	sluice_rollout_checklist_clear(&list);
+	free(reqs);
+	free(atts);
 	sluice_attestation_list_clear(&att);
 	ops_close(&o);
 	return rc;

@@ -1,8 +1,9 @@
 /* sluice pause | resume PLUGIN[@VERSION]: an operator holds a rollout where
  * it is and lets it go on. While paused no stage starts and the soak stops;
- * the paused time is added to the soak on resume (PRODUCT.md 3.4). */
+ * the paused time is added to the soak on resume. Which release they act
+ * on is the planner's sluice_rollout_pause_target (docs/concepts.md,
+ * "Operator actions"). */
 #include <stdio.h>
-#include <string.h>
 
 #include "ops.h"
 #include "sluice/config.h"
@@ -16,44 +17,23 @@ static const cli_opt opts[] = {
 	{NULL, 0, NULL, NULL, false},
 };
 
-/* The newest release of p in `state` (and at `version` when given). */
-static const sluice_rollout_release *in_state(const sluice_rollout_plugin *p,
-					      sluice_release_state state, const char *version)
-{
-	const sluice_rollout_release *best = NULL;
-	for (size_t i = 0; i < p->nreleases; i++) {
-		const sluice_rollout_release *r = &p->releases[i];
-		if (r->state != state || (version && strcmp(r->version, version)))
-			continue;
-		if (!best || r->rank > best->rank)
-			best = r;
-	}
-	return best;
-}
-
 static int run_pause(struct cli *c, bool pause)
 {
 	const char *cmd = pause ? "pause" : "resume", *reason = cli_get(c, "reason");
-	sluice_release_state want = pause ? SLUICE_RELEASE_IN_PROGRESS : SLUICE_RELEASE_PAUSED;
 	const sluice_rollout_plugin *p;
-	const sluice_rollout_release *r, *any;
+	const sluice_rollout_release *r, *any; /* any: the release named, checked by ops_begin */
 	char when[SLUICE_TIME_BUFSZ];
 	ops_ctx o = {0};
+	size_t at;
 	int rc;
 
 	if ((rc = ops_begin(&o, c, cmd, SLUICE_ROLE_OPERATOR, OPS_ANY_VERSION, &p, &any)) >= 0)
 		goto done;
-	if (!(r = in_state(p, want, o.version))) {
-		if (any)
-			rc = ops_refuse(&o, "cannot %s %s@%s: it is %s; %s", cmd, o.plugin,
-					o.version, sluice_release_state_name(any->state),
-					pause ? "only a rollout in progress can be paused"
-					      : "only a paused rollout can be resumed");
-		else
-			rc = ops_refuse(&o, "cannot %s %s: no rollout of it is %s", cmd, o.plugin,
-					pause ? "in progress" : "paused");
+	if ((rc = sluice_rollout_pause_target(&at, p, o.version, pause)) < 0) {
+		rc = ops_fail(&o, rc);
 		goto done;
 	}
+	r = &p->releases[at];
 	if (!o.version)
 		o.version = sluice_xstrdup(r->version);
 	rc = pause ? sluice_store_release_pause(o.e->store, o.e->workspace, o.plugin, o.version,

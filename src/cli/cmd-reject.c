@@ -1,7 +1,7 @@
 /* sluice reject PLUGIN@VERSION: an approver stops a release for good. It
  * never starts another stage; groups that already have it keep it until a
- * newer release reaches them or an operator rolls it back (PRODUCT.md 3.3,
- * docs/concepts.md). */
+ * newer release reaches them or an operator rolls it back
+ * (docs/concepts.md). */
 #include <stdio.h>
 #include <string.h>
 
@@ -28,20 +28,8 @@ static int run(struct cli *c)
 	/* check and record in one transaction: what was checked still holds */
 	if ((rc = ops_begin(&o, c, "reject", SLUICE_ROLE_APPROVER, OPS_TRANSACTION, NULL, &r)) >= 0)
 		goto done;
-	switch (r->state) {
-	case SLUICE_RELEASE_PENDING:
-	case SLUICE_RELEASE_IN_PROGRESS:
-	case SLUICE_RELEASE_PAUSED:
-	case SLUICE_RELEASE_FROZEN:
-		break;
-	case SLUICE_RELEASE_COMPLETE:
-		rc = ops_refuse(&o, "cannot reject %s@%s: it is complete (every stage started); "
-				    "an operator can take it back with 'sluice rollback %s'",
-				o.plugin, o.version, o.plugin);
-		goto done;
-	default:
-		rc = ops_refuse(&o, "cannot reject %s@%s: it is already %s", o.plugin, o.version,
-				sluice_release_state_name(r->state));
+	if ((rc = sluice_rollout_reject_check(o.plugin, r)) < 0) {
+		rc = ops_fail(&o, rc);
 		goto done;
 	}
 	if ((rc = sluice_store_release_reject(o.e->store, o.e->workspace, o.plugin, o.version,

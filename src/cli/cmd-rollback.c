@@ -1,8 +1,9 @@
 /* sluice rollback PLUGIN[@VERSION]: an operator puts every group back on the
  * newest earlier release that completed and was not rolled back, or removes
  * the plugin where there is none. A rolled-back release is never applied
- * again automatically; a newer release rolls out normally (PRODUCT.md 3.4).
- * Allowed while the workspace is frozen. */
+ * again automatically; a newer release rolls out normally. The planner
+ * decides (sluice_rollout_rollback, docs/concepts.md "Operator actions");
+ * this applies and prints. Allowed while the workspace is frozen. */
 #include <stdio.h>
 #include <string.h>
 
@@ -23,9 +24,9 @@ static int run(struct cli *c)
 	const char *reason = cli_get(c, "reason");
 	const sluice_rollout_plugin *p;
 	const sluice_rollout_release *r = NULL, *target = NULL;
+	sluice_rollout_rollback_plan plan = {0};
 	char when[SLUICE_TIME_BUFSZ];
 	json_t *undone = NULL;
-	ptrdiff_t from = -1, t;
 	ops_ctx o = {0};
 	int rc;
 
@@ -34,38 +35,18 @@ static int run(struct cli *c)
 	if ((rc = ops_begin(&o, c, "rollback", SLUICE_ROLE_OPERATOR,
 			    OPS_ANY_VERSION | OPS_TRANSACTION, &p, &r)) >= 0)
 		goto done;
-	/* The release to undo: the one named, else the newest one groups hold
-	 * (the rollout in flight, or the stable release). */
-	if (r)
-		from = r - p->releases;
-	else
-		for (size_t i = 0; i < p->nreleases; i++)
-			if (sluice_rollout_reached(&p->releases[i]) &&
-			    (from < 0 || p->releases[i].rank > p->releases[from].rank))
-				from = (ptrdiff_t)i;
-	if (from < 0) {
-		rc = ops_refuse(&o, "cannot roll back %s: no group has a release of it", o.plugin);
+	if ((rc = sluice_rollout_rollback(&plan, p, o.version)) < 0) {
+		rc = ops_fail(&o, rc);
 		goto done;
 	}
-	r = &p->releases[from];
-	if (!sluice_rollout_reached(r)) {
-		rc = ops_refuse(&o, "cannot roll back %s@%s: it is %s%s", o.plugin, r->version,
-				sluice_release_state_name(r->state),
-				r->stage_index < 0 ? " and no group has it" : "");
-		goto done;
-	}
+	r = &p->releases[plan.from];
+	target = plan.target >= 0 ? &p->releases[plan.target] : NULL;
 	if (!o.version)
 		o.version = sluice_xstrdup(r->version);
-	t = sluice_rollout_rollback_target(p, (size_t)from);
-	target = t >= 0 ? &p->releases[t] : NULL;
 
-	/* Every release newer than the target that groups may hold is undone
-	 * with it, so that every group really ends on the target. */
 	undone = json_array();
-	for (size_t i = 0; i < p->nreleases; i++) {
-		const sluice_rollout_release *x = &p->releases[i];
-		if ((ptrdiff_t)i != from && (!sluice_rollout_reached(x) || (target && x->rank <= target->rank)))
-			continue;
+	for (size_t i = 0; i < plan.nundone; i++) {
+		const sluice_rollout_release *x = &p->releases[plan.undone[i]];
 		rc = sluice_store_release_rollback(o.e->store, o.e->workspace, o.plugin, x->version,
 						   target ? target->version : NULL, reason, c->now);
 		if (rc < 0)
@@ -100,6 +81,7 @@ static int run(struct cli *c)
 		       "removed from every group at the next reconcile; %s will not roll out again\n",
 		       o.plugin, r->version, o.actor, r->version);
 done:
+	sluice_rollout_rollback_clear(&plan);
 	json_decref(undone);
 	ops_close(&o);
 	return rc;

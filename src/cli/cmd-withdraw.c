@@ -37,9 +37,7 @@ static int run_withdraw(struct cli *c, bool withdraw)
 					   c->now);
 	else {
 		if (r)
-			state = r->nstages > 0 && r->stage_index == (int)r->nstages - 1 ? "complete"
-				: r->stage_index >= 0				   ? "paused"
-											   : "pending";
+			state = sluice_release_state_name(sluice_rollout_restore_state(r));
 		rc = sluice_store_restore(o.e->store, o.e->workspace, o.plugin, o.version, state,
 					  reason, c->now);
 	}

@@ -12,9 +12,6 @@
 #include "sluice/tree.h"
 #include "sluice/util.h"
 
-const char *const ops_checked_items[] = {"validate-manifest", "permission-review",
-					 "register-plugin", NULL};
-
 int ops_open(ops_ctx *o, struct cli *c, const char *command, bool readonly)
 {
 	int flags = CLI_ENGINE_NO_WARNINGS | (readonly ? SLUICE_ENGINE_READONLY : 0);

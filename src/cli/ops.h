@@ -18,10 +18,6 @@
 #define OPS_OPT_WORKSPACE \
 	{"workspace", 'w', "NAME", "the workspace (default: the only one in workspaces/)", false}
 
-/* The checklist items Sluice checks itself when it records a release
- * (NULL-terminated); the others are attested. */
-extern const char *const ops_checked_items[];
-
 typedef struct {
 	struct cli *cli;
 	const char *command;
@@ -72,8 +68,7 @@ int ops_parse_ref(ops_ctx *o, const char *arg, bool version_optional);
  * the repository. Returns -1 to go on, or the exit status. */
 int ops_load(ops_ctx *o);
 
-/* Whether `s` is in the NULL-terminated list v (ops_checked_items,
- * sluice_checklist_items). */
+/* Whether `s` is in the NULL-terminated list v (sluice_checklist_items). */
 bool ops_one_of(const char *const *v, const char *s);
 
 /* The plugin of the input with id `id`, or NULL. */

@@ -328,8 +328,7 @@ const sluice_watched *sluice_engine_find(sluice_engine *e, const char *name)
 /* What Sluice checks itself (PRODUCT.md 3.6): a recorded release that
  * passed validation has its manifest validated, its permissions reviewed
  * against policy, and is registered. */
-static const char *const auto_checklist[] = {"validate-manifest", "permission-review",
-					     "register-plugin"};
+#define auto_checklist sluice_rollout_checked_items
 
 typedef struct {
 	sluice_store_plugin_state **states;

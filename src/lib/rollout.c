@@ -7,20 +7,18 @@
  * gates pause or roll back, and the active release starts its next stage
  * when nothing blocks it. A step that changed something discards the
  * blocks it found, so the plan lists only what still blocks at the end. */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
+#include <time.h>
 
 #include "sluice/error.h"
 #include "sluice/rollout.h"
 #include "sluice/util.h"
 
-enum { MODE_PLAN, MODE_PROMOTE };
+#include "rollout-internal.h"
 
-/* ROLE_APPROVER of config.h; the planner takes plain role bits. */
-enum { ROLE_APPROVER = 1 };
+enum { MODE_PLAN, MODE_PROMOTE };
 
 typedef struct {
 	const sluice_rollout_input *in;
@@ -54,38 +52,23 @@ const char *sluice_rollout_block_name(sluice_rollout_block_kind k)
 
 /* ---- small helpers -------------------------------------------------------- */
 
-/* YYYY-MM-DD of a UTC time, computed here rather than with gmtime so the
- * planner depends on nothing but its input (days-to-civil conversion). */
-static char *day(char buf[16], int64_t t)
+/* gmtime_r converts without reading the clock or the time zone, so the
+ * planner still depends on nothing but its input. */
+char *sluice__rollout_day(char buf[16], int64_t t)
 {
-	int64_t z = (t >= 0 ? t : t - (SLUICE_DAY_SECONDS - 1)) / SLUICE_DAY_SECONDS + 719468;
-	int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-	int64_t doe = z - era * 146097;
-	int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-	int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-	int64_t mp = (5 * doy + 2) / 153;
-	int64_t d = doy - (153 * mp + 2) / 5 + 1;
-	int64_t m = mp < 10 ? mp + 3 : mp - 9;
-	int64_t y = yoe + era * 400 + (m <= 2);
-	snprintf(buf, 16, "%04d-%02d-%02d", (int)y, (int)m, (int)d);
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (!gmtime_r(&tt, &tm)) {
+		snprintf(buf, 16, "?");
+		return buf;
+	}
+	if (!strftime(buf, 16, "%Y-%m-%d", &tm))
+		snprintf(buf, 16, "?");
 	return buf;
 }
 
-static char *xvasprintf(const char *fmt, va_list ap)
-{
-	va_list ap2;
-	int len;
-	char *s;
-
-	va_copy(ap2, ap);
-	len = vsnprintf(NULL, 0, fmt, ap2);
-	va_end(ap2);
-	if (len < 0)
-		return sluice_xstrdup("");
-	s = sluice_xmalloc((size_t)len + 1);
-	vsnprintf(s, (size_t)len + 1, fmt, ap);
-	return s;
-}
+#define day sluice__rollout_day
 
 static char *xdup(const char *s)
 {
@@ -96,11 +79,6 @@ static char *short_commit(char buf[16], const char *commit)
 {
 	snprintf(buf, 16, "%.7s", commit ? commit : "unknown");
 	return buf;
-}
-
-static bool streq(const char *a, const char *b)
-{
-	return a && b && !strcmp(a, b);
 }
 
 static const char *plural(int64_t n)
@@ -115,28 +93,18 @@ static const char *stage_name(const sluice_rollout_release *r, int k)
 	return r->stages[k].name;
 }
 
+/* Adds an action (its reason taken) to the plan. */
 static sluice_rollout_action *add_action(planner *pl, sluice_rollout_action_kind kind,
 					 const char *plugin, const sluice_rollout_release *r,
-					 int stage_index, const char *fmt, ...)
-	__attribute__((format(printf, 6, 7)));
-
-static sluice_rollout_action *add_action(planner *pl, sluice_rollout_action_kind kind,
-					 const char *plugin, const sluice_rollout_release *r,
-					 int stage_index, const char *fmt, ...)
+					 int stage_index, char *reason)
 {
 	sluice_plan *p = pl->plan;
 	sluice_rollout_action *a;
-	va_list ap;
-	char *reason;
 
 	if (p->nactions == pl->cap_actions) {
 		pl->cap_actions = pl->cap_actions ? 2 * pl->cap_actions : 8;
 		p->actions = sluice_xrealloc(p->actions, pl->cap_actions * sizeof *p->actions);
 	}
-	va_start(ap, fmt);
-	reason = xvasprintf(fmt, ap);
-	va_end(ap);
-
 	a = &p->actions[p->nactions++];
 	memset(a, 0, sizeof *a);
 	a->kind = kind;
@@ -219,12 +187,6 @@ static const sluice_rollout_freeze *freeze_at(const sluice_rollout_rules *rules,
 
 /* ---- classification ------------------------------------------------------ */
 
-static bool is_stable(const sluice_rollout_release *r)
-{
-	return r->nstages > 0 && r->stage_index == (int)r->nstages - 1 &&
-	       r->state != SLUICE_RELEASE_ROLLED_BACK && r->state != SLUICE_RELEASE_WITHDRAWN;
-}
-
 static bool in_flight(const sluice_rollout_release *r)
 {
 	if (r->stage_index < 0 || r->stage_index >= (int)r->nstages - 1)
@@ -243,6 +205,13 @@ static ptrdiff_t newest(const sluice_rollout_release *rs, size_t n,
 	return best;
 }
 
+/* The stable release among the scratch releases rs (sluice_rollout_stable). */
+static ptrdiff_t stable_of(const sluice_rollout_release *rs, size_t n)
+{
+	sluice_rollout_plugin p = {.releases = (sluice_rollout_release *)rs, .nreleases = n};
+	return sluice_rollout_stable(&p);
+}
+
 typedef struct {
 	ptrdiff_t stable, flight, fresh; /* indexes or -1 */
 	int64_t floor;                   /* rank a new release must exceed */
@@ -257,7 +226,7 @@ static bool is_candidate(const sluice_rollout_release *r, const situation *s)
 
 static void classify(situation *s, const sluice_rollout_release *rs, size_t n)
 {
-	s->stable = newest(rs, n, is_stable);
+	s->stable = stable_of(rs, n);
 	s->flight = newest(rs, n, in_flight);
 	s->has_floor = s->stable >= 0 || s->flight >= 0;
 	s->floor = 0;
@@ -279,7 +248,7 @@ static const sluice_rollout_telemetry *telemetry_for(const sluice_rollout_input 
 {
 	for (size_t i = 0; i < in->ntelemetry; i++) {
 		const sluice_rollout_telemetry *t = &in->telemetry[i];
-		if (t->stage_index == k && streq(t->plugin, plugin) && streq(t->version, r->version))
+		if (t->stage_index == k && sluice__streq(t->plugin, plugin) && sluice__streq(t->version, r->version))
 			return t;
 	}
 	return NULL;
@@ -287,7 +256,7 @@ static const sluice_rollout_telemetry *telemetry_for(const sluice_rollout_input 
 
 static bool gate_applies(const sluice_rollout_gate *g, const char *stage)
 {
-	return !g->stage || !strcmp(g->stage, "*") || streq(g->stage, stage);
+	return !g->stage || !strcmp(g->stage, "*") || sluice__streq(g->stage, stage);
 }
 
 typedef struct {
@@ -386,36 +355,6 @@ static void check_gates(planner *pl, gate_result *res, const char *plugin,
 	}
 }
 
-static const sluice_rollout_admin *admin_by_id(const sluice_rollout_rules *rules,
-					       const char *id, size_t *idx)
-{
-	for (size_t i = 0; i < rules->nadmins; i++) {
-		if (streq(rules->admins[i].id, id)) {
-			*idx = i;
-			return &rules->admins[i];
-		}
-	}
-	return NULL;
-}
-
-/* Whether admin a made the release: `email` is one address, or "author,
- * committer" for a lightweight tag (sluice_tag_email). */
-static bool admin_tagged(const sluice_rollout_admin *a, const char *email)
-{
-	while (email && *email) {
-		const char *end = strchr(email, ',');
-		size_t len = end ? (size_t)(end - email) : strlen(email);
-		for (size_t e = 0; e < a->nemails; e++)
-			if (a->emails[e] && strlen(a->emails[e]) == len &&
-			    !strncasecmp(a->emails[e], email, len))
-				return true;
-		email = end ? end + 1 : NULL;
-		while (email && *email == ' ')
-			email++;
-	}
-	return false;
-}
-
 /* Checks the approvals of stage `next` of r as they will stand at t_start
  * (the moment the stage could start otherwise). Adds an approval block
  * when some are missing and returns false; on success appends "approved
@@ -425,65 +364,29 @@ static bool check_approvals(planner *pl, const char *plugin, const sluice_rollou
 {
 	const sluice_rollout_input *in = pl->in;
 	const sluice_rollout_rules *rules = &in->rules;
-	const char *sname = stage_name(r, next);
-	size_t na = rules->nadmins;
-	bool *counted = sluice_xcalloc(na ? na : 1, sizeof *counted);
-	bool *self = sluice_xcalloc(na ? na : 1, sizeof *self);
-	bool *self_tried = sluice_xcalloc(na ? na : 1, sizeof *self_tried);
-	int64_t *expired = sluice_xcalloc(na ? na : 1, sizeof *expired);
-	int risk = r->risk < 0 ? 0 : r->risk > 2 ? 2 : r->risk;
-	int needed = rules->min_approvals[risk] < 1 ? 1 : rules->min_approvals[risk];
-	int have = 0;
-	int64_t ttl = rules->approval_ttl_days * SLUICE_DAY_SECONDS;
+	sluice_rollout_approvals c;
 	sluice_buf msg = SLUICE_BUF_INIT, names = SLUICE_BUF_INIT, notes = SLUICE_BUF_INIT;
+	int have = 0, needed;
 	char d[16];
 	bool ok;
 
-	for (size_t i = 0; i < na; i++)
-		self[i] = rules->prevent_self_approval &&
-			  admin_tagged(&rules->admins[i], r->tagger_email);
-
-	for (size_t i = 0; i < in->napprovals; i++) {
-		const sluice_rollout_approval *ap = &in->approvals[i];
-		const sluice_rollout_admin *adm;
-		size_t ai = 0;
-
-		/* bound to plugin, version, commit and stage */
-		if (ap->voided || !streq(ap->plugin, plugin) || !streq(ap->version, r->version) ||
-		    !streq(ap->commit, r->commit) || !streq(ap->stage, sname))
-			continue;
-		adm = admin_by_id(rules, ap->approver, &ai);
-		if (!adm || !(adm->roles & ROLE_APPROVER))
-			continue;
-		if (self[ai]) {
-			self_tried[ai] = true;
-			continue;
-		}
-		if (ttl > 0 && ap->at + ttl < t_start) {
-			if (!counted[ai] && ap->at + ttl > expired[ai])
-				expired[ai] = ap->at + ttl;
-			continue;
-		}
-		counted[ai] = true;
-	}
-	for (size_t i = 0; i < na; i++) {
-		if (counted[i]) {
-			expired[i] = 0;
-			have++;
-			sluice_buf_printf(approved, "%s%s", have == 1 ? "approved by " : ", ",
+	sluice_rollout_approvals_count(&c, in, plugin, r, stage_name(r, next), t_start);
+	needed = c.needed;
+	for (size_t i = 0; i < c.nadmins; i++)
+		if (c.admins[i].counted)
+			sluice_buf_printf(approved, "%s%s", ++have == 1 ? "approved by " : ", ",
 					  rules->admins[i].id);
-		}
-	}
 	ok = have >= needed;
 	if (ok)
 		goto done;
 
-	for (size_t i = 0; i < na; i++) {
+	for (size_t i = 0; i < c.nadmins; i++) {
 		const sluice_rollout_admin *a = &rules->admins[i];
-		if (!(a->roles & ROLE_APPROVER))
+		const sluice_rollout_approver *st = &c.admins[i];
+		if (!st->approver)
 			continue;
-		if (self[i]) {
-			if (self_tried[i])
+		if (st->self) {
+			if (st->self_tried)
 				sluice_buf_printf(&notes, "; %s's approval does not count: %s tagged "
 						  "this release", a->id, a->id);
 			else
@@ -491,14 +394,14 @@ static bool check_approvals(planner *pl, const char *plugin, const sluice_rollou
 						  "approve it", a->id);
 			continue;
 		}
-		if (counted[i])
+		if (st->counted)
 			continue;
 		sluice_buf_printf(&names, "%s%s", names.len ? ", " : "", a->id);
-		if (expired[i])
+		if (st->expired_at)
 			sluice_buf_printf(&notes, "; %s's approval %s %s%s", a->id,
-					  expired[i] < in->now ? "expired" : "expires",
-					  day(d, expired[i]),
-					  expired[i] < in->now ? "" : ", before the stage can start");
+					  st->expired_at < in->now ? "expired" : "expires",
+					  day(d, st->expired_at),
+					  st->expired_at < in->now ? "" : ", before the stage can start");
 	}
 	if (have > 0)
 		sluice_buf_printf(&msg, "needs %d more approval%s (%d of %d", needed - have,
@@ -516,17 +419,14 @@ done:
 	sluice_buf_clear(&msg);
 	sluice_buf_clear(&names);
 	sluice_buf_clear(&notes);
-	free(counted);
-	free(self);
-	free(self_tried);
-	free(expired);
+	sluice_rollout_approvals_clear(&c);
 	return ok;
 }
 
 static bool has_item(const sluice_rollout_release *r, const char *item)
 {
 	for (size_t i = 0; i < r->nchecklist_done; i++)
-		if (streq(r->checklist_done[i], item))
+		if (sluice__streq(r->checklist_done[i], item))
 			return true;
 	return false;
 }
@@ -558,25 +458,19 @@ static void sort_blocks(sluice_plan *p, size_t from)
 static void start_stage(planner *pl, const char *plugin, sluice_rollout_release *rs, size_t n,
 			sluice_rollout_release *r, int next, const char *why)
 {
-	ptrdiff_t before = newest(rs, n, is_stable);
+	ptrdiff_t before = stable_of(rs, n);
+	char *done;
 
-	add_action(pl, SLUICE_ACTION_START_STAGE, plugin, r, next, "%s", why);
-	r->stage_index = next;
-	r->stage_started_at = pl->in->now;
-	r->paused_seconds = 0;
-	r->paused_at = 0;
-	r->state = SLUICE_RELEASE_IN_PROGRESS;
-	if (next == (int)r->nstages - 1) {
-		if (before >= 0)
-			add_action(pl, SLUICE_ACTION_COMPLETE, plugin, r, next,
-				   "last stage %s started: %s is the stable version (was %s)",
-				   stage_name(r, next), r->version, rs[before].version);
-		else
-			add_action(pl, SLUICE_ACTION_COMPLETE, plugin, r, next,
-				   "last stage %s started: %s is the stable version",
-				   stage_name(r, next), r->version);
-		r->state = SLUICE_RELEASE_COMPLETE;
-	}
+	sluice_rollout_apply_action(r, add_action(pl, SLUICE_ACTION_START_STAGE, plugin, r, next, sluice_xstrdup(why)));
+	if (next != (int)r->nstages - 1)
+		return;
+	if (before >= 0)
+		done = sluice_xasprintf("last stage %s started: %s is the stable version (was %s)",
+					stage_name(r, next), r->version, rs[before].version);
+	else
+		done = sluice_xasprintf("last stage %s started: %s is the stable version",
+					stage_name(r, next), r->version);
+	sluice_rollout_apply_action(r, add_action(pl, SLUICE_ACTION_COMPLETE, plugin, r, next, done));
 }
 
 /* Tries to move the active release r one stage on. Returns true when the
@@ -626,19 +520,18 @@ static bool advance(planner *pl, const sluice_rollout_plugin *p, sluice_rollout_
 				sluice_rollout_action *a;
 				if (to >= 0)
 					a = add_action(pl, SLUICE_ACTION_ROLLBACK, p->id, r, k,
-						       "%s; rolling back to %s", g.why,
-						       rs[to].version);
+						       sluice_xasprintf("%s; rolling back to %s", g.why,
+									rs[to].version));
 				else
 					a = add_action(pl, SLUICE_ACTION_ROLLBACK, p->id, r, k,
-						       "%s; rolling back: no earlier release, the "
-						       "plugin is removed", g.why);
+						       sluice_xasprintf("%s; rolling back: no earlier "
+									"release, the plugin is removed",
+									g.why));
 				a->target_version = to >= 0 ? xdup(rs[to].version) : NULL;
-				r->state = SLUICE_RELEASE_ROLLED_BACK;
+				sluice_rollout_apply_action(r, a);
 			} else {
-				add_action(pl, SLUICE_ACTION_PAUSE, p->id, r, k, "%s; pausing",
-					   g.why);
-				r->state = SLUICE_RELEASE_PAUSED;
-				r->paused_at = in->now;
+				sluice_rollout_apply_action(r, add_action(pl, SLUICE_ACTION_PAUSE, p->id, r, k,
+						  sluice_xasprintf("%s; pausing", g.why)));
 			}
 			free(g.why);
 			changed = true;
@@ -741,12 +634,12 @@ static bool step(planner *pl, const sluice_rollout_plugin *p, sluice_rollout_rel
 			continue;
 		if (r->state == SLUICE_RELEASE_PENDING || r->state == SLUICE_RELEASE_IN_PROGRESS ||
 		    r->state == SLUICE_RELEASE_PAUSED || r->state == SLUICE_RELEASE_COMPLETE) {
-			add_action(pl, SLUICE_ACTION_FREEZE_RELEASE, p->id, r, r->stage_index,
-				   "tag %s moved from %s to %s; frozen until an operator "
-				   "accepts the move",
-				   r->tag ? r->tag : r->version, short_commit(c, r->commit),
-				   short_commit(c2, r->moved_to_commit));
-			r->state = SLUICE_RELEASE_FROZEN;
+			sluice_rollout_apply_action(r, add_action(pl, SLUICE_ACTION_FREEZE_RELEASE, p->id, r, r->stage_index,
+					  sluice_xasprintf("tag %s moved from %s to %s; frozen until an "
+							   "operator accepts the move",
+							   r->tag ? r->tag : r->version,
+							   short_commit(c, r->commit),
+							   short_commit(c2, r->moved_to_commit))));
 			changed = true;
 		}
 	}
@@ -758,24 +651,23 @@ static bool step(planner *pl, const sluice_rollout_plugin *p, sluice_rollout_rel
 	/* Only the highest new release goes on; anything lower is skipped. */
 	for (size_t i = 0; i < n; i++) {
 		sluice_rollout_release *r = &rs[i];
+		char *why;
 		if (r->state != SLUICE_RELEASE_PENDING || r->out_of_range || (ptrdiff_t)i == s.fresh)
 			continue;
 		if (s.has_floor && r->rank <= s.floor) {
 			if (s.stable >= 0 && r->rank <= rs[s.stable].rank)
-				add_action(pl, SLUICE_ACTION_SKIP_RELEASE, p->id, r, -1,
-					   "%s is not newer than the stable release %s", r->version,
-					   rs[s.stable].version);
+				why = sluice_xasprintf("%s is not newer than the stable release %s",
+						       r->version, rs[s.stable].version);
 			else
-				add_action(pl, SLUICE_ACTION_SKIP_RELEASE, p->id, r, -1,
-					   "%s is not newer than %s, which is rolling out",
-					   r->version, rs[s.flight].version);
+				why = sluice_xasprintf("%s is not newer than %s, which is rolling out",
+						       r->version, rs[s.flight].version);
 		} else if (s.fresh >= 0 && r->rank < rs[s.fresh].rank) {
-			add_action(pl, SLUICE_ACTION_SKIP_RELEASE, p->id, r, -1,
-				   "a higher new release, %s, goes out instead", rs[s.fresh].version);
+			why = sluice_xasprintf("a higher new release, %s, goes out instead",
+					       rs[s.fresh].version);
 		} else {
 			continue;
 		}
-		r->state = SLUICE_RELEASE_SKIPPED;
+		sluice_rollout_apply_action(r, add_action(pl, SLUICE_ACTION_SKIP_RELEASE, p->id, r, -1, why));
 		changed = true;
 	}
 	if (changed)
@@ -786,10 +678,11 @@ static bool step(planner *pl, const sluice_rollout_plugin *p, sluice_rollout_rel
 		if (rules->supersede) {
 			sluice_rollout_action *a = add_action(
 				pl, SLUICE_ACTION_SUPERSEDE, p->id, f, f->stage_index,
-				"newer release %s supersedes it (on_new_release: supersede)",
-				nw->version);
+				sluice_xasprintf("newer release %s supersedes it (on_new_release: "
+						 "supersede)",
+						 nw->version));
 			a->target_version = xdup(nw->version);
-			f->state = SLUICE_RELEASE_SUPERSEDED;
+			sluice_rollout_apply_action(f, a);
 			return true;
 		}
 		add_block(pl, p->id, nw, 0, SLUICE_BLOCK_POLICY, 0,
@@ -839,8 +732,8 @@ static bool lifecycle(planner *pl, const sluice_rollout_plugin *p)
 	}
 	if (p->sunset_at > 0 && in->now >= p->sunset_at) {
 		add_action(pl, SLUICE_ACTION_WITHDRAW, p->id, NULL, -1,
-			   "sunset date %s reached: withdrawn from every group",
-			   day(d, p->sunset_at));
+			   sluice_xasprintf("sunset date %s reached: withdrawn from every group",
+					    day(d, p->sunset_at)));
 		return true;
 	}
 	if (p->sunset_at > 0 && p->sunset_notice_at == 0 &&
@@ -848,13 +741,14 @@ static bool lifecycle(planner *pl, const sluice_rollout_plugin *p)
 		sluice_rollout_action *a;
 		if (p->deprecated_at > 0 && p->deprecated_at <= in->now)
 			a = add_action(pl, SLUICE_ACTION_NOTICE, p->id, NULL, -1,
-				       "deprecated since %s; sunset on %s: it will be withdrawn "
-				       "from every group",
-				       day(d2, p->deprecated_at), day(d, p->sunset_at));
+				       sluice_xasprintf("deprecated since %s; sunset on %s: it will be "
+							"withdrawn from every group",
+							day(d2, p->deprecated_at), day(d, p->sunset_at)));
 		else
 			a = add_action(pl, SLUICE_ACTION_NOTICE, p->id, NULL, -1,
-				       "sunset on %s: it will be withdrawn from every group",
-				       day(d, p->sunset_at));
+				       sluice_xasprintf("sunset on %s: it will be withdrawn from every "
+							"group",
+							day(d, p->sunset_at)));
 		a->notice = SLUICE_NOTICE_SUNSET;
 	}
 	if (p->review_every_days > 0 && p->last_reviewed_at > 0) {
@@ -862,8 +756,9 @@ static bool lifecycle(planner *pl, const sluice_rollout_plugin *p)
 		if (in->now >= due && p->review_notice_at < due) {
 			sluice_rollout_action *a = add_action(
 				pl, SLUICE_ACTION_NOTICE, p->id, NULL, -1,
-				"review overdue since %s (due every %lld day%s)", day(d, due),
-				(long long)p->review_every_days, plural(p->review_every_days));
+				sluice_xasprintf("review overdue since %s (due every %lld day%s)",
+						 day(d, due), (long long)p->review_every_days,
+						 plural(p->review_every_days)));
 			a->notice = SLUICE_NOTICE_REVIEW;
 		}
 	}
@@ -931,8 +826,8 @@ void sluice_rollout_plan_free(sluice_plan *p)
 
 static bool same_stage(const sluice_rollout_block *a, const sluice_rollout_block *b)
 {
-	return streq(a->plugin, b->plugin) && a->stage_index == b->stage_index &&
-	       ((!a->version && !b->version) || streq(a->version, b->version));
+	return sluice__streq(a->plugin, b->plugin) && a->stage_index == b->stage_index &&
+	       ((!a->version && !b->version) || sluice__streq(a->version, b->version));
 }
 
 int64_t sluice_rollout_stage_opens_at(const sluice_plan *p, size_t i)
@@ -956,9 +851,9 @@ static char *explain(const sluice_plan *p, const char *plugin, bool any_version,
 	for (size_t i = 0; i < p->nblocked;) {
 		const sluice_rollout_block *first = &p->blocked[i];
 		size_t j = i;
-		if ((plugin && !streq(first->plugin, plugin)) ||
+		if ((plugin && !sluice__streq(first->plugin, plugin)) ||
 		    (!any_version && (version || first->version) &&
-		     (!version || !first->version || !streq(first->version, version)))) {
+		     (!version || !first->version || !sluice__streq(first->version, version)))) {
 			i++;
 			continue;
 		}
@@ -999,7 +894,7 @@ int sluice_rollout_promote(sluice_plan **out, const sluice_rollout_input *in,
 		return sluice_error_set(SLUICE_EINVAL,
 					"promote needs a reason; give one with --reason TEXT");
 	for (size_t i = 0; i < in->nplugins; i++)
-		if (streq(in->plugins[i].id, plugin))
+		if (sluice__streq(in->plugins[i].id, plugin))
 			p = &in->plugins[i];
 	if (!p)
 		return sluice_error_set(SLUICE_ENOTFOUND, "no plugin '%s' in this workspace",
@@ -1020,7 +915,7 @@ int sluice_rollout_promote(sluice_plan **out, const sluice_rollout_input *in,
 				       "nothing to promote: %s has no release rolling out", p->id);
 		goto done;
 	}
-	if (version && !streq(version, r->version)) {
+	if (version && !sluice__streq(version, r->version)) {
 		err = sluice_error_set(SLUICE_EREFUSED,
 				       "cannot promote %s@%s: the release rolling out is %s",
 				       p->id, version, r->version);
@@ -1062,73 +957,6 @@ done:
 
 /* ---- simulation (plan --at) -------------------------------------------------- */
 
-static sluice_rollout_release *find_release(sluice_rollout_plugin *p, const char *version)
-{
-	for (size_t i = 0; version && i < p->nreleases; i++)
-		if (streq(p->releases[i].version, version))
-			return &p->releases[i];
-	return NULL;
-}
-
-/* Applies one action to the simulated state, as the store would. */
-static void apply(sluice_rollout_plugin *plugins, size_t n, const sluice_rollout_action *a)
-{
-	sluice_rollout_plugin *p = NULL;
-	sluice_rollout_release *r;
-
-	for (size_t i = 0; i < n; i++)
-		if (streq(plugins[i].id, a->plugin))
-			p = &plugins[i];
-	if (!p)
-		return;
-	r = find_release(p, a->version);
-	switch (a->kind) {
-	case SLUICE_ACTION_WITHDRAW:
-		p->withdrawn = true;
-		return;
-	case SLUICE_ACTION_NOTICE:
-		if (a->notice == SLUICE_NOTICE_SUNSET)
-			p->sunset_notice_at = a->at;
-		else
-			p->review_notice_at = a->at;
-		return;
-	default:
-		break;
-	}
-	if (!r)
-		return;
-	switch (a->kind) {
-	case SLUICE_ACTION_START_STAGE:
-		r->stage_index = a->stage_index;
-		r->stage_started_at = a->at;
-		r->paused_seconds = 0;
-		r->paused_at = 0;
-		r->state = SLUICE_RELEASE_IN_PROGRESS;
-		break;
-	case SLUICE_ACTION_COMPLETE:
-		r->state = SLUICE_RELEASE_COMPLETE;
-		break;
-	case SLUICE_ACTION_SUPERSEDE:
-		r->state = SLUICE_RELEASE_SUPERSEDED;
-		break;
-	case SLUICE_ACTION_SKIP_RELEASE:
-		r->state = SLUICE_RELEASE_SKIPPED;
-		break;
-	case SLUICE_ACTION_PAUSE:
-		r->state = SLUICE_RELEASE_PAUSED;
-		r->paused_at = a->at;
-		break;
-	case SLUICE_ACTION_ROLLBACK:
-		r->state = SLUICE_RELEASE_ROLLED_BACK;
-		break;
-	case SLUICE_ACTION_FREEZE_RELEASE:
-		r->state = SLUICE_RELEASE_FROZEN;
-		break;
-	default:
-		break;
-	}
-}
-
 static void consider(int64_t *next, int64_t t, int64_t candidate)
 {
 	if (candidate > t && (*next == 0 || candidate < *next))
@@ -1162,7 +990,10 @@ int sluice_rollout_simulate(sluice_plan **out, const sluice_rollout_input *in, i
 		sim.now = t;
 		sluice_rollout_plan(&p, &sim);
 		for (size_t i = 0; i < p->nactions; i++) {
-			apply(plugins, in->nplugins, &p->actions[i]);
+			/* as the store applies it */
+			for (size_t k = 0; k < in->nplugins; k++)
+				if (sluice_rollout_apply_plugin_action(&plugins[k], &p->actions[i]))
+					break;
 			if (result->nactions == cap) {
 				cap = cap ? 2 * cap : 16;
 				result->actions = sluice_xrealloc(result->actions,

@@ -570,21 +570,22 @@ int sluice_store_load_plugin_state(sluice_store_plugin_state **out, sluice_store
 
 /* ---- applying the plan ------------------------------------------------ */
 
+/* A release row as the transition function needs it. */
 typedef struct {
 	int64_t id;
-	int stage_index; /* -1: none */
-	char state[24];
+	sluice_rollout_release rel; /* state, stage, soak and pause fields only */
 } release_ref;
 
 static int find_release(sluice_store *s, release_ref *r, const char *ws, const char *plugin,
 			const char *version)
 {
 	static const char sql[] =
-		"SELECT id, stage_index, state FROM releases"
-		" WHERE workspace = ?1 AND plugin = ?2 AND version = ?3";
+		"SELECT id, state, stage_index, stage_started_at, paused_at, paused_seconds"
+		" FROM releases WHERE workspace = ?1 AND plugin = ?2 AND version = ?3";
 	sqlite3_stmt *st = NULL;
 	int rc;
 
+	memset(r, 0, sizeof *r);
 	if (!version)
 		return sluice_error_set(SLUICE_EINVAL, "internal: action for %s without a version",
 					plugin);
@@ -596,10 +597,15 @@ static int find_release(sluice_store *s, release_ref *r, const char *ws, const c
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
 		r->id = sqlite3_column_int64(st, 0);
-		r->stage_index = sqlite3_column_type(st, 1) == SQLITE_NULL ? -1
-									  : sqlite3_column_int(st, 1);
-		snprintf(r->state, sizeof r->state, "%s",
-			 sqlite3_column_text(st, 2) ? (const char *)sqlite3_column_text(st, 2) : "");
+		if (sluice_release_state_parse(&r->rel.state,
+					       (const char *)sqlite3_column_text(st, 1)) < 0)
+			r->rel.state = SLUICE_RELEASE_PENDING;
+		r->rel.stage_index = sqlite3_column_type(st, 2) == SQLITE_NULL
+					     ? -1
+					     : sqlite3_column_int(st, 2);
+		r->rel.stage_started_at = store_col_time(st, 3);
+		r->rel.paused_at = store_col_time(st, 4);
+		r->rel.paused_seconds = store_col_time(st, 5);
 		rc = 0;
 	} else if (rc == SQLITE_DONE)
 		rc = sluice_error_set(SLUICE_ENOTFOUND, "release %s@%s is not recorded in %s",
@@ -610,56 +616,55 @@ static int find_release(sluice_store *s, release_ref *r, const char *ws, const c
 	return rc;
 }
 
-/* UPDATE releases SET state = ?2 (+ the columns the action changes). */
-static int set_state(sluice_store *s, const char *sql, int64_t id, const char *state,
-		     const char *reason, int64_t at)
+/* Writes what sluice_rollout_apply_action made of the release back to its
+ * row: the state by its name, the stage, the soak and pause bookkeeping,
+ * and the rolled_back mark that keeps a rolled-back release out for good. */
+static int store_release(sluice_store *s, const release_ref *r, const char *reason, int64_t at)
 {
+	static const char sql[] =
+		"UPDATE releases SET state = ?2, state_reason = ?3, updated_at = ?4,"
+		" stage_index = ?5, stage_started_at = ?6, paused_at = ?7, paused_seconds = ?8,"
+		" rolled_back = max(rolled_back, ?9) WHERE id = ?1";
 	sqlite3_stmt *st = NULL;
 	int rc;
 
 	if ((rc = store_stmt(s, &st, sql)) < 0)
 		return rc;
-	store_bind_int(st, 1, id);
-	store_bind_text(st, 2, state);
+	store_bind_int(st, 1, r->id);
+	store_bind_text(st, 2, sluice_release_state_name(r->rel.state));
 	store_bind_text(st, 3, reason);
 	store_bind_int(st, 4, at);
+	if (r->rel.stage_index >= 0)
+		store_bind_int(st, 5, r->rel.stage_index);
+	else
+		sqlite3_bind_null(st, 5);
+	store_bind_time(st, 6, r->rel.stage_started_at);
+	store_bind_time(st, 7, r->rel.paused_at);
+	store_bind_int(st, 8, r->rel.paused_seconds);
+	store_bind_int(st, 9, r->rel.state == SLUICE_RELEASE_ROLLED_BACK);
 	rc = store_step_done(s, st, "cannot update a release");
 	store_done(st);
 	return rc;
 }
 
-static const char sql_state_only[] =
-	"UPDATE releases SET state = ?2, state_reason = ?3, updated_at = ?4 WHERE id = ?1";
-static const char sql_state_pause[] =
-	"UPDATE releases SET state = ?2, state_reason = ?3, paused_at = ?4, updated_at = ?4"
-	" WHERE id = ?1";
-static const char sql_state_rollback[] =
-	"UPDATE releases SET state = ?2, state_reason = ?3, rolled_back = 1, updated_at = ?4"
-	" WHERE id = ?1";
-static const char sql_stage[] =
-	"UPDATE releases SET state = ?2, state_reason = ?3, stage_index = ?5,"
-	" stage_started_at = ?4, paused_at = NULL, paused_seconds = 0, updated_at = ?4"
-	" WHERE id = ?1";
-
-static int start_stage(sluice_store *s, const char *ws, const sluice_rollout_action *a,
-		       bool promote)
+/* The stage start's own record (stage_starts), after checking the stage
+ * still follows the stored one. */
+static int record_stage_start(sluice_store *s, const release_ref *r,
+			      const sluice_rollout_action *a, bool promote)
 {
 	static const char sql_insert[] =
 		"INSERT INTO stage_starts (release_id, stage_index, stage_name, started_at,"
 		" started_by, actor, reason) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
 	sqlite3_stmt *st = NULL;
-	release_ref r;
 	int rc;
 
-	if ((rc = find_release(s, &r, ws, a->plugin, a->version)) < 0)
-		return rc;
-	if (r.stage_index != a->stage_index - 1)
+	if (r->rel.stage_index != a->stage_index - 1)
 		return sluice_error_set(SLUICE_EBUSY,
 					"%s@%s is at stage %d, not %d, since it was planned (another sluice ran); plan again",
-					a->plugin, a->version, r.stage_index, a->stage_index - 1);
+					a->plugin, a->version, r->rel.stage_index, a->stage_index - 1);
 	if ((rc = store_stmt(s, &st, sql_insert)) < 0)
 		return rc;
-	store_bind_int(st, 1, r.id);
+	store_bind_int(st, 1, r->id);
 	store_bind_int(st, 2, a->stage_index);
 	store_bind_text(st, 3, a->stage ? a->stage : "");
 	store_bind_int(st, 4, a->at);
@@ -668,18 +673,23 @@ static int start_stage(sluice_store *s, const char *ws, const sluice_rollout_act
 	store_bind_text(st, 7, a->reason);
 	rc = store_step_done(s, st, "cannot record a stage start");
 	store_done(st);
-	if (rc < 0)
-		return rc;
-	if ((rc = store_stmt(s, &st, sql_stage)) < 0)
-		return rc;
-	store_bind_int(st, 1, r.id);
-	store_bind_text(st, 2, "in_progress");
-	store_bind_text(st, 3, a->reason);
-	store_bind_int(st, 4, a->at);
-	store_bind_int(st, 5, a->stage_index);
-	rc = store_step_done(s, st, "cannot update a release");
-	store_done(st);
 	return rc;
+}
+
+/* A release action: the row goes through the planner's transition. */
+static int apply_release_action(sluice_store *s, const char *ws, const sluice_rollout_action *a,
+				bool promote)
+{
+	release_ref r;
+	int rc;
+
+	if ((rc = find_release(s, &r, ws, a->plugin, a->version)) < 0)
+		return rc;
+	if (a->kind == SLUICE_ACTION_START_STAGE &&
+	    (rc = record_stage_start(s, &r, a, promote)) < 0)
+		return rc;
+	sluice_rollout_apply_action(&r.rel, a);
+	return store_release(s, &r, a->reason, a->at);
 }
 
 static int withdraw_plugin(sluice_store *s, const char *ws, const sluice_rollout_action *a)
@@ -745,36 +755,19 @@ static const char *audit_action(const sluice_rollout_action *a)
 static int apply_one(sluice_store *s, const char *ws, const sluice_rollout_action *a,
 		     bool promote)
 {
-	release_ref r;
 	json_t *d;
 	int rc = 0;
 
 	switch (a->kind) {
 	case SLUICE_ACTION_START_STAGE:
-		rc = start_stage(s, ws, a, promote);
-		break;
 	case SLUICE_ACTION_COMPLETE:
 	case SLUICE_ACTION_SUPERSEDE:
 	case SLUICE_ACTION_SKIP_RELEASE:
 	case SLUICE_ACTION_PAUSE:
 	case SLUICE_ACTION_ROLLBACK:
-	case SLUICE_ACTION_FREEZE_RELEASE: {
-		static const char *const names[] = {
-			[SLUICE_ACTION_COMPLETE] = "complete",
-			[SLUICE_ACTION_SUPERSEDE] = "superseded",
-			[SLUICE_ACTION_SKIP_RELEASE] = "skipped",
-			[SLUICE_ACTION_PAUSE] = "paused",
-			[SLUICE_ACTION_ROLLBACK] = "rolled_back",
-			[SLUICE_ACTION_FREEZE_RELEASE] = "frozen",
-		};
-		const char *sql = a->kind == SLUICE_ACTION_PAUSE      ? sql_state_pause
-				  : a->kind == SLUICE_ACTION_ROLLBACK ? sql_state_rollback
-								      : sql_state_only;
-		if ((rc = find_release(s, &r, ws, a->plugin, a->version)) < 0)
-			return rc;
-		rc = set_state(s, sql, r.id, names[a->kind], a->reason, a->at);
+	case SLUICE_ACTION_FREEZE_RELEASE:
+		rc = apply_release_action(s, ws, a, promote);
 		break;
-	}
 	case SLUICE_ACTION_WITHDRAW:
 		rc = withdraw_plugin(s, ws, a);
 		break;
