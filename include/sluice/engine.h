@@ -1,8 +1,8 @@
 /* The engine: the one place commands get their configuration and the
  * store. A command opens an engine once (workspace, rollout policy, store,
  * the administrators' repository commit), asks it for the planner's input,
- * and closes it. Reconcile - fetch, record tags, validate releases, plan,
- * apply, publish - is built on the same context (docs/operations.md). */
+ * and closes it. The context is engine.c, the planner's input
+ * engine-input.c; reconcile (reconcile.h) is built on the same context. */
 #ifndef SLUICE_ENGINE_H
 #define SLUICE_ENGINE_H
 
@@ -15,8 +15,9 @@
 #include "sluice/diag.h"
 #include "sluice/rollout.h"
 #include "sluice/store.h"
+#include "sluice/watched.h"
 
-/* The built-in default rollout policy (PRODUCT.md 1.2) when the workspace
+/* The built-in default rollout policy (docs/configuration.md) when the workspace
  * names none: any stage structure, no checklist, no health gates. */
 #define SLUICE_ENGINE_DEFAULT_POLICY "(built-in default)"
 
@@ -25,13 +26,6 @@ enum {
 	 * a missing one is SLUICE_ENOTFOUND ("run 'sluice reconcile'"). */
 	SLUICE_ENGINE_READONLY = 1 << 0,
 };
-
-/* A watched repository of the workspace. */
-typedef struct {
-	const sluice_ws_plugin *ws_plugin; /* borrowed from the workspace */
-	const char *key;  /* the mirror key: repository owner/name, or the URL */
-	char *url;        /* resolved against --root; NULL when none can be made */
-} sluice_watched;
 
 typedef struct sluice_engine {
 	char *root;       /* --root */
@@ -105,46 +99,6 @@ void sluice_engine_input_free(sluice_engine_input *in);
 /* One line for an action: "backend-pr-reviewer@0.1.0: start stage
  * devex-dogfood (1 of 3): <reason>". Caller frees. */
 char *sluice_engine_action_text(const sluice_rollout_action *a);
-
-/* ---- reconcile ------------------------------------------------------------ */
-
-/* What one pass did for one watched repository. */
-typedef struct {
-	const sluice_watched *watched;
-	char *plugin;        /* id */
-	char *fetch_error;   /* the remote could not be reached (audited) */
-	char **notes;        /* NULL-terminated: "recorded release 0.1.0", ... */
-	sluice_plan *applied; /* the actions applied (NULL when none) */
-	char *error;         /* the plugin's pass failed and was rolled back */
-} sluice_reconcile_item;
-
-typedef struct {
-	sluice_reconcile_item *items;
-	size_t nitems;
-	bool published;      /* the effective state changed and was written */
-	char *publish_error;
-	char *lease_holder;  /* set when another reconcile held the lease */
-} sluice_reconcile_report;
-
-typedef struct {
-	bool no_fetch;         /* read the mirrors as they are (tests, bench) */
-	bool no_publish;
-	int64_t lease_wait_ms; /* how long to wait for another pass; 0: 30 s */
-} sluice_reconcile_opts;
-
-/* One pass (PRODUCT.md section 6): under the "reconcile" lease, fetches
- * every watched repository (an unreachable one is audited and its stored
- * state used), records its tags (a moved tag freezes its release), records
- * and validates each new release in the tracked range (a release with
- * errors is recorded as refused, with its reasons), then plans and applies
- * each plugin in its own transaction, and publishes. Problems of one
- * plugin are in its item, never stop the others. Returns 0 when the pass
- * ran (report filled; clear with sluice_reconcile_report_clear), 0 with
- * report->lease_holder set when another pass held the lease throughout,
- * or a negative code when the pass could not run. */
-int sluice_engine_reconcile(sluice_reconcile_report *report, sluice_engine *e,
-			    const sluice_reconcile_opts *opts);
-void sluice_reconcile_report_clear(sluice_reconcile_report *r);
 
 /* ---- identity and roles ------------------------------------------------ */
 

@@ -1,20 +1,47 @@
-/* Publishing the effective state (PRODUCT.md section 4): per group, the
- * plugins and versions enabled, with environment, secret references (never
- * values), tool and guidance files, and controls. The document is built
- * once; publishers are small structs of function pointers, so another
- * target (http, codex) is a new publish-*.c file and one line in the
- * table. The format is in docs/publishing.md. */
+/* Publishing the effective state: per group, the plugins and versions
+ * enabled, with environment, secret references (never values), tool and
+ * guidance files, and controls. The document is built once; publishers are
+ * small structs of function pointers, so another target (http, codex) is a
+ * new publish-*.c file and one line in the table. Publishing knows nothing
+ * of the engine: the caller hands it the stored state and the workspace's
+ * settings in a sluice_publish_ctx. The format is in docs/publishing.md. */
 #ifndef SLUICE_PUBLISH_H
 #define SLUICE_PUBLISH_H
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <jansson.h>
 
 #include "sluice/config.h"
-#include "sluice/engine.h"
+#include "sluice/rollout.h"
 #include "sluice/tree.h"
+
+/* One watched plugin as a publisher sees it. */
+typedef struct {
+	const char *id;                      /* the plugin id */
+	const char *key;                     /* its repository's mirror key */
+	const sluice_kvs *environment;       /* the workspace's overrides of its environment */
+	const sluice_rollout_plugin *state;  /* its releases as stored: who has which */
+} sluice_publish_plugin;
+
+/* What publishing needs to know, and nothing more: the caller (reconcile)
+ * fills it from the workspace and the planner's input; everything is
+ * borrowed and must outlive the call. */
+typedef struct {
+	const char *workspace;      /* its name */
+	const char *root;           /* --root: a relative publish_path is under it */
+	const char *cache_dir;      /* the mirrors the releases are read from */
+	const char *publish_type;   /* publish.type; NULL: nothing is published */
+	const char *publish_path;   /* publish.path; NULL: .sluice/published */
+	size_t max_file_bytes;      /* policy.max_file_bytes; 0: the default */
+	const char *const *groups;  /* the workspace's groups, in its order */
+	size_t ngroups;
+	const sluice_publish_plugin *plugins;
+	size_t nplugins;
+	int64_t now;                /* generated_at */
+} sluice_publish_ctx;
 
 /* One release some group has: its files are copied next to the document.
  * Nothing here holds a repository open: a publisher that must copy the
@@ -22,13 +49,13 @@
  * time. */
 typedef struct {
 	char *plugin, *version, *tag, *commit;
-	const char *key;      /* its repository's mirror key (borrowed from the engine) */
+	const char *key;      /* its repository's mirror key (borrowed from the context) */
 	char **files;         /* NULL-terminated paths inside the release */
 	json_t *entry;        /* its entry in the document, shared by its groups */
 } sluice_effective_release;
 
 typedef struct {
-	json_t *doc; /* effective.json (PRODUCT.md 4.1) */
+	json_t *doc; /* effective.json (docs/publishing.md) */
 	sluice_effective_release *releases;
 	size_t nreleases;
 	/* what the document was built from (assignments, overrides, paths):
@@ -44,16 +71,19 @@ typedef struct sluice_publisher sluice_publisher;
 struct sluice_publisher {
 	const char *type; /* publish.type in the workspace */
 	/* Whether the last publish was built from `signature`. */
-	bool (*current)(const sluice_publisher *p, sluice_engine *e, const char *signature);
+	bool (*current)(const sluice_publisher *p, const sluice_publish_ctx *c,
+			const char *signature);
 	/* Opens the published copy of a release whose tag can no longer be
 	 * read (it moved): 0 and *out, or a negative code. May be NULL. */
-	int (*open_release)(const sluice_publisher *p, sluice_engine *e, const char *plugin,
-			    const char *version, const char *commit, sluice_tree **out);
+	int (*open_release)(const sluice_publisher *p, const sluice_publish_ctx *c,
+			    const char *plugin, const char *version, const char *commit,
+			    sluice_tree **out);
 	/* The cache saved by the last publish (sluice_effective.cache), or
 	 * NULL: a new reference. May be NULL (every release is read). */
-	json_t *(*load_cache)(const sluice_publisher *p, sluice_engine *e);
+	json_t *(*load_cache)(const sluice_publisher *p, const sluice_publish_ctx *c);
 	/* Writes the document, the release files and the cache. */
-	int (*publish)(const sluice_publisher *p, sluice_engine *e, const sluice_effective *eff);
+	int (*publish)(const sluice_publisher *p, const sluice_publish_ctx *c,
+		       const sluice_effective *eff);
 };
 
 extern const sluice_publisher sluice_publisher_directory;
@@ -62,26 +92,27 @@ extern const sluice_publisher sluice_publisher_directory;
 const sluice_publisher *sluice_publisher_find(const char *type);
 
 /* Only the signature (cheap: no git reads). Returns 0 and *out (free()). */
-int sluice_effective_signature(char **out, sluice_engine *e);
+int sluice_publish_signature(char **out, const sluice_publish_ctx *c);
 
 /* Builds the whole document and the list of each release's files. A
  * release is read from git (or through `pub`'s open_release when a tag
  * moved) only when `pub`'s cache has no record of it at the same tag and
  * commit, one tree at a time. Returns 0 and *out filled (clear with
  * sluice_effective_clear). */
-int sluice_effective_build(sluice_effective *out, sluice_engine *e, const sluice_publisher *pub);
+int sluice_effective_build(sluice_effective *out, const sluice_publish_ctx *c,
+			   const sluice_publisher *pub);
 void sluice_effective_clear(sluice_effective *eff);
 
 /* Opens the files of a release to copy them: the tagged commit in its
  * mirror, or through `pub`'s open_release when the tag moved. Returns 0
  * and *out (sluice_tree_free it as soon as its files are written), or a
  * negative code. */
-int sluice_effective_release_open(sluice_tree **out, sluice_engine *e,
+int sluice_effective_release_open(sluice_tree **out, const sluice_publish_ctx *c,
 				  const sluice_publisher *pub, const sluice_effective_release *er);
 
 /* Publishes with the workspace's publisher unless nothing changed since the
  * last publish (force: publish anyway). *changed says whether it wrote.
  * A workspace without `publish` publishes nothing. */
-int sluice_engine_publish(bool *changed, sluice_engine *e, bool force);
+int sluice_publish_run(bool *changed, const sluice_publish_ctx *c, bool force);
 
 #endif

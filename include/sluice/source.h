@@ -10,7 +10,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "sluice/config.h"
 #include "sluice/tree.h"
 
 #define SLUICE_OID_HEXSZ 40
@@ -106,32 +105,6 @@ void sluice_fetch_result_clear(sluice_fetch_result *r);
 int sluice_source_fetch(sluice_fetch_result *out, const char *cache_dir, const char *key,
 			const char *url, const sluice_fetch_opts *opts);
 
-/* Records that the remote of `key` answered at `when` (seconds since the
- * epoch), in a small file of its mirror, so staleness can be shown. Not
- * synced to disk: losing it only makes the source look older. */
-int sluice_source_mark_ok(const char *cache_dir, const char *key, int64_t when);
-
-/* When the remote of `key` last answered: 0 and *out, or SLUICE_ENOTFOUND
- * when it never has. */
-int sluice_source_last_ok(int64_t *out, const char *cache_dir, const char *key);
-
-/* ---- watched plugins ---------------------------------------------------- */
-
-/* The mirror key of a watched plugin: its repository's owner/name. */
-const char *sluice_source_plugin_key(const sluice_ws_plugin *p);
-
-/* The plugin id of the mirror of `key`: the `id` in plugin.yaml at its
- * highest version tag (vX.Y.Z; without one, its newest tag). Returns 0
- * and a malloc'd *out, or SLUICE_ENOTFOUND when no mirror, tag or id. */
-int sluice_source_plugin_id(char **out, const char *cache_dir, const char *key);
-
-/* Finds the watched plugin that `name` designates: its repository's
- * owner/name, its explicit URL, or its plugin id (the manifest id at the
- * newest version tag of its mirror). Returns 0 and *out (borrowed from
- * ws), or SLUICE_ENOTFOUND with a message that lists what was tried. */
-int sluice_source_find_plugin(const sluice_ws_plugin **out, const sluice_workspace *ws,
-			      const char *cache_dir, const char *name);
-
 /* One tag of a mirror. */
 typedef struct {
 	char *name;                          /* "v1.2.3", without refs/tags/ */
@@ -151,7 +124,7 @@ typedef struct {
 	size_t count;
 } sluice_tag_list;
 
-/* Who a release is attributed to (PRODUCT.md 3.3): the tagger's e-mail
+/* Who a release is attributed to (docs/concepts.md): the tagger's e-mail
  * for an annotated tag; for a lightweight tag the commit's author, or
  * "author, committer" when they differ, since both made the release and
  * neither may approve it. Borrowed; may be NULL. */

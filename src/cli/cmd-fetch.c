@@ -14,6 +14,7 @@
 #include "sluice/source.h"
 #include "sluice/store.h"
 #include "sluice/util.h"
+#include "sluice/watched.h"
 
 static const cli_opt opts[] = {
 	{"workspace", 'w', "NAME", "the workspace (default: the only one in workspaces/)", false},
@@ -68,26 +69,6 @@ static void clear_progress(progress_state *ps)
 	ps->drawn = false;
 }
 
-/* A workspace path value resolved against --root unless absolute. */
-static char *rooted(const struct cli *c, const char *path)
-{
-	if (!path)
-		return NULL;
-	if (path[0] == '/')
-		return sluice_xstrdup(path);
-	return sluice_path_join(c->root, path);
-}
-
-/* Plain relative paths in URLs resolve against --root too. */
-static char *rooted_url(const struct cli *c, char *url)
-{
-	if (!url || url[0] == '/' || strstr(url, "://") || strchr(url, ':'))
-		return url;
-	char *r = sluice_path_join(c->root, url);
-	free(url);
-	return r;
-}
-
 static json_t *strv_json(char **v)
 {
 	json_t *a = json_array();
@@ -99,8 +80,8 @@ static json_t *strv_json(char **v)
 /* One watched repository in this pass. */
 typedef struct {
 	const sluice_ws_plugin *p;
+	sluice_watched w; /* key and URL */
 	const char *key;
-	char *url;   /* as fetched */
 	char *shown; /* redacted, for output and the store */
 	sluice_fetch_result r;
 	char *error;
@@ -116,48 +97,31 @@ static void push(char ***v, size_t *n, const char *s)
 	(*v)[*n] = NULL;
 }
 
+static int on_tag(void *ctx, const sluice_observed_tag *o)
+{
+	item *it = ctx;
+	if (o->obs.status == SLUICE_TAG_MOVED)
+		push(&it->frozen, &it->nfrozen, o->tag->name);
+	return 0;
+}
+
+static void on_deleted(void *ctx, const char *tag)
+{
+	item *it = ctx;
+	push(&it->flagged_deleted, &it->nflagged, tag);
+}
+
 /* Records every tag of a repository whose tags changed since the store
- * last saw them: first-seen commits, moves, deletions. Cheap to repeat,
- * so a crash between the fetch and this point loses nothing. */
+ * last saw them: first-seen commits, moves, deletions. Unlike reconcile,
+ * fetch records every tag, not only release tags in range, so a tag's
+ * first commit is known before the range admits it (docs/sources.md).
+ * Cheap to repeat, so a crash between the fetch and this point loses
+ * nothing. */
 static int observe_tags(sluice_store *s, item *it, const char *cache, const char *plugin,
 			int64_t now)
 {
-	sluice_tag_list tags = {0};
-	sluice_stored_tag_list stored = {0};
-	int rc;
-
-	if ((rc = sluice_source_tags(&tags, cache, it->key)) < 0)
-		goto done;
-	for (size_t i = 0; i < tags.count; i++) {
-		const sluice_tag *t = &tags.items[i];
-		sluice_tag_observation obs;
-		if (!t->commit[0])
-			continue; /* not a commit: never a release */
-		if ((rc = sluice_store_tag_observe(s, plugin, t->name, t->commit,
-						   t->annotated ? t->id : NULL, sluice_tag_email(t),
-						   now, &obs)) < 0)
-			goto done;
-		if (obs.status == SLUICE_TAG_MOVED)
-			push(&it->frozen, &it->nfrozen, t->name);
-	}
-	if ((rc = sluice_store_tag_list(&stored, s, plugin)) < 0)
-		goto done;
-	for (size_t i = 0; i < stored.count; i++) {
-		bool present = false;
-		if (stored.items[i].deleted_at)
-			continue;
-		for (size_t j = 0; j < tags.count && !present; j++)
-			present = strcmp(tags.items[j].name, stored.items[i].tag) == 0;
-		if (present)
-			continue;
-		if ((rc = sluice_store_tag_mark_deleted(s, plugin, stored.items[i].tag, now)) < 0)
-			goto done;
-		push(&it->flagged_deleted, &it->nflagged, stored.items[i].tag);
-	}
-done:
-	sluice_stored_tag_list_clear(&stored);
-	sluice_tag_list_clear(&tags);
-	return rc;
+	sluice_observe_opts o = {.observed = on_tag, .deleted = on_deleted, .ctx = it};
+	return sluice_watched_observe_tags(s, cache, it->key, plugin, now, &o);
 }
 
 /* Writes the pass to the store in one transaction, after all network
@@ -182,7 +146,7 @@ static int record(struct cli *c, item *items, size_t n)
 		bool known = sluice_store_source_get(&row, s, it->key) == 0;
 		if (known && row.plugin)
 			plugin = sluice_xstrdup(row.plugin);
-		else if (sluice_source_plugin_id(&plugin, c->cache, it->key) < 0)
+		else if (sluice_watched_mirror_id(&plugin, c->cache, it->key) < 0)
 			plugin = NULL;
 		if (!known || !row.refs_fingerprint ||
 		    strcmp(row.refs_fingerprint, it->r.fingerprint) != 0 ||
@@ -269,17 +233,13 @@ static int run(struct cli *c)
 	item *items = NULL;
 	size_t n = 0, counts[4] = {0};
 	progress_state ps = {0};
-	char *ca = NULL;
 	int rc;
 
 	if ((rc = cli_workspace_load(&ws, c)) != EXIT_OK)
 		return rc;
-	if (ws->ca_bundle.s) {
-		ca = rooted(c, ws->ca_bundle.s);
-		if ((rc = sluice_source_set_ca_bundle(ca)) < 0) {
-			rc = cli_fail(rc);
-			goto done;
-		}
+	if ((rc = sluice_watched_set_ca_bundle(ws, c->root)) < 0) {
+		rc = cli_fail(rc);
+		goto done;
 	}
 	items = sluice_xcalloc(ws->nplugins + c->nargs + 1, sizeof *items);
 	if (c->nargs == 0)
@@ -287,7 +247,7 @@ static int run(struct cli *c)
 			items[n++].p = &ws->plugins[i];
 	for (size_t i = 0; i < c->nargs; i++) {
 		const sluice_ws_plugin *p;
-		if (sluice_source_find_plugin(&p, ws, c->cache, c->args[i]) < 0) {
+		if (sluice_watched_find(&p, ws, c->cache, c->args[i]) < 0) {
 			rc = cli_fail(SLUICE_EINVAL);
 			goto done;
 		}
@@ -297,26 +257,16 @@ static int run(struct cli *c)
 	ps.tty = !c->quiet && c->output == CLI_OUT_TEXT && isatty(STDERR_FILENO);
 	for (size_t i = 0; i < n; i++) {
 		item *it = &items[i];
-		char *cred_file = rooted(c, it->p->credentials_file.s);
-		sluice_fetch_opts fo = {it->p->credentials_env.s, cred_file, on_progress, &ps};
 
-		it->key = sluice_source_plugin_key(it->p);
-		it->url = rooted_url(c, sluice_workspace_repo_url(ws, it->p));
-		sluice_fetch_result_init(&it->r);
-		if (!it->url) {
-			it->r.status = SLUICE_FETCH_ERROR;
-			it->error = sluice_xasprintf("no URL for '%s': give it a 'url' or set "
-						     "repositories.url_template",
-						     it->key);
-		} else {
-			it->shown = sluice_source_redact_url(it->url);
-			ps.start = ps.last = mono_now();
-			if (sluice_source_fetch(&it->r, c->cache, it->key, it->url, &fo) < 0)
-				it->error = sluice_xstrdup(sluice_error_last());
-			clear_progress(&ps);
-		}
+		sluice_watched_init(&it->w, ws, it->p, c->root);
+		it->key = it->w.key;
+		if (it->w.url)
+			it->shown = sluice_source_redact_url(it->w.url);
+		ps.start = ps.last = mono_now();
+		if (sluice_watched_fetch(&it->r, &it->w, c->root, c->cache, on_progress, &ps) < 0)
+			it->error = sluice_xstrdup(sluice_error_last());
+		clear_progress(&ps);
 		counts[it->r.status]++;
-		free(cred_file);
 	}
 
 	int stored = record(c, items, n);
@@ -336,14 +286,13 @@ static int run(struct cli *c)
 done:
 	for (size_t i = 0; i < n; i++) {
 		sluice_fetch_result_clear(&items[i].r);
-		free(items[i].url);
+		sluice_watched_clear(&items[i].w);
 		free(items[i].shown);
 		free(items[i].error);
 		sluice_strv_free(items[i].frozen);
 		sluice_strv_free(items[i].flagged_deleted);
 	}
 	free(items);
-	free(ca);
 	sluice_workspace_free(ws);
 	return rc;
 }

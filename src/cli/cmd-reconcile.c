@@ -1,5 +1,5 @@
 /* sluice reconcile: one pass - fetch, record new tags, validate, advance
- * rollouts, publish (PRODUCT.md section 6, docs/operations.md). */
+ * rollouts, publish (docs/operations.md). */
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -7,6 +7,7 @@
 
 #include "cli.h"
 #include "sluice/engine.h"
+#include "sluice/reconcile.h"
 #include "sluice/error.h"
 
 static const cli_opt opts[] = {
@@ -63,7 +64,7 @@ static int run(struct cli *c)
 
 	if ((rc = cli_engine_open(c, &e, 0)) != EXIT_OK)
 		return rc;
-	if ((rc = sluice_engine_reconcile(&r, e, &o)) < 0) {
+	if ((rc = sluice_reconcile_run(&r, e, &o)) < 0) {
 		rc = cli_fail(rc);
 		rc = rc == EXIT_OK ? EXIT_FAIL : rc;
 		goto done;

@@ -12,6 +12,7 @@
 #include "sluice/semver.h"
 #include "sluice/source.h"
 #include "sluice/util.h"
+#include "sluice/watched.h"
 
 static const cli_opt opts[] = {
 	{"workspace", 'w', "NAME", "the workspace (default: the only one in workspaces/)", false},
@@ -53,23 +54,23 @@ static int run(struct cli *c)
 
 	if ((rc = cli_workspace_load(&ws, c)) != EXIT_OK)
 		return rc;
-	if (sluice_source_find_plugin(&p, ws, c->cache, c->args[0]) < 0) {
+	if (sluice_watched_find(&p, ws, c->cache, c->args[0]) < 0) {
 		rc = cli_fail(SLUICE_EINVAL);
 		goto done;
 	}
 	/* the plugin's id, however it was named (id, owner/name or URL) */
-	if (sluice_source_plugin_id(&name, c->cache, sluice_source_plugin_key(p)) < 0 || !name) {
+	if (sluice_watched_mirror_id(&name, c->cache, sluice_watched_key(p)) < 0 || !name) {
 		free(name);
 		name = sluice_xstrdup(c->args[0]);
 	}
 	const char *range_text = p->versions.s ? p->versions.s : "*";
 	char err[256];
 	if (sluice_range_parse(&range, range_text, err, sizeof err) < 0) {
-		cli_error("%s: versions: %s; run 'sluice validate'", sluice_source_plugin_key(p), err);
+		cli_error("%s: versions: %s; run 'sluice validate'", sluice_watched_key(p), err);
 		rc = EXIT_INVALID;
 		goto done;
 	}
-	if ((rc = sluice_source_tags(&tags, c->cache, sluice_source_plugin_key(p))) < 0) {
+	if ((rc = sluice_source_tags(&tags, c->cache, sluice_watched_key(p))) < 0) {
 		rc = cli_fail(rc);
 		goto done;
 	}
@@ -91,7 +92,7 @@ static int run(struct cli *c)
 							 : sluice_path_join(c->root, ws->allowed_signers.s);
 	for (size_t i = 0; signers && i < tags.count; i++)
 		if (rows[i].is_version &&
-		    sluice_source_verify_tag(c->cache, sluice_source_plugin_key(p),
+		    sluice_source_verify_tag(c->cache, sluice_watched_key(p),
 					     rows[i].tag->name, signers) < 0)
 			rows[i].refused = sluice_xstrdup(sluice_error_last());
 	free(signers);
@@ -131,7 +132,7 @@ static int run(struct cli *c)
 		for (size_t i = 0; i < tags.count; i++)
 			if (strlen(rows[i].tag->name) > w)
 				w = strlen(rows[i].tag->name);
-		printf("plugin %s (%s), versions \"%s\"\n", name, sluice_source_plugin_key(p),
+		printf("plugin %s (%s), versions \"%s\"\n", name, sluice_watched_key(p),
 		       range_text);
 		if (tags.count)
 			printf("%-*s  %-20s  %s\n", (int)w, "TAG", "VERSION", "IN RANGE");

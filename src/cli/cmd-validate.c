@@ -1,5 +1,5 @@
 /* sluice validate: check the workspace, rollout policies and a plugin;
- * report every problem at once (PRODUCT.md section 2). */
+ * report every problem at once (docs/commands.md). */
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <stdio.h>
@@ -13,6 +13,7 @@
 #include "sluice/source.h"
 #include "sluice/util.h"
 #include "sluice/validate.h"
+#include "sluice/watched.h"
 
 static const cli_opt opts[] = {
 	{"plugin", 0, "DIR", "also validate the plugin in directory DIR", false},
@@ -61,14 +62,15 @@ static sluice_rollout_policy *load_policies(const char *root, const sluice_works
 }
 
 /* Fetches --repo into the cache and opens the tree at --tag; reports the
- * tag's standing against the workspace's range. Returns 0 or an exit
- * status. */
+ * tag's standing against the workspace's range. A watched repository
+ * (--repo owner/name) is fetched as `fetch` and reconcile fetch it: its
+ * URL (a relative path under --root), credentials and the CA bundle; any
+ * other --repo is a URL or a path as given. Returns 0 or an exit status. */
 static int open_release(sluice_tree **tree, struct cli *c, const sluice_workspace *ws,
 			const sluice_ws_plugin **watched, sluice_diags *d)
 {
 	const char *repo = cli_get(c, "repo"), *tag = cli_get(c, "tag");
-	char *url = NULL, *cred = NULL;
-	sluice_fetch_opts fo = {0};
+	sluice_watched w = {NULL, repo, NULL};
 	sluice_fetch_result fr;
 	sluice_semver v;
 	int rc = 0;
@@ -79,36 +81,25 @@ static int open_release(sluice_tree **tree, struct cli *c, const sluice_workspac
 	for (size_t i = 0; ws && i < ws->nplugins; i++)
 		if (ws->plugins[i].repository.s && strcmp(ws->plugins[i].repository.s, repo) == 0)
 			*watched = &ws->plugins[i];
-	url = *watched ? sluice_workspace_repo_url(ws, *watched) : sluice_xstrdup(repo);
-	if (!url) {
-		cli_error("cannot tell the URL of '%s': the workspace has no repositories.url_template",
-			  repo);
-		rc = EXIT_INVALID;
-		goto done;
-	}
+	if (*watched) {
+		if (sluice_watched_init(&w, ws, *watched, c->root) < 0) {
+			cli_error("%s", sluice_error_last());
+			rc = EXIT_INVALID;
+			goto done;
+		}
+	} else
+		w.url = sluice_xstrdup(repo);
 	if (sluice_semver_parse_tag(&v, tag) < 0) {
 		cli_error("%s; release tags look like v1.2.3", sluice_error_last());
 		rc = EXIT_INVALID;
 		goto done;
 	}
-	if (*watched) {
-		/* the same transport settings as fetch and reconcile */
-		cred = sluice_path_under_root(c->root, (*watched)->credentials_file.s);
-		fo.credentials_env = (*watched)->credentials_env.s;
-		fo.credentials_file = cred;
-		if (ws->ca_bundle.s) {
-			char *ca = sluice_path_under_root(c->root, ws->ca_bundle.s);
-			int r = sluice_source_set_ca_bundle(ca);
-			free(ca);
-			if (r < 0) {
-				cli_error("repositories.ca_bundle: %s", sluice_error_last());
-				rc = EXIT_INVALID;
-				goto done;
-			}
-		}
+	if (*watched && sluice_watched_set_ca_bundle(ws, c->root) < 0) {
+		cli_error("repositories.ca_bundle: %s", sluice_error_last());
+		rc = EXIT_INVALID;
+		goto done;
 	}
-	if (sluice_source_check_url(url) < 0 ||
-	    sluice_source_fetch(&fr, c->cache, repo, url, &fo) < 0) {
+	if (sluice_watched_fetch(&fr, &w, c->root, c->cache, NULL, NULL) < 0) {
 		cli_error("cannot fetch %s: %s", repo, sluice_error_last());
 		rc = EXIT_FAIL;
 		goto done;
@@ -131,8 +122,7 @@ static int open_release(sluice_tree **tree, struct cli *c, const sluice_workspac
 done:
 	sluice_semver_clear(&v);
 	sluice_fetch_result_clear(&fr);
-	free(cred);
-	free(url);
+	sluice_watched_clear(&w);
 	return rc;
 }
 

@@ -27,15 +27,16 @@
 #define CACHE_FILE ".cache.json"
 #define CACHE_MAX_BYTES (256u << 20)
 
-static char *base_dir(sluice_engine *e)
+static char *base_dir(const sluice_publish_ctx *c)
 {
-	return sluice_engine_path(e, e->ws->publish_path.s ? e->ws->publish_path.s : ".sluice/published");
+	return sluice_path_under_root(c->root, c->publish_path ? c->publish_path : ".sluice/published");
 }
 
-static bool dir_current(const sluice_publisher *p, sluice_engine *e, const char *signature)
+static bool dir_current(const sluice_publisher *p, const sluice_publish_ctx *c,
+			const char *signature)
 {
 	(void)p;
-	char *base = base_dir(e), *doc = sluice_path_join(base, "effective.json"),
+	char *base = base_dir(c), *doc = sluice_path_join(base, "effective.json"),
 	     *sigp = sluice_path_join(base, SIGNATURE_FILE), *old = NULL;
 	size_t len;
 	bool same = access(doc, F_OK) == 0 &&
@@ -48,11 +49,12 @@ static bool dir_current(const sluice_publisher *p, sluice_engine *e, const char 
 	return same;
 }
 
-static int dir_open_release(const sluice_publisher *p, sluice_engine *e, const char *plugin,
-			    const char *version, const char *commit, sluice_tree **out)
+static int dir_open_release(const sluice_publisher *p, const sluice_publish_ctx *c,
+			    const char *plugin, const char *version, const char *commit,
+			    sluice_tree **out)
 {
 	(void)p;
-	char *base = base_dir(e);
+	char *base = base_dir(c);
 	char *dir = sluice_xasprintf("%s/releases/%s/%s", base, plugin, version);
 	char *meta = sluice_path_join(dir, RELEASE_FILE), *text = NULL;
 	size_t len;
@@ -60,8 +62,8 @@ static int dir_open_release(const sluice_publisher *p, sluice_engine *e, const c
 
 	if (rc == 0) {
 		json_t *j = json_loads(text, 0, NULL);
-		const char *c = json_string_value(json_object_get(j, "commit"));
-		rc = c && strcmp(c, commit) == 0 ? sluice_tree_open_dir(out, dir)
+		const char *was = json_string_value(json_object_get(j, "commit"));
+		rc = was && strcmp(was, commit) == 0 ? sluice_tree_open_dir(out, dir)
 						 : sluice_error_set(SLUICE_ENOTFOUND,
 								    "no published copy of %s@%s at %.12s",
 								    plugin, version, commit);
@@ -74,10 +76,10 @@ static int dir_open_release(const sluice_publisher *p, sluice_engine *e, const c
 	return rc;
 }
 
-static json_t *dir_load_cache(const sluice_publisher *p, sluice_engine *e)
+static json_t *dir_load_cache(const sluice_publisher *p, const sluice_publish_ctx *c)
 {
 	(void)p;
-	char *base = base_dir(e), *path = sluice_path_join(base, CACHE_FILE), *text = NULL;
+	char *base = base_dir(c), *path = sluice_path_join(base, CACHE_FILE), *text = NULL;
 	size_t len;
 	json_t *j = NULL;
 
@@ -138,7 +140,7 @@ static int write_file(const char *dir, const char *rel, const char *data, size_t
 
 /* Copies a release not published yet at its commit; its tree is open only
  * while its files are copied. */
-static int write_release(const sluice_publisher *p, sluice_engine *e, const char *base,
+static int write_release(const sluice_publisher *p, const sluice_publish_ctx *c, const char *base,
 			 const sluice_effective_release *er)
 {
 	sluice_tree *tree = NULL;
@@ -152,13 +154,13 @@ static int write_release(const sluice_publisher *p, sluice_engine *e, const char
 
 	if (release_current(dir, er->commit))
 		goto done;
-	if ((rc = sluice_effective_release_open(&tree, e, p, er)) < 0)
+	if ((rc = sluice_effective_release_open(&tree, c, p, er)) < 0)
 		goto done;
 	if ((rc = rm_rf(tmp)) < 0 || (rc = sluice_mkdir_p(tmp, 0755)) < 0)
 		goto done;
 	for (char **f = er->files; f && *f; f++) {
 		if ((rc = sluice_tree_read(tree, &data, &len, *f,
-					    e->ws->max_file_bytes ? e->ws->max_file_bytes
+					    c->max_file_bytes ? c->max_file_bytes
 								 : SLUICE_DOC_DEFAULT_MAX_BYTES)) < 0 ||
 		    (rc = write_file(tmp, *f, data, len)) < 0)
 			goto done;
@@ -258,9 +260,10 @@ static void sweep_tmp(const char *base)
 		closedir(d);
 }
 
-static int dir_publish(const sluice_publisher *p, sluice_engine *e, const sluice_effective *eff)
+static int dir_publish(const sluice_publisher *p, const sluice_publish_ctx *c,
+		       const sluice_effective *eff)
 {
-	char *base = base_dir(e), *doc = NULL, *path = NULL;
+	char *base = base_dir(c), *doc = NULL, *path = NULL;
 	int rc;
 
 	if ((rc = sluice_mkdir_p(base, 0755)) < 0) {
@@ -269,7 +272,7 @@ static int dir_publish(const sluice_publisher *p, sluice_engine *e, const sluice
 	}
 	sweep_tmp(base);
 	for (size_t i = 0; i < eff->nreleases; i++)
-		if ((rc = write_release(p, e, base, &eff->releases[i])) < 0)
+		if ((rc = write_release(p, c, base, &eff->releases[i])) < 0)
 			goto done;
 	doc = json_dumps(eff->doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	path = sluice_path_join(base, "effective.json");

@@ -1,5 +1,6 @@
-/* The effective state, built once from the planner's input and handed to
- * the workspace's publisher (docs/publishing.md). */
+/* The effective state, built once from the stored state the caller hands
+ * over (sluice_publish_ctx) and given to the workspace's publisher
+ * (docs/publishing.md). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -31,64 +32,52 @@ const sluice_publisher *sluice_publisher_find(const char *type)
 
 /* The release groups have, per group in workspace order: calls cb for each
  * (group, plugin index, release). */
-typedef int (*assign_cb)(void *ctx, const char *group, const sluice_engine_input *in, size_t p,
+typedef int (*assign_cb)(void *ctx, const char *group, const sluice_publish_plugin *pp,
 			 const sluice_rollout_release *r);
 
-static int each_assignment(sluice_engine *e, const sluice_engine_input *in, assign_cb cb, void *ctx)
+static int each_assignment(const sluice_publish_ctx *c, assign_cb cb, void *ctx)
 {
 	int rc;
-	for (size_t g = 0; g < e->ws->ngroups; g++) {
-		const char *group = e->ws->groups[g].name.s;
-		for (size_t p = 0; p < in->in.nplugins; p++) {
-			const sluice_rollout_plugin *pl = &in->in.plugins[p];
+	for (size_t g = 0; g < c->ngroups; g++) {
+		const char *group = c->groups[g];
+		for (size_t p = 0; p < c->nplugins; p++) {
+			const sluice_rollout_plugin *pl = c->plugins[p].state;
 			ptrdiff_t r = sluice_rollout_assigned(pl, group);
 			if (r < 0)
 				continue;
-			if ((rc = cb(ctx, group, in, p, &pl->releases[r])) < 0)
+			if ((rc = cb(ctx, group, &c->plugins[p], &pl->releases[r])) < 0)
 				return rc;
 		}
 	}
 	return 0;
 }
 
-static int sig_line(void *ctx, const char *group, const sluice_engine_input *in, size_t p,
+static int sig_line(void *ctx, const char *group, const sluice_publish_plugin *pp,
 		    const sluice_rollout_release *r)
 {
-	sluice_buf_printf(ctx, "assign\t%s\t%s\t%s\t%s\n", group, in->ids[p], r->version, r->commit);
+	sluice_buf_printf(ctx, "assign\t%s\t%s\t%s\t%s\n", group, pp->id, r->version, r->commit);
 	return 0;
 }
 
-static int signature_of(char **out, sluice_engine *e, const sluice_engine_input *in)
+int sluice_publish_signature(char **out, const sluice_publish_ctx *c)
 {
 	sluice_buf b = SLUICE_BUF_INIT;
 	int rc;
 
 	sluice_buf_printf(&b, "format\t%d\nworkspace\t%s\npath\t%s\n", EFFECTIVE_FORMAT,
-			  e->workspace, e->ws->publish_path.s ? e->ws->publish_path.s : "");
-	for (size_t g = 0; g < e->ws->ngroups; g++)
-		sluice_buf_printf(&b, "group\t%s\n", e->ws->groups[g].name.s);
-	for (size_t p = 0; p < in->in.nplugins; p++) {
-		const sluice_kvs *env = &in->watched[p]->ws_plugin->environment;
-		for (size_t k = 0; k < env->count; k++)
-			sluice_buf_printf(&b, "env\t%s\t%s=%s\n", in->ids[p], env->items[k].key.s,
+			  c->workspace, c->publish_path ? c->publish_path : "");
+	for (size_t g = 0; g < c->ngroups; g++)
+		sluice_buf_printf(&b, "group\t%s\n", c->groups[g]);
+	for (size_t p = 0; p < c->nplugins; p++) {
+		const sluice_kvs *env = c->plugins[p].environment;
+		for (size_t k = 0; env && k < env->count; k++)
+			sluice_buf_printf(&b, "env\t%s\t%s=%s\n", c->plugins[p].id,
+					  env->items[k].key.s,
 					  env->items[k].value.s ? env->items[k].value.s : "");
 	}
-	rc = each_assignment(e, in, sig_line, &b);
+	rc = each_assignment(c, sig_line, &b);
 	*out = rc < 0 ? NULL : sluice_buf_detach(&b);
 	sluice_buf_clear(&b);
-	return rc;
-}
-
-int sluice_effective_signature(char **out, sluice_engine *e)
-{
-	sluice_engine_input *in = NULL;
-	int rc;
-
-	*out = NULL;
-	if ((rc = sluice_engine_input_load(&in, e, NULL)) < 0)
-		return rc;
-	rc = signature_of(out, e, in);
-	sluice_engine_input_free(in);
 	return rc;
 }
 
@@ -187,7 +176,7 @@ static bool record_usable(json_t *rec, const char *tag, const char *commit)
 	return true;
 }
 
-/* The entry of effective.json for a release (PRODUCT.md 4.1): its record
+/* The entry of effective.json for a release (docs/publishing.md): its record
  * with the workspace plugin's environment laid over the deploy file's. The
  * groups that have the release share it. */
 static json_t *entry_of(const sluice_effective_release *er, json_t *rec, const sluice_kvs *over)
@@ -217,12 +206,12 @@ static json_t *entry_of(const sluice_effective_release *er, json_t *rec, const s
 	return entry;
 }
 
-int sluice_effective_release_open(sluice_tree **out, sluice_engine *e,
+int sluice_effective_release_open(sluice_tree **out, const sluice_publish_ctx *c,
 				  const sluice_publisher *pub, const sluice_effective_release *er)
 {
-	int rc = sluice_source_open_tree(out, e->cache_dir, er->key, er->tag, er->commit);
+	int rc = sluice_source_open_tree(out, c->cache_dir, er->key, er->tag, er->commit);
 	if (rc < 0 && pub && pub->open_release &&
-	    pub->open_release(pub, e, er->plugin, er->version, er->commit, out) == 0)
+	    pub->open_release(pub, c, er->plugin, er->version, er->commit, out) == 0)
 		rc = 0;
 	if (rc < 0)
 		return sluice_error_set(rc, "cannot read the files of %s@%s: %s", er->plugin,
@@ -232,7 +221,7 @@ int sluice_effective_release_open(sluice_tree **out, sluice_engine *e,
 
 /* Reads the release's files (one tree, closed before returning) into a
  * record. */
-static int read_record(json_t **out, sluice_engine *e, const sluice_publisher *pub,
+static int read_record(json_t **out, const sluice_publish_ctx *c, const sluice_publisher *pub,
 		       const sluice_effective_release *er)
 {
 	sluice_tree *tree = NULL;
@@ -241,10 +230,10 @@ static int read_record(json_t **out, sluice_engine *e, const sluice_publisher *p
 	int rc;
 
 	*out = NULL;
-	if ((rc = sluice_effective_release_open(&tree, e, pub, er)) < 0)
+	if ((rc = sluice_effective_release_open(&tree, c, pub, er)) < 0)
 		return rc;
 	sluice_diags_init(&d);
-	rc = sluice_plugin_load(&pl, tree, e->ws->max_file_bytes, &d);
+	rc = sluice_plugin_load(&pl, tree, c->max_file_bytes, &d);
 	sluice_diags_clear(&d);
 	if (rc < 0 || !pl)
 		rc = sluice_error_set(rc < 0 ? rc : SLUICE_EINVAL, "cannot load %s@%s: %s",
@@ -257,7 +246,7 @@ static int read_record(json_t **out, sluice_engine *e, const sluice_publisher *p
 }
 
 typedef struct {
-	sluice_engine *e;
+	const sluice_publish_ctx *c;
 	const sluice_publisher *pub;
 	sluice_effective *eff;
 	json_t *groups;
@@ -267,7 +256,7 @@ typedef struct {
 
 /* The release's entry, made once per build: from the record of an earlier
  * publish at the same tag and commit when there is one, else from git. */
-static int release_entry(build_ctx *b, const sluice_engine_input *in, size_t p,
+static int release_entry(build_ctx *b, const sluice_publish_plugin *pp,
 			 const sluice_rollout_release *r, json_t **out)
 {
 	sluice_effective *eff = b->eff;
@@ -277,7 +266,7 @@ static int release_entry(build_ctx *b, const sluice_engine_input *in, size_t p,
 	int rc;
 
 	for (i = 0; i < eff->nreleases; i++)
-		if (strcmp(eff->releases[i].plugin, in->ids[p]) == 0 &&
+		if (strcmp(eff->releases[i].plugin, pp->id) == 0 &&
 		    strcmp(eff->releases[i].version, r->version) == 0) {
 			*out = eff->releases[i].entry;
 			return 0;
@@ -285,11 +274,11 @@ static int release_entry(build_ctx *b, const sluice_engine_input *in, size_t p,
 	eff->releases = sluice_xrealloc(eff->releases, (eff->nreleases + 1) * sizeof *eff->releases);
 	er = &eff->releases[eff->nreleases++];
 	memset(er, 0, sizeof *er);
-	er->plugin = sluice_xstrdup(in->ids[p]);
+	er->plugin = sluice_xstrdup(pp->id);
 	er->version = sluice_xstrdup(r->version);
 	er->tag = sluice_xstrdup(r->tag);
 	er->commit = sluice_xstrdup(r->commit);
-	er->key = in->watched[p]->key;
+	er->key = pp->key;
 	if (sluice_path_problem(er->plugin) || strchr(er->plugin, '/') ||
 	    sluice_path_problem(er->version) || strchr(er->version, '/'))
 		return sluice_error_set(SLUICE_EINVAL, "cannot publish '%s@%s': not a safe file name",
@@ -297,7 +286,7 @@ static int release_entry(build_ctx *b, const sluice_engine_input *in, size_t p,
 	rec = json_object_get(json_object_get(b->old, er->plugin), er->version);
 	if (rec && record_usable(rec, er->tag, er->commit))
 		json_incref(rec);
-	else if ((rc = read_record(&rec, b->e, b->pub, er)) < 0)
+	else if ((rc = read_record(&rec, b->c, b->pub, er)) < 0)
 		return rc;
 	if (!(byver = json_object_get(b->now, er->plugin))) {
 		byver = json_object();
@@ -309,28 +298,28 @@ static int release_entry(build_ctx *b, const sluice_engine_input *in, size_t p,
 	er->files = sluice_xcalloc(json_array_size(json_object_get(rec, "files")) + 1, sizeof(char *));
 	json_array_foreach (json_object_get(rec, "files"), i, f)
 		er->files[n++] = sluice_xstrdup(json_string_value(f));
-	er->entry = entry_of(er, rec, &in->watched[p]->ws_plugin->environment);
+	er->entry = entry_of(er, rec, pp->environment);
 	*out = er->entry;
 	return 0;
 }
 
-static int build_entry(void *ctx, const char *group, const sluice_engine_input *in, size_t p,
+static int build_entry(void *ctx, const char *group, const sluice_publish_plugin *pp,
 		       const sluice_rollout_release *r)
 {
 	build_ctx *b = ctx;
 	json_t *entry = NULL;
 	int rc;
 
-	if ((rc = release_entry(b, in, p, r, &entry)) < 0)
+	if ((rc = release_entry(b, pp, r, &entry)) < 0)
 		return rc;
 	json_array_append(json_object_get(b->groups, group), entry);
 	return 0;
 }
 
 /* The previous publish's records, when they are of this build's format. */
-static json_t *old_records(sluice_engine *e, const sluice_publisher *pub)
+static json_t *old_records(const sluice_publish_ctx *c, const sluice_publisher *pub)
 {
-	json_t *cache = pub && pub->load_cache ? pub->load_cache(pub, e) : NULL, *rec = NULL;
+	json_t *cache = pub && pub->load_cache ? pub->load_cache(pub, c) : NULL, *rec = NULL;
 	if (json_integer_value(json_object_get(cache, "format")) == CACHE_FORMAT &&
 	    json_is_object(json_object_get(cache, "releases")))
 		rec = json_incref(json_object_get(cache, "releases"));
@@ -338,21 +327,21 @@ static json_t *old_records(sluice_engine *e, const sluice_publisher *pub)
 	return rec;
 }
 
-static int build(sluice_effective *out, sluice_engine *e, const sluice_publisher *pub,
-		 const sluice_engine_input *in, char *signature)
+static int build(sluice_effective *out, const sluice_publish_ctx *c, const sluice_publisher *pub,
+		 char *signature)
 {
 	char when[SLUICE_TIME_BUFSZ];
-	build_ctx b = {e, pub, out, json_object(), old_records(e, pub), json_object()};
+	build_ctx b = {c, pub, out, json_object(), old_records(c, pub), json_object()};
 	int rc;
 
 	memset(out, 0, sizeof *out);
 	out->signature = signature;
-	for (size_t g = 0; g < e->ws->ngroups; g++)
-		json_object_set_new(b.groups, e->ws->groups[g].name.s, json_array());
-	if ((rc = each_assignment(e, in, build_entry, &b)) < 0)
+	for (size_t g = 0; g < c->ngroups; g++)
+		json_object_set_new(b.groups, c->groups[g], json_array());
+	if ((rc = each_assignment(c, build_entry, &b)) < 0)
 		goto done;
-	out->doc = json_pack("{s:s, s:s, s:O}", "workspace", e->workspace, "generated_at",
-			     sluice_time_format(when, e->now), "groups", b.groups);
+	out->doc = json_pack("{s:s, s:s, s:O}", "workspace", c->workspace, "generated_at",
+			     sluice_time_format(when, c->now), "groups", b.groups);
 	out->cache = json_pack("{s:i, s:O}", "format", CACHE_FORMAT, "releases", b.now);
 done:
 	json_decref(b.groups);
@@ -363,20 +352,16 @@ done:
 	return rc;
 }
 
-int sluice_effective_build(sluice_effective *out, sluice_engine *e, const sluice_publisher *pub)
+int sluice_effective_build(sluice_effective *out, const sluice_publish_ctx *c,
+			   const sluice_publisher *pub)
 {
-	sluice_engine_input *in = NULL;
 	char *sig = NULL;
 	int rc;
 
 	memset(out, 0, sizeof *out);
-	if ((rc = sluice_engine_input_load(&in, e, NULL)) < 0 ||
-	    (rc = signature_of(&sig, e, in)) < 0)
-		goto done;
-	rc = build(out, e, pub, in, sig); /* takes sig */
-done:
-	sluice_engine_input_free(in);
-	return rc;
+	if ((rc = sluice_publish_signature(&sig, c)) < 0)
+		return rc;
+	return build(out, c, pub, sig); /* takes sig */
 }
 
 void sluice_effective_clear(sluice_effective *eff)
@@ -399,36 +384,29 @@ void sluice_effective_clear(sluice_effective *eff)
 	memset(eff, 0, sizeof *eff);
 }
 
-int sluice_engine_publish(bool *changed, sluice_engine *e, bool force)
+int sluice_publish_run(bool *changed, const sluice_publish_ctx *c, bool force)
 {
 	const sluice_publisher *pub;
-	sluice_engine_input *in = NULL;
 	sluice_effective eff;
 	char *sig = NULL;
 	int rc;
 
 	*changed = false;
-	if (!e->ws->publish_type.s)
+	if (!c->publish_type)
 		return 0;
-	if (!(pub = sluice_publisher_find(e->ws->publish_type.s)))
+	if (!(pub = sluice_publisher_find(c->publish_type)))
 		return SLUICE_EINVAL;
-	/* one load of the input serves the comparison and the build */
-	if ((rc = sluice_engine_input_load(&in, e, NULL)) < 0 ||
-	    (rc = signature_of(&sig, e, in)) < 0)
-		goto done;
-	if (!force && pub->current(pub, e, sig)) {
+	if ((rc = sluice_publish_signature(&sig, c)) < 0)
+		return rc;
+	if (!force && pub->current(pub, c, sig)) {
 		free(sig);
-		goto done;
+		return 0;
 	}
-	if ((rc = build(&eff, e, pub, in, sig)) < 0) /* takes sig */
-		goto done;
-	sluice_engine_input_free(in);
-	in = NULL;
-	rc = pub->publish(pub, e, &eff);
+	if ((rc = build(&eff, c, pub, sig)) < 0) /* takes sig */
+		return rc;
+	rc = pub->publish(pub, c, &eff);
 	sluice_effective_clear(&eff);
 	if (rc == 0)
 		*changed = true;
-done:
-	sluice_engine_input_free(in);
 	return rc;
 }

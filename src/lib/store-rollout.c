@@ -8,6 +8,7 @@
 
 #include "sluice/audit.h"
 #include "sluice/error.h"
+#include "sluice/release-snapshot.h"
 #include "sluice/semver.h"
 #include "sluice/util.h"
 #include "store-internal.h"
@@ -290,58 +291,31 @@ void sluice_store_plugin_state_free(sluice_store_plugin_state *ps)
 	free(ps);
 }
 
-static int64_t json_int_at(json_t *obj, const char *key)
+static void *keep_in_pool(void *ctx, void *ptr)
 {
-	json_t *v = json_object_get(obj, key);
-	return json_is_integer(v) ? (int64_t)json_integer_value(v) : 0;
+	return pool_keep(ctx, ptr);
 }
 
-/* Stages, controls, risk and lifecycle from a deploy snapshot. A snapshot
- * that does not parse leaves the release without stages: the planner then
- * has nothing to start, which is the safe reading. */
+/* Stages, controls, risk and lifecycle from a deploy snapshot
+ * (release-snapshot.h); one that does not parse leaves the release without
+ * stages. */
 static void read_snapshot(pool *p, sluice_rollout_release *r, sluice_rollout_plugin *pl,
 			  bool newest, const char *text)
 {
-	json_t *root = text ? json_loads(text, 0, NULL) : NULL;
-	json_t *stages, *controls, *life;
-	size_t i, n;
+	sluice_release_snapshot snap;
 
-	if (!json_is_object(root))
-		goto done;
-	stages = json_object_get(root, "stages");
-	n = json_is_array(stages) ? json_array_size(stages) : 0;
-	if (n) {
-		sluice_rollout_stage *st = pool_keep(p, sluice_xcalloc(n, sizeof *st));
-		for (i = 0; i < n; i++) {
-			json_t *o = json_array_get(stages, i), *groups = json_object_get(o, "groups");
-			size_t ng = json_is_array(groups) ? json_array_size(groups) : 0;
-			const char **g = ng ? pool_keep(p, sluice_xcalloc(ng, sizeof *g)) : NULL;
-			st[i].name = pool_keep(p, sluice_xstrdup(json_string_value(json_object_get(o, "name"))
-									 ? json_string_value(json_object_get(o, "name"))
-									 : ""));
-			for (size_t k = 0; k < ng; k++) {
-				const char *gv = json_string_value(json_array_get(groups, k));
-				g[k] = pool_keep(p, sluice_xstrdup(gv ? gv : ""));
-			}
-			st[i].groups = g;
-			st[i].ngroups = ng;
-			st[i].duration_days = json_int_at(o, "duration_days");
-			st[i].requires_approval = json_is_true(json_object_get(o, "requires_approval"));
-		}
-		r->stages = st;
-		r->nstages = n;
+	sluice_release_snapshot_decode(&snap, text, keep_in_pool, p);
+	r->stages = snap.stages;
+	r->nstages = snap.nstages;
+	r->require_admin_approval = snap.require_admin_approval;
+	r->allow_user_disable = snap.allow_user_disable;
+	r->risk = snap.risk;
+	if (newest && snap.has_lifecycle) {
+		pl->review_every_days = snap.review_every_days;
+		pl->deprecated_at = snap.deprecated_at;
+		pl->sunset_at = snap.sunset_at;
 	}
-	controls = json_object_get(root, "controls");
-	r->require_admin_approval = json_is_true(json_object_get(controls, "require_admin_approval"));
-	r->allow_user_disable = json_is_true(json_object_get(controls, "allow_user_disable"));
-	r->risk = (int)json_int_at(root, "risk");
-	if (newest && json_is_object(life = json_object_get(root, "lifecycle"))) {
-		pl->review_every_days = json_int_at(life, "review_every_days");
-		pl->deprecated_at = json_int_at(life, "deprecated_at");
-		pl->sunset_at = json_int_at(life, "sunset_at");
-	}
-done:
-	json_decref(root);
+	sluice_release_snapshot_clear(&snap);
 }
 
 static int load_checklist(pool *p, sluice_store *s, sluice_rollout_release *r,

@@ -1,0 +1,241 @@
+/* Watched repositories: fetch setup, tag recording and lookup by name, one
+ * copy for `fetch`, `validate --repo`, `tags` and reconcile. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "sluice/doc.h"
+#include "sluice/error.h"
+#include "sluice/util.h"
+#include "sluice/watched.h"
+
+const char *sluice_watched_key(const sluice_ws_plugin *p)
+{
+	return p->repository.s ? p->repository.s : p->url.s;
+}
+
+/* A plain relative path in a URL resolves against --root, like every other
+ * path in the workspace; URLs and scp-like user@host:path are kept. */
+static char *rooted_url(const char *root, char *url)
+{
+	if (!url || url[0] == '/' || strstr(url, "://") || strchr(url, ':'))
+		return url;
+	char *r = sluice_path_join(root ? root : ".", url);
+	free(url);
+	return r;
+}
+
+static int no_url(const sluice_watched *w)
+{
+	return sluice_error_set(SLUICE_EINVAL,
+				"no URL for '%s': give it a 'url' or set repositories.url_template",
+				w->key);
+}
+
+int sluice_watched_init(sluice_watched *w, const sluice_workspace *ws, const sluice_ws_plugin *p,
+			const char *root)
+{
+	w->ws_plugin = p;
+	w->key = sluice_watched_key(p);
+	w->url = rooted_url(root, sluice_workspace_repo_url(ws, p));
+	return w->url ? 0 : no_url(w);
+}
+
+void sluice_watched_clear(sluice_watched *w)
+{
+	if (!w)
+		return;
+	free(w->url);
+	w->url = NULL;
+}
+
+int sluice_watched_set_ca_bundle(const sluice_workspace *ws, const char *root)
+{
+	if (!ws || !ws->ca_bundle.s)
+		return 0;
+	char *ca = sluice_path_under_root(root, ws->ca_bundle.s);
+	int rc = sluice_source_set_ca_bundle(ca);
+	free(ca);
+	return rc;
+}
+
+int sluice_watched_fetch(sluice_fetch_result *out, const sluice_watched *w, const char *root,
+			 const char *cache_dir,
+			 void (*progress)(void *payload, const sluice_fetch_progress *p),
+			 void *payload)
+{
+	const sluice_ws_plugin *p = w->ws_plugin;
+	char *cred = NULL;
+	int rc;
+
+	sluice_fetch_result_init(out);
+	if (!w->url) {
+		out->status = SLUICE_FETCH_ERROR;
+		return no_url(w);
+	}
+	if (p)
+		cred = sluice_path_under_root(root, p->credentials_file.s);
+	sluice_fetch_opts fo = {p ? p->credentials_env.s : NULL, cred, progress, payload};
+	rc = sluice_source_fetch(out, cache_dir, w->key, w->url, &fo);
+	free(cred);
+	return rc;
+}
+
+#define MAX_MANIFEST_BYTES (4u * 1024u * 1024u)
+
+int sluice_watched_mirror_id(char **out, const char *cache_dir, const char *key)
+{
+	sluice_tag_list tags = {0};
+	sluice_semver best = SLUICE_SEMVER_INIT, v = SLUICE_SEMVER_INIT;
+	const sluice_tag *pick = NULL;
+	bool pick_ver = false;
+	sluice_tree *tree = NULL;
+	sluice_doc *doc = NULL;
+	sluice_diags diags;
+	char *data = NULL;
+	size_t len = 0;
+	int rc;
+
+	*out = NULL;
+	sluice_diags_init(&diags);
+	if ((rc = sluice_source_tags(&tags, cache_dir, key)) < 0)
+		goto done;
+	for (size_t i = 0; i < tags.count; i++) {
+		const sluice_tag *t = &tags.items[i];
+		if (!t->commit[0])
+			continue;
+		if (sluice_semver_parse_tag(&v, t->name) == 0) {
+			if (!pick_ver || sluice_semver_cmp(&v, &best) > 0) {
+				sluice_semver_clear(&best);
+				sluice_semver_copy(&best, &v);
+				pick = t;
+				pick_ver = true;
+			}
+		} else if (!pick_ver && (!pick || t->time > pick->time))
+			pick = t;
+		sluice_semver_clear(&v);
+	}
+	if (!pick) {
+		rc = sluice_error_set(SLUICE_ENOTFOUND, "'%s' has no tag yet", key);
+		goto done;
+	}
+	if ((rc = sluice_source_open_tree(&tree, cache_dir, key, pick->name, NULL)) < 0 ||
+	    (rc = sluice_tree_read(tree, &data, &len, "plugin.yaml", MAX_MANIFEST_BYTES)) < 0)
+		goto done;
+	rc = sluice_doc_parse_yaml(&doc, "plugin.yaml", data, len, NULL, &diags);
+	const sluice_node *id = rc == 0 && doc->root ? sluice_node_get(doc->root, "id") : NULL;
+	if (!id || id->kind != SLUICE_NODE_STRING || !id->text || !*id->text) {
+		rc = sluice_error_set(SLUICE_ENOTFOUND, "plugin.yaml of '%s' at '%s' has no id", key,
+				      pick->name);
+		goto done;
+	}
+	*out = sluice_xstrdup(id->text);
+	rc = 0;
+done:
+	sluice_doc_free(doc);
+	sluice_diags_clear(&diags);
+	free(data);
+	sluice_tree_free(tree);
+	sluice_semver_clear(&best);
+	sluice_semver_clear(&v);
+	sluice_tag_list_clear(&tags);
+	return rc;
+}
+
+int sluice_watched_find(const sluice_ws_plugin **out, const sluice_workspace *ws,
+			const char *cache_dir, const char *name)
+{
+	*out = NULL;
+	for (size_t i = 0; i < ws->nplugins; i++) {
+		const sluice_ws_plugin *p = &ws->plugins[i];
+		if ((p->repository.s && strcmp(p->repository.s, name) == 0) ||
+		    (p->url.s && strcmp(p->url.s, name) == 0)) {
+			*out = p;
+			return 0;
+		}
+	}
+	/* A plugin id: read from each mirror's manifest. */
+	for (size_t i = 0; i < ws->nplugins; i++) {
+		const sluice_ws_plugin *p = &ws->plugins[i];
+		char *id = NULL;
+		if (sluice_watched_mirror_id(&id, cache_dir, sluice_watched_key(p)) == 0 &&
+		    strcmp(id, name) == 0)
+			*out = p;
+		free(id);
+		if (*out)
+			return 0;
+	}
+	return sluice_error_set(SLUICE_ENOTFOUND,
+				"no plugin '%s' in workspace '%s': it is neither a repository "
+				"listed under 'plugins' (owner/name) nor the id of a fetched one; "
+				"run 'sluice fetch' first if it is new",
+				name, ws->name.s ? ws->name.s : ws->path);
+}
+
+/* ---- recording tags ------------------------------------------------------ */
+
+bool sluice_tag_filter_wants(const sluice_tag_filter *f, const char *name, bool *in_range,
+			     bool *recorded)
+{
+	sluice_semver v;
+	bool is_release, admitted, known = false;
+
+	sluice_semver_init(&v);
+	is_release = sluice_semver_parse_tag(&v, name) == 0;
+	admitted = is_release && (!f->range || sluice_range_satisfies(f->range, &v));
+	sluice_semver_clear(&v);
+	for (size_t k = 0; f->recorded && k < f->recorded->nreleases && !known; k++)
+		known = strcmp(f->recorded->releases[k].tag, name) == 0;
+	if (in_range)
+		*in_range = admitted;
+	if (recorded)
+		*recorded = known;
+	if (!f->releases_only)
+		return true;
+	return is_release && (admitted || known);
+}
+
+int sluice_watched_observe_tags(sluice_store *s, const char *cache_dir, const char *key,
+				const char *plugin, int64_t now, const sluice_observe_opts *o)
+{
+	sluice_tag_list tags = {0};
+	sluice_stored_tag_list stored = {0};
+	int rc;
+
+	if ((rc = sluice_source_tags(&tags, cache_dir, key)) < 0)
+		goto done;
+	for (size_t i = 0; i < tags.count; i++) {
+		sluice_observed_tag ot = {.tag = &tags.items[i]};
+		const sluice_tag *t = ot.tag;
+		if (!t->commit[0])
+			continue; /* not a commit: never a release */
+		if (!sluice_tag_filter_wants(&o->filter, t->name, &ot.in_range, &ot.recorded))
+			continue;
+		if ((rc = sluice_store_tag_observe(s, plugin, t->name, t->commit,
+						   t->annotated ? t->id : NULL, sluice_tag_email(t),
+						   now, &ot.obs)) < 0)
+			goto done;
+		if (o->observed && (rc = o->observed(o->ctx, &ot)) < 0)
+			goto done;
+	}
+	/* tags gone upstream: flagged, their releases kept */
+	if ((rc = sluice_store_tag_list(&stored, s, plugin)) < 0)
+		goto done;
+	for (size_t i = 0; i < stored.count; i++) {
+		bool present = false;
+		if (stored.items[i].deleted_at)
+			continue;
+		for (size_t j = 0; j < tags.count && !present; j++)
+			present = strcmp(tags.items[j].name, stored.items[i].tag) == 0;
+		if (present)
+			continue;
+		if ((rc = sluice_store_tag_mark_deleted(s, plugin, stored.items[i].tag, now)) < 0)
+			goto done;
+		if (o->deleted)
+			o->deleted(o->ctx, stored.items[i].tag);
+	}
+	rc = 0;
+done:
+	sluice_stored_tag_list_clear(&stored);
+	sluice_tag_list_clear(&tags);
+	return rc;
+}

@@ -1,0 +1,57 @@
+#!/bin/sh
+# No cycles between library modules: the #include lines of src/lib and
+# include/sluice, read as "module A uses module B", must sort
+# topologically. A module is a public header and the files that implement
+# it: include/sluice/X.h, src/lib/X.c and src/lib/X-*.c (store-rollout.c is
+# the store), unless X-*.h is a header of its own (release-snapshot.h).
+. "$(dirname "$0")/lib.sh"
+
+cd "$SRC" || fail "no source directory $SRC"
+
+module() {
+	b=$(basename "$1")
+	b=${b%.c}
+	b=${b%.h}
+	b=${b%-internal}
+	case $b in
+	# declared in source.h (docs/sources.md)
+	sign | tree-git) echo source; return ;;
+	# the store's audit-log SQL, behind store.h
+	audit) echo store; return ;;
+	# typed getters for the configuration's nodes
+	schema) echo config; return ;;
+	esac
+	while [ ! -f "include/sluice/$b.h" ] && [ "$b" != "${b%-*}" ]; do
+		b=${b%-*}
+	done
+	echo "$b"
+}
+
+for f in src/lib/*.c src/lib/*.h include/sluice/*.h; do
+	m=$(module "$f")
+	sed -n 's/^#include "\(.*\)"/\1/p' "$f" | while read -r h; do
+		n=$(module "$h")
+		[ "$m" = "$n" ] || echo "$m $n"
+	done
+done | sort -u >"$T/edges"
+
+# the reading itself works: known dependencies are there
+grep -qx "reconcile engine" "$T/edges" || fail "no edge reconcile -> engine in: $(cat "$T/edges")"
+grep -qx "reconcile publish" "$T/edges" || fail "no edge reconcile -> publish"
+grep -qx "store rollout" "$T/edges" || fail "no edge store -> rollout"
+TESTS=$((TESTS + 3))
+
+run tsort "$T/edges"
+expect_rc 0
+expect_no_err "loop"
+
+# the publishers get a context, never the engine
+run grep -l 'sluice/engine.h\|sluice_engine' include/sluice/publish.h src/lib/publish.c \
+	src/lib/publish-directory.c
+expect_rc 1
+# below reconcile nothing includes reconcile.h
+run grep -l 'sluice/reconcile.h' src/lib/*.c include/sluice/*.h
+expect_rc 0
+expect_eq "src/lib/reconcile.c" "$(cat "$T/out")" "files that include reconcile.h"
+
+done_testing
