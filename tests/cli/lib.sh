@@ -14,8 +14,9 @@
 # hides nothing. Every case runs; done_testing lists the failed cases by
 # title and the script exits 1 if one failed. A case fails too when it
 # checked nothing, or when a command given to run() had its exit status left
-# unchecked (expect_rc N must follow every run). Checks outside any case are
-# reported under "(outside any case)". See docs/testing.md.
+# unchecked (expect_rc N, or expect_nonzero, must follow every run). Checks
+# outside any case are reported under "(outside any case)". See
+# docs/testing.md.
 set -u
 : "${SLUICE:?run through ctest, or set SLUICE to the sluice binary}"
 : "${SLUICE_SOURCE_DIR:=$(cd "$(dirname "$0")/../.." && pwd)}"
