@@ -8,7 +8,7 @@
 . "$(dirname "$0")/lib-ops.sh"
 
 COMP=$SRC/deploy/sluice.bash-completion
-command -v bash >/dev/null 2>&1 || fail "bash is needed"
+command -v bash >/dev/null 2>&1 || bail "bash is needed"
 
 # in_bash CODE [ARGS...]: runs CODE in bash with the completion sourced
 in_bash() {
@@ -23,27 +23,29 @@ comp() {
 	run in_bash 'COMP_WORDS=("$@"); COMP_CWORD=$((${#COMP_WORDS[@]} - 1)); _sluice
 		[ ${#COMPREPLY[@]} = 0 ] || printf "%s\n" "${COMPREPLY[@]}" | sort' "$@"
 	expect_rc 0
-	[ ! -s "$T/err" ] || { cat "$T/err" >&2; fail "completion printed on stderr"; }
+	expect_ok "completion printed on stderr: $(cat "$T/err")" [ ! -s "$T/err" ]
 }
 
 # expect_comp WANT...: the last comp gave exactly WANT...
 expect_comp() {
 	printf '%s\n' "$@" | sed '/^$/d' | sort >"$T/want"
-	diff "$T/want" "$T/out" >&2 || fail "completions differ (< expected, > got)"
+	expect_same "$T/want" "$T/out" "completions differ (< expected, > got)"
 }
 
 # The static lists are the binary's: "command CMD", "option CMD OPT" (CMD
 # "-" for the global flags) and "value OPT 1|0" (whether OPT takes one),
 # from 'sluice -h' and every 'sluice CMD -h', and from the completion.
-"$SLUICE" -h >"$T/out" || fail "sluice -h failed"
+case_begin "the completion's command and option lists are the binary's help"
+run "$SLUICE" -h
+expect_rc 0
 cmds=$(awk '/^commands:/{on=1;next} /^$/{on=0} on{print $1}' "$T/out")
-[ -n "$cmds" ] || fail "sluice -h lists no command"
+expect_ok "sluice -h lists no command" [ -n "$cmds" ]
 {
 	echo "== -"
 	cat "$T/out"
 	for cmd in $cmds; do
 		echo "== $cmd"
-		"$SLUICE" "$cmd" -h || fail "sluice $cmd -h failed"
+		expect_ok "sluice $cmd -h failed" "$SLUICE" "$cmd" -h
 	done
 } >"$T/help"
 awk '/^== / {cmd = $2; next}
@@ -65,10 +67,11 @@ run in_bash 'for c in $_sluice_commands; do echo "command $c"; done
 	done | sort -u'
 expect_rc 0
 sort "$T/out" >"$T/got"
-diff "$T/want" "$T/got" >&2 || fail "the completion's lists differ from the binary's help (< binary, > completion)"
+expect_same "$T/want" "$T/got" "the completion's lists differ from the binary's help (< binary, > completion)"
+case_end
 
-# Command names, options and fixed values; no database needed.
-cd "$T" || fail "cd"
+case_begin 'command names, options and fixed values, with no database'
+cd "$T" || bail "cd $T"
 comp "$SLUICE" ""
 # shellcheck disable=SC2086 # one word each
 expect_comp $cmds
@@ -84,13 +87,15 @@ comp "$SLUICE" audit ""
 expect_comp verify prune
 comp "$SLUICE" approve x@1 --comment ""
 expect_comp
+case_end
 
-# No database: no plugins, nothing printed, nothing created.
+case_begin 'no database: no plugins, nothing printed, nothing created'
 comp "$SLUICE" pause ""
 expect_comp
-[ ! -e "$T/.sluice" ] || fail "completion created .sluice"
+expect_ok "completion created .sluice" [ ! -e "$T/.sluice" ]
+case_end
 
-# With a database: plugins, versions, stages and workspaces.
+case_begin 'with a database: plugins, versions, stages and workspaces'
 setup_admin
 S reconcile --no-publish
 expect_rc 0
@@ -106,10 +111,14 @@ comp "$SLUICE" attest "$PLUGIN@0.1.0" security-
 expect_comp security-review
 comp "$SLUICE" status -w ""
 expect_comp engineering
-cd "$T" || fail "cd"
-comp "$SLUICE" --root "$T/admin" rollback b
+case_end
+
+case_begin 'the database of --root, and none with --db naming a missing file'
+cd "$T" || bail "cd $T"
+comp "$SLUICE" --root "$R" rollback b
 expect_comp "$PLUGIN" "$PLUGIN@0.1.0"
-comp "$SLUICE" --root "$T/admin" --db "$T/none.db" rollback b
+comp "$SLUICE" --root "$R" --db "$T/none.db" rollback b
 expect_comp
+case_end
 
 done_testing

@@ -12,42 +12,39 @@
 . "$(dirname "$0")/lib.sh"
 
 CASES=$SRC/tests/fixtures/validate
-failed=""
 n=0
 for dir in "$CASES"/*/; do
 	name=$(basename "$dir")
+	n=$((n + 1))
+	case_begin "corpus case $name"
 	W=$T/w/$name
 	mkdir -p "$W"
 	cp -R "$SRC/workspaces" "$SRC/rollouts" "$SRC/groups" "$W/"
 	cp -R "$SRC/examples/plugins/backend-pr-reviewer" "$W/plugin"
 	# git apply, not patch(1): git is always installed, patch may not be
-	if [ -f "$dir/patch" ] && ! (cd "$W" && git apply -p1 "$dir/patch"); then
-		failed="$failed $name"; echo "FAIL $name: the patch does not apply" >&2; continue
+	ready=1
+	if [ -f "$dir/patch" ]; then
+		expect_ok "the patch does not apply" git -C "$W" apply -p1 "$dir/patch" || ready=
 	fi
-	if [ -f "$dir/setup" ] && ! (cd "$W" && sh "$dir/setup"); then
-		failed="$failed $name"; echo "FAIL $name: setup failed" >&2; continue
+	if [ -n "$ready" ] && [ -f "$dir/setup" ]; then
+		(cd "$W" && expect_ok "setup failed" sh "$dir/setup") || ready=
 	fi
-	args="--plugin plugin"
-	[ -f "$dir/args" ] && args=$(cat "$dir/args")
-	want_rc=$(sed -n '1s/^exit //p' "$dir/expect")
-	sed 1d "$dir/expect" >"$T/want"
-	rc=0
-	# shellcheck disable=SC2086 # args is a word list
-	(cd "$W" && "$SLUICE" validate $args) >"$T/out" 2>"$T/err" || rc=$?
-	TESTS=$((TESTS + 1))
-	n=$((n + 1))
-	if ! diff -u "$T/want" "$T/out" >"$T/diff"; then
-		failed="$failed $name"; echo "FAIL $name: output differs" >&2; cat "$T/diff" >&2
-	elif [ "$rc" != "$want_rc" ]; then
-		failed="$failed $name"; echo "FAIL $name: exit $rc, expected $want_rc" >&2
-	elif [ -s "$T/err" ]; then
-		failed="$failed $name"; echo "FAIL $name: stderr: $(cat "$T/err")" >&2
-	elif [ -e "$W/.sluice" ]; then
-		failed="$failed $name"; echo "FAIL $name: validate created .sluice" >&2
+	if [ -n "$ready" ]; then
+		args="--plugin plugin"
+		[ -f "$dir/args" ] && args=$(cat "$dir/args")
+		sed 1d "$dir/expect" >"$T/want"
+		# shellcheck disable=SC2086 # args is a word list
+		run sh -c 'cd "$1" && shift && exec "$@"' - "$W" "$SLUICE" validate $args
+		expect_rc "$(sed -n '1s/^exit //p' "$dir/expect")"
+		expect_same "$T/want" "$T/out" "validate's output differs from expect"
+		expect_ok "stderr: $(cat "$T/err")" [ ! -s "$T/err" ]
+		expect_ok "validate created .sluice" [ ! -e "$W/.sluice" ]
 	fi
 	chmod -R u+w "$W" 2>/dev/null
 	rm -rf "$W"
+	case_end
 done
-[ -z "$failed" ] || fail "corpus cases failed:$failed"
-[ "$n" -ge 45 ] || fail "the corpus has $n cases; it should have at least 45"
+case_begin 'the corpus has at least 45 cases'
+expect_ok "the corpus has $n cases; it should have at least 45" [ "$n" -ge 45 ]
+case_end
 done_testing

@@ -21,11 +21,12 @@ plugins:
   - {repository: acme/mover, versions: "*"}
 YAML
 S() { "$SLUICE" --root "$R" "$@"; }
-db() { sqlite3 "$R/.sluice/sluice.db" "$1"; }
+db() { sqlite3 "$R/.sluice/sluice.db" "$1" || fail "sqlite3 failed: $1"; }
 
+case_begin 'a tag that has not moved, or was never recorded: nothing to accept, exit 2'
 run S fetch -q
+expect_rc 0
 first=$(git -C "$G/acme/mover" rev-parse v0.1.0)
-
 run S accept-tag-move --as ana mover@0.1.0
 expect_rc 2
 expect_err "error: tag v0.1.0 of 'mover' has not moved: it still points at $first; nothing to accept"
@@ -33,26 +34,33 @@ expect_err "error: tag v0.1.0 of 'mover' has not moved: it still points at $firs
 run S accept-tag-move --as ana mover@0.9.0
 expect_rc 2
 expect_err "error: no tag v0.9.0 of 'mover' has been recorded"
+case_end
 
+case_begin 'PLUGIN without @VERSION: exit 129'
 run S accept-tag-move mover
 expect_rc 129
 expect_err "error: 'mover' is not PLUGIN@VERSION"
+case_end
 
+case_begin 'a moved tag is reported and keeps its first commit'
 (cd "$G/acme/mover" && git commit -qm two --allow-empty && git tag -f v0.1.0) >/dev/null
 second=$(git -C "$G/acme/mover" rev-parse v0.1.0)
 run S fetch
+expect_rc 0
 expect_err "warning: acme/mover: tag v0.1.0 points at another commit than when it was first seen"
 expect_eq "$first" "$(db "select commit_id from tags where plugin='mover' and tag='v0.1.0'")" "still trusted: first"
+case_end
 
-# Only an operator may accept; the refusal is audited and changes nothing.
+case_begin 'only an operator may accept; the refusal is audited and changes nothing'
 run S accept-tag-move --as ben acme/mover@v0.1.0
 expect_rc 3
 expect_err "ben"
 expect_err "operator"
 expect_eq "$first" "$(db "select commit_id from tags where plugin='mover' and tag='v0.1.0'")" "refused: still first"
 expect_eq "ben|access.refused" "$(db "select actor, action from audit order by id desc limit 1")" "refusal audited"
+case_end
 
-# By repository or by plugin id, with a leading v or not.
+case_begin 'an operator accepts the move: the new commit is trusted, audited'
 run S accept-tag-move --as ana acme/mover@v0.1.0
 expect_rc 0
 expect_out "accepted: mover v0.1.0 now trusts commit $second (was $first)"
@@ -60,9 +68,12 @@ expect_eq "$second" "$(db "select commit_id from tags where plugin='mover' and t
 expect_eq "ana|tag.move_accepted" "$(db "select actor, action from audit order by id desc limit 1")" "audit row"
 run S audit verify
 expect_rc 0
+case_end
 
-# Fetching again finds nothing to freeze.
+case_begin 'fetching again finds nothing to freeze'
 run S fetch
+expect_rc 0
 expect_no_err "points at another commit"
+case_end
 
 done_testing

@@ -23,18 +23,22 @@ append() {
 	prev=$hash
 }
 
+case_begin 'verify before there is a database: exit 1, told to reconcile'
 run "$SLUICE" audit verify --db "$DB"
 expect_rc 1
 expect_err "error: no database at $DB yet; run 'sluice reconcile' to create it"
+case_end
 
-# a write command creates the database; an empty log verifies
+case_begin 'a write command creates the database; an empty log verifies'
 run "$SLUICE" audit prune --older-than-days 90 --db "$DB" --now $NOW
 expect_rc 0
 expect_out "nothing to prune: no audit row is older than 90 days"
 run "$SLUICE" audit verify --db "$DB"
 expect_rc 0
 expect_out "audit log verified: empty"
+case_end
 
+case_begin 'rows chained as docs/database.md says verify, in text, json and -q'
 d0=$(date -u -d 2026-10-01T00:00:00Z +%s)
 append 1 "$d0" admin-ana approval.given backend-pr-reviewer 0.1.0 '{"stage":"devex-dogfood"}'
 append 2 $((d0 + 86400)) controller stage.started backend-pr-reviewer 0.1.0 '{"stage":"devex-dogfood","stage_index":0}'
@@ -50,14 +54,19 @@ expect_eq 3 "$(jq -r .rows "$T/out")" "json rows"
 run "$SLUICE" audit verify --db "$DB" -q
 expect_rc 0
 expect_eq "" "$(cat "$T/out")" "quiet output"
+case_end
 
-# the triggers refuse changes
+case_begin 'the triggers refuse changes'
 run sqlite3 "$DB" "UPDATE audit SET actor = 'mallory' WHERE id = 2"
+expect_nonzero
 expect_err "audit rows are append-only"
 run sqlite3 "$DB" "DELETE FROM audit WHERE id = 1"
+expect_nonzero
 expect_err "audit rows are append-only"
 expect_eq 3 "$(sqlite3 "$DB" 'SELECT count(*) FROM audit')" "rows after refused delete"
+case_end
 
+case_begin 'prune drops old rows and a checkpoint keeps the chain'
 # prune: rows older than 30 days at --now go, a checkpoint keeps the chain
 run "$SLUICE" audit prune --older-than-days 30 --db "$DB" --now $NOW --as admin-ana
 expect_rc 0
@@ -67,17 +76,19 @@ expect_eq "admin-ana audit.checkpoint" "$(sqlite3 "$DB" "SELECT actor || ' ' || 
 run "$SLUICE" audit verify --db "$DB"
 expect_rc 0
 expect_out "audit log verified: 2 rows (3 to 4)"
+case_end
 
-# an attacker who drops the triggers and edits a row is caught at that row
-sqlite3 "$DB" "DROP TRIGGER audit_no_update; UPDATE audit SET details = '{}' WHERE id = 3"
+case_begin 'an attacker who drops the triggers and edits a row is caught at that row'
+expect_ok "cannot edit row 3" sqlite3 "$DB" "DROP TRIGGER audit_no_update; UPDATE audit SET details = '{}' WHERE id = 3"
 run "$SLUICE" audit verify --db "$DB"
 expect_rc 1
 expect_err "error: audit log does not verify at row 3: row 3's content does not match its hash (the row was changed)"
 run "$SLUICE" audit verify --db "$DB" -o json
 expect_rc 1
 expect_eq "false 3" "$(jq -r '"\(.ok) \(.bad_id)"' "$T/out")" "json bad row"
+case_end
 
-# usage errors
+case_begin 'usage errors exit 129'
 run "$SLUICE" audit prune --db "$DB"
 expect_rc 129
 expect_err "needs --older-than-days N"
@@ -91,12 +102,14 @@ expect_rc 129
 expect_err "unknown audit command 'check'"
 run "$SLUICE" audit
 expect_rc 129
+case_end
 
-# a database from a newer sluice is refused, unchanged
-sqlite3 "$DB" "PRAGMA user_version = 99"
+case_begin 'a database from a newer sluice is refused'
+expect_ok "cannot set user_version" sqlite3 "$DB" "PRAGMA user_version = 99"
 run "$SLUICE" audit verify --db "$DB"
 expect_rc 1
 expect_err "has schema version 99, newer than this sluice"
 expect_err "upgrade sluice"
+case_end
 
 done_testing

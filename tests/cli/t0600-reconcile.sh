@@ -24,14 +24,16 @@ git -C "$W" add -A && git -C "$W" commit -qm "0.1.0" && git -C "$W" tag -a -m "0
 mkdir -p "$GIT/acme" && git clone -q --bare "$W" "$REPO"
 D1=2026-12-01T09:00:00Z
 sl() { "$SLUICE" --root "$R" "$@"; }
-audit_rows() { sqlite3 "$R/.sluice/sluice.db" "SELECT count(*) FROM audit"; }
+audit_rows() { sqlite3 "$R/.sluice/sluice.db" "SELECT count(*) FROM audit" || fail "cannot count audit rows"; }
+db() { sqlite3 "$R/.sluice/sluice.db" "$1" || fail "sqlite3 failed: $1"; }
 
-# status before any pass: told to reconcile
+case_begin 'status before any pass: exit 1, told to reconcile'
 run sl status --now $D1
 expect_rc 1
 expect_err "run 'sluice reconcile'"
+case_end
 
-# first pass: the release is recorded and its first stage starts
+case_begin 'the first pass records the release and starts its first stage'
 run sl reconcile --now $D1
 expect_rc 0
 expect_out "backend-pr-reviewer: recorded release 0.1.0 (v0.1.0, commit"
@@ -48,11 +50,14 @@ expect_eq "$(git -C "$W" rev-parse HEAD)" "$(jq -r '.plugins[0].rollout.commit' 
 expect_eq "soak soak ends 2026-12-08 2026-12-08T09:00:00Z" \
 	"$(jq -r '.plugins[0].rollout.blocked_by[0] | "\(.kind) \(.message) \(.opens_at)"' "$T/out")" blocked_by
 run sl status --now $D1
+expect_rc 0
 expect_out "identity: asserted"
 expect_out "rollout 0.1.0 (commit "
 expect_out "in_progress, stage devex-dogfood (1 of 3) since 2026-12-01"
 expect_out "waits: backend-pilot: soak ends 2026-12-08"
+case_end
 
+case_begin 'published: platform-devex has it, with the override and a secret reference'
 # published: platform-devex has it, with the workspace's override and a
 # secret reference (never a value)
 P=$R/.sluice/published
@@ -70,10 +75,12 @@ expect_eq "true ai-tooling-audit" \
 expect_eq releases/backend-pr-reviewer/0.1.0/tools/get_pull_request_diff.json \
 	"$(jq -r '.groups["platform-devex"][0].tools[0]' "$E")" tools
 for f in $(jq -r '.groups["platform-devex"][0] | .tools[], .guidance[]' "$E"); do
-	cmp -s "$P/$f" "$W/${f#releases/backend-pr-reviewer/0.1.0/}" || fail "published $f differs from the tag"
+	expect_same "$W/${f#releases/backend-pr-reviewer/0.1.0/}" "$P/$f" "published $f differs from the tag"
 done
-cmp -s "$P/releases/backend-pr-reviewer/0.1.0/plugin.yaml" "$W/plugin.yaml" || fail "manifest not published"
+expect_same "$W/plugin.yaml" "$P/releases/backend-pr-reviewer/0.1.0/plugin.yaml" "manifest not published"
+case_end
 
+case_begin 'plan: nothing now; by 2026-12-09 the second stage has started'
 # plan: nothing now; by 2026-12-09 the second stage has started
 run sl plan --now $D1
 expect_rc 0
@@ -84,7 +91,9 @@ expect_rc 0
 expect_out "2026-12-08 backend-pr-reviewer@0.1.0: start stage backend-pilot (2)"
 expect_out "backend-general: needs 1 approval (approvers: admin-ana, admin-ben)"
 expect_no_out "start stage backend-general"
+case_end
 
+case_begin 'a second pass at the same moment changes nothing and writes no audit row'
 # a second pass at the same moment changes nothing and writes no audit row
 before=$(audit_rows)
 cp "$E" "$T/effective.before"
@@ -92,18 +101,22 @@ run sl reconcile --now $D1
 expect_rc 0
 expect_eq "" "$(cat "$T/out")" "second pass output"
 expect_eq "$before" "$(audit_rows)" "audit rows after a no-op pass"
-cmp -s "$E" "$T/effective.before" || fail "a no-op pass rewrote effective.json"
+expect_same "$T/effective.before" "$E" "a no-op pass rewrote effective.json"
+case_end
 
+case_begin "a week later the pilot stage starts; a killed pass's temporary file is swept"
 # a week later the pilot stage starts and reaches the pilot group; the
 # temporary file of a pass killed before its rename is swept away
 echo partial >"$P/effective.json.tmp.99999"
 run sl reconcile --now 2026-12-08T10:00:00Z
 expect_rc 0
 expect_out "backend-pr-reviewer@0.1.0: start stage backend-pilot (2)"
-[ ! -e "$P/effective.json.tmp.99999" ] || fail "a killed pass's temporary file was left in $P"
+expect_ok "a killed pass's temporary file was left in $P" [ ! -e "$P/effective.json.tmp.99999" ]
 expect_eq "backend-pr-reviewer 0.1.0" "$(jq -r '.groups["backend-engineers-pilot"][0] | "\(.id) \(.version)"' "$E")" pilot entry
-expect_eq 1 "$(sqlite3 "$R/.sluice/sluice.db" "SELECT count(*) FROM audit WHERE action = 'stage.started' AND details LIKE '%backend-pilot%'")" "stage.started rows"
+expect_eq 1 "$(db "SELECT count(*) FROM audit WHERE action = 'stage.started' AND details LIKE '%backend-pilot%'")" "stage.started rows"
+case_end
 
+case_begin 'a release that fails validation at its tag is refused, never started'
 # a release that fails validation at its tag is refused with its reasons,
 # never started, and the pass still exits 0
 sed -i -e 's/^version: 0.1.0$/version: 0.1.1/' "$W/plugin.yaml"
@@ -113,14 +126,18 @@ run sl reconcile --now 2026-12-09T10:00:00Z
 expect_rc 0
 expect_out "backend-pr-reviewer: refused release 0.1.1:"
 run sl status -o json --now 2026-12-09T10:00:00Z
+expect_rc 0
 expect_eq "0.1.1 pending" "$(jq -r '.plugins[0].rollout | "\(.version) \(.state)"' "$T/out")" refused rollout
 expect_eq policy "$(jq -r '.plugins[0].rollout.blocked_by[0].kind' "$T/out")" refused kind
-jq -r '.plugins[0].refused[0].reason' "$T/out" | grep -q "0.1.1" || fail "refusal reason does not name the version"
+jq -r '.plugins[0].refused[0].reason' "$T/out" | expect_ok "refusal reason does not name the version" grep -q "0.1.1"
 run sl status --now 2026-12-09T10:00:00Z
+expect_rc 0
 expect_out "refused 0.1.1:"
-expect_eq 1 "$(sqlite3 "$R/.sluice/sluice.db" "SELECT count(*) FROM releases WHERE version = '0.1.1' AND refused_reason IS NOT NULL")" "refused row"
-expect_eq 0 "$(sqlite3 "$R/.sluice/sluice.db" "SELECT count(*) FROM stage_starts s JOIN releases r ON r.id = s.release_id WHERE r.version = '0.1.1'")" "stages of the refused release"
+expect_eq 1 "$(db "SELECT count(*) FROM releases WHERE version = '0.1.1' AND refused_reason IS NOT NULL")" "refused row"
+expect_eq 0 "$(db "SELECT count(*) FROM stage_starts s JOIN releases r ON r.id = s.release_id WHERE r.version = '0.1.1'")" "stages of the refused release"
+case_end
 
+case_begin 'an unreachable remote is audited and stale; a moved tag freezes its release'
 # an unreachable remote: audited, shown as stale, and the other plugin's
 # pass goes on (the tag move below is still seen)
 sed -i "s|^plugins:|plugins:\n  - {repository: acme/gone, url: \"file://$GIT/acme/gone.git\", versions: \">=0.1.0\"}|" "$R/workspaces/engineering.yaml"
@@ -135,20 +152,24 @@ expect_rc 0
 expect_out "acme/gone: source unreachable"
 expect_out "backend-pr-reviewer: tag v0.1.0 moved from"
 expect_out "backend-pr-reviewer@0.1.0: freeze"
-expect_eq 1 "$(sqlite3 "$R/.sluice/sluice.db" "SELECT count(*) FROM audit WHERE action = 'source.unreachable'")" "source.unreachable rows"
-expect_eq 1 "$(sqlite3 "$R/.sluice/sluice.db" "SELECT count(*) FROM audit WHERE action = 'tag.moved'")" "tag.moved rows"
+expect_eq 1 "$(db "SELECT count(*) FROM audit WHERE action = 'source.unreachable'")" "source.unreachable rows"
+expect_eq 1 "$(db "SELECT count(*) FROM audit WHERE action = 'tag.moved'")" "tag.moved rows"
 run sl status -o json --now 2026-12-12T10:00:00Z
-expect_eq frozen "$(sqlite3 "$R/.sluice/sluice.db" "SELECT state FROM releases WHERE version = '0.1.0'")" "frozen state"
+expect_rc 0
+expect_eq frozen "$(db "SELECT state FROM releases WHERE version = '0.1.0'")" "frozen state"
 expect_eq "v0.1.0" "$(jq -r '.plugins[] | select(.id == "backend-pr-reviewer") | .moved_tags[0].tag' "$T/out")" "moved tag"
 expect_eq "true" "$(jq -r '.plugins[] | select(.repository == "acme/gone") | .source.stale' "$T/out")" stale
 run sl status --now 2026-12-12T10:00:00Z
+expect_rc 0
 expect_out "source acme/gone has never been reached"
 expect_out "tag v0.1.0 moved from"
 # groups keep the recorded commit of the frozen release
-expect_eq "$(sqlite3 "$R/.sluice/sluice.db" "SELECT commit_id FROM releases WHERE version = '0.1.0'")" \
+expect_eq "$(db "SELECT commit_id FROM releases WHERE version = '0.1.0'")" \
 	"$(jq -r '.groups["platform-devex"][0].commit' "$E")" "published commit of the frozen release"
+case_end
 
-# the audit chain still verifies
+case_begin 'the audit chain still verifies'
 run sl audit verify
 expect_rc 0
+case_end
 done_testing

@@ -5,10 +5,13 @@
 . "$(dirname "$0")/lib-ops.sh"
 setup_admin
 
+case_begin 'checklist -h prints the usage'
 S checklist -h
 expect_rc 0
 expect_out "usage: sluice checklist PLUGIN@VERSION"
+case_end
 
+case_begin 'an unknown release or plugin exits 2; owner/name names the plugin'
 record
 S checklist $PLUGIN@0.2.0 --now $D1
 expect_rc 2
@@ -20,7 +23,9 @@ expect_err "error: no plugin 'nope' is watched by workspace 'engineering'"
 S checklist acme/codex-plugin-backend-pr-reviewer@0.1.0 --now $D1
 expect_rc 0
 expect_out "backend-pr-reviewer@0.1.0 (commit"
+case_end
 
+case_begin 'the nine items, their state and what stage 1 needs'
 S checklist $PLUGIN@0.1.0 --now $D1
 expect_rc 0
 expect_out "backend-pr-reviewer@0.1.0 (commit $(echo "$COMMIT" | cut -c1-12), risk moderate), rollout policy standard"
@@ -31,9 +36,13 @@ expect_out "  guidance-evaluations   missing (attest: approver or ci)"
 expect_out "  register-plugin        done by sluice (2026-12-01T09:00:00Z)"
 expect_out "not ready for stage 1: missing contract-tests, security-review"
 expect_eq 9 "$(grep -c '^  [a-z-]* ' "$T/out")" "nine items"
+case_end
 
+case_begin 'with the items attested: ready, in -o json and text'
 S attest $PLUGIN@0.1.0 contract-tests --evidence https://ci.acme.example/run/3 --as ci-bot --now $D1
+expect_rc 0
 S attest $PLUGIN@0.1.0 security-review --as admin-ben --now $D1
+expect_rc 0
 S checklist $PLUGIN@0.1.0 -o json --now $D1
 expect_rc 0
 expect_eq "0.1.0 $COMMIT moderate standard true 9" \
@@ -45,12 +54,20 @@ expect_eq "done sluice true" \
 expect_eq "missing false" \
 	"$(jq -r '.items[] | select(.item == "monitor-telemetry") | "\(.state) \(.required)"' "$T/out")" monitor-telemetry
 S checklist $PLUGIN@0.1.0 --now $D1
+expect_rc 0
 expect_out "ready for stage 1: every required item is done"
 expect_out "  contract-tests         attested by ci-bot 2026-12-01T10:00:00Z: https://ci.acme.example/run/3  [required before stage 1]"
+case_end
 
-# the staged rollout is done once stage 1 started
+case_begin 'the staged rollout is done once stage 1 started'
 S approve $PLUGIN@0.1.0 --stage devex-dogfood --as admin-ana --now $D1
+expect_rc 0
 S reconcile --now $D2
+expect_rc 0
 S checklist $PLUGIN@0.1.0 --now $D2
+expect_rc 0
 expect_out "  start-staged-rollout   done by sluice (2026-12-01T11:00:00Z)"
+case_end
+
 done_testing
+
