@@ -951,14 +951,11 @@ int sluice_source_verify_tag(const char *cache_dir, const char *key, const char 
 		goto done;
 	}
 	rc = sluice_ssh_verify(allowed_signers, tagger->email, "git", data, plen, sig, slen);
-	if (rc == SLUICE_EREFUSED) {
-		char reason[512];
-		snprintf(reason, sizeof reason, "%s", sluice_error_last());
-		sluice_error_set(SLUICE_EREFUSED,
-				 "the ssh signature of tag '%s' of '%s' (tagger %s) does not verify "
-				 "against '%s': %s",
-				 tag, key, tagger->email, allowed_signers, reason);
-	}
+	if (rc == SLUICE_EREFUSED)
+		sluice_error_wrap(SLUICE_EREFUSED,
+				  "the ssh signature of tag '%s' of '%s' (tagger %s) does not verify "
+				  "against '%s'",
+				  tag, key, tagger->email, allowed_signers);
 done:
 	git_odb_object_free(obj);
 	git_odb_free(odb);
