@@ -547,7 +547,7 @@ int sluice_source_fetch(sluice_fetch_result *out, const char *cache_dir, const c
 	if ((rc = sluice_source_init()) < 0 || (rc = sluice_source_check_url(url)) < 0)
 		goto done;
 	rurl = sluice_source_redact_url(url);
-	if (sluice_mkdir_p(cache_dir, 0755) < 0) {
+	if (sluice_mkdir_p(cache_dir, 0700) < 0) {
 		rc = sluice_error_set(SLUICE_EIO, "cannot create the cache directory '%s': %s",
 				      cache_dir, strerror(errno));
 		goto done;
