@@ -214,6 +214,9 @@ typedef struct {
 	sluice_freeze_window *freeze;
 	size_t nfreeze;
 	size_t max_file_bytes; /* policy.max_file_bytes, default 4 MiB */
+	/* policy.audit_retention_days: unset means the default,
+	 * SLUICE_AUDIT_RETENTION_DEFAULT_DAYS (audit.h); at least 90 */
+	sluice_int audit_retention_days;
 	/* publish */
 	sluice_str publish_type, publish_path, publish_url;
 	sluice_notification *notifications;

@@ -18,8 +18,19 @@ enum {
 };
 
 /* Sets the calling thread's last error message (printf-style) and returns
- * `code`, so callers can write `return sluice_error_set(SLUICE_EIO, ...)`. */
+ * `code`, so callers can write `return sluice_error_set(SLUICE_EIO, ...)`.
+ * The message is formatted before the buffer is written, so an argument
+ * may be sluice_error_last() itself; to add context to the previous
+ * message, use sluice_error_wrap. */
 int sluice_error_set(int code, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* Puts context in front of the previous message: sets the last error to
+ * "<fmt ...>: <previous message>" (only "<fmt ...>" when there was none)
+ * and returns `code`. Use it instead of passing sluice_error_last() to
+ * sluice_error_set:
+ *     return sluice_error_wrap(rc, "cannot load %s@%s", plugin, version); */
+int sluice_error_wrap(int code, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
 /* The calling thread's last error message; never NULL (empty when none).
@@ -31,7 +42,7 @@ int sluice_error_code(void);
 
 void sluice_error_clear(void);
 
-/* Maps a SLUICE_E* code to the CLI exit status of PRODUCT.md section 6. */
+/* Maps a SLUICE_E* code to the CLI exit status (docs/commands.md). */
 int sluice_error_exit_status(int code);
 
 #endif

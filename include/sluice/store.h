@@ -30,9 +30,12 @@ enum {
 	SLUICE_STORE_READONLY = 1 << 0,
 };
 
-/* Opens (creating the file and its parent directory on first use, unless
- * READONLY) and migrates the database at `path`. WAL journal, foreign keys
- * on, a 5 s busy timeout. A database from a newer sluice is refused with
+/* Opens (creating the file 0600 and its parent directory 0700 on first use,
+ * whatever the umask, unless READONLY) and migrates the database at `path`.
+ * WAL journal, foreign keys on. A statement waits at most 30 s of real time
+ * ($SLUICE_BUSY_TIMEOUT_MS milliseconds when set lower) for a lock another
+ * connection holds, then fails with SLUICE_ESTORE saying the database is
+ * locked by another program. A database from a newer sluice is refused with
  * SLUICE_ESTORE. Returns 0 and *out (free with sluice_store_free), or a
  * negative SLUICE_E* code with the error set. */
 int sluice_store_open(sluice_store **out, const char *path, int flags);
@@ -55,7 +58,7 @@ const char *sluice_store_actor(const sluice_store *s);
 
 /* Transactions. begin takes the write lock at once (BEGIN IMMEDIATE), so two
  * writers serialise instead of failing at their first write; it waits up to
- * the busy timeout and then fails with SLUICE_EBUSY. Nesting is an error.
+ * the busy timeout and then fails with SLUICE_ESTORE. Nesting is an error.
  * rollback is safe to call with no transaction open. */
 int sluice_store_begin(sluice_store *s);
 int sluice_store_commit(sluice_store *s);

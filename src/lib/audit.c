@@ -88,6 +88,28 @@ done:
 /* ---- append ---------------------------------------------------------- */
 
 static const char sql_last[] = "SELECT id, hash FROM audit ORDER BY id DESC LIMIT 1";
+static const char sql_seq[] = "SELECT seq FROM sqlite_sequence WHERE name = 'audit'";
+
+/* The highest id ever handed out (sqlite_sequence), 0 when none. */
+static int audit_seq(sluice_store *s, int64_t *out, bool *present)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	*out = 0;
+	*present = false;
+	if ((rc = store_stmt(s, &st, sql_seq)) < 0)
+		return rc;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*out = sqlite3_column_int64(st, 0);
+		*present = true;
+		rc = 0;
+	} else
+		rc = rc == SQLITE_DONE ? 0 : store_error(s, rc, "cannot read the audit log");
+	store_done(st);
+	return rc;
+}
 static const char sql_insert[] =
 	"INSERT INTO audit (id, at, actor, action, plugin, version, details,"
 	" admin_commit, prev_hash, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
@@ -98,7 +120,8 @@ static int append_locked(sluice_store *s, const sluice_audit_entry *e, int64_t *
 	sluice_audit_row row;
 	char prev[SLUICE_AUDIT_HASH_SZ], hash[SLUICE_AUDIT_HASH_SZ];
 	char *details = NULL;
-	int64_t last_id = 0;
+	int64_t last_id = 0, seq = 0;
+	bool has_seq;
 	int rc;
 
 	if (e->details && !json_is_object(e->details))
@@ -128,8 +151,13 @@ static int append_locked(sluice_store *s, const sluice_audit_entry *e, int64_t *
 	}
 	store_done(st);
 	st = NULL;
+	/* After rows were cut from the end, the next id stays past the highest
+	 * ever handed out: the cut shows as a gap for good instead of being
+	 * papered over by new rows. */
+	if ((rc = audit_seq(s, &seq, &has_seq)) < 0)
+		goto done;
 
-	row.id = last_id + 1;
+	row.id = (seq > last_id ? seq : last_id) + 1;
 	row.at = e->at;
 	row.actor = e->actor ? e->actor : s->actor;
 	row.action = e->action;
@@ -260,6 +288,68 @@ done:
 	return rc;
 }
 
+/* ---- head ------------------------------------------------------------ */
+
+static int is_hex64(const char *h)
+{
+	if (!h || strlen(h) != 64)
+		return 0;
+	for (const char *p = h; *p; p++)
+		if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f')))
+			return 0;
+	return 1;
+}
+
+int sluice_audit_head(sluice_store *s, int64_t *id, char hash[SLUICE_AUDIT_HASH_SZ])
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	*id = 0;
+	memcpy(hash, zero_hash, SLUICE_AUDIT_HASH_SZ);
+	if ((rc = store_stmt(s, &st, sql_last)) < 0)
+		return rc;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		const char *h = (const char *)sqlite3_column_text(st, 1);
+		*id = sqlite3_column_int64(st, 0);
+		if (!is_hex64(h))
+			rc = sluice_error_set(SLUICE_ESTORE,
+					      "audit row %" PRId64 " has no valid hash; run 'sluice audit verify'",
+					      *id);
+		else {
+			memcpy(hash, h, SLUICE_AUDIT_HASH_SZ);
+			rc = 0;
+		}
+	} else
+		rc = rc == SQLITE_DONE ? 0 : store_error(s, rc, "cannot read the audit log");
+	store_done(st);
+	return rc;
+}
+
+int sluice_audit_head_parse(int64_t *id, char hash[SLUICE_AUDIT_HASH_SZ], const char *text)
+{
+	const char *colon = text ? strchr(text, ':') : NULL;
+	char *end = NULL;
+	long long v;
+
+	*id = 0;
+	hash[0] = '\0';
+	if (!colon || colon == text || !is_hex64(colon + 1) || text[0] < '0' || text[0] > '9')
+		goto bad;
+	v = strtoll(text, &end, 10);
+	if (end != colon || v <= 0)
+		goto bad;
+	*id = (int64_t)v;
+	memcpy(hash, colon + 1, SLUICE_AUDIT_HASH_SZ);
+	return 0;
+bad:
+	return sluice_error_set(SLUICE_EINVAL,
+				"'%s' is not an audit head; give ID:HASH as 'sluice audit head' "
+				"prints it (a row id, a colon, 64 lowercase hex digits)",
+				text ? text : "");
+}
+
 /* ---- verify ---------------------------------------------------------- */
 
 static void bad(sluice_audit_report *r, int64_t id, const char *fmt, ...)
@@ -319,7 +409,7 @@ static int newest_checkpoint(sluice_store *s, checkpoint *cp)
 	return rc;
 }
 
-static int verify_locked(sluice_store *s, sluice_audit_report *r)
+static int chain_locked(sluice_store *s, sluice_audit_report *r)
 {
 	static const char sql[] = "SELECT " ROW_COLUMNS " FROM audit ORDER BY id";
 	sqlite3_stmt *st = NULL;
@@ -402,7 +492,196 @@ done:
 	return rc;
 }
 
-int sluice_audit_verify(sluice_store *s, sluice_audit_report *report)
+/* Nothing was cut from the end: the highest id SQLite ever handed out
+ * (AUTOINCREMENT keeps it in sqlite_sequence, even across deletes) is the
+ * last row's. */
+static int tail_locked(sluice_store *s, sluice_audit_report *r)
+{
+	int64_t seq;
+	bool present;
+	int rc;
+
+	if ((rc = audit_seq(s, &seq, &present)) < 0)
+		return rc;
+	if (r->rows > 0 && !present)
+		bad(r, r->last_id,
+		    "the log's id counter (sqlite_sequence) was removed; rows may have been cut "
+		    "from its end");
+	else if (seq > r->last_id && seq == r->last_id + 1)
+		bad(r, seq, "row %" PRId64 " is missing from the end of the log (ids up to %" PRId64
+			    " were handed out)", seq, seq);
+	else if (seq > r->last_id)
+		bad(r, r->last_id + 1,
+		    "rows %" PRId64 " to %" PRId64 " are missing from the end of the log (ids up to %" PRId64
+		    " were handed out)",
+		    r->last_id + 1, seq, seq);
+	else if (seq < r->last_id)
+		bad(r, r->last_id,
+		    "the log's id counter (sqlite_sequence) says %" PRId64 " but row %" PRId64
+		    " exists: the counter was edited",
+		    seq, r->last_id);
+	return 0;
+}
+
+/* The given head (kept outside the database) is still in the log as it
+ * was: the chain walk already proved every row matches its hash. */
+static int anchor_locked(sluice_store *s, sluice_audit_report *r, int64_t id, const char *hash)
+{
+	static const char sql[] = "SELECT hash FROM audit WHERE id = ?1";
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	if ((rc = store_stmt(s, &st, sql)) < 0)
+		return rc;
+	store_bind_int(st, 1, id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		const char *h = (const char *)sqlite3_column_text(st, 0);
+		if (!h || strcmp(h, hash) != 0)
+			bad(r, id,
+			    "row %" PRId64 " is not the given head: its hash is %.12s..., the head "
+			    "says %.12s... (the log was rewritten)",
+			    id, h ? h : "", hash);
+		rc = 0;
+	} else if (rc == SQLITE_DONE) {
+		if (r->rows == 0 || id > r->last_id)
+			bad(r, id,
+			    "the given head, row %" PRId64 ", is not in the log (it ends at row %" PRId64
+			    "): rows were cut from its end",
+			    id, r->last_id);
+		else
+			bad(r, id,
+			    "the given head, row %" PRId64 ", was pruned (the log starts at row %" PRId64
+			    "); give a head newer than the last prune",
+			    id, r->first_id);
+		rc = 0;
+	} else
+		rc = store_error(s, rc, "cannot read the audit log");
+	store_done(st);
+	return rc;
+}
+
+/* Each state row an action writes, and the audit row the same action
+ * writes in the same transaction: a state row with fewer matching audit
+ * rows than rows like it was written around sluice. Rows older than the
+ * newest prune's cutoff (?1) are skipped: their audit rows may be gone.
+ * Each query returns the first such row's id and a description. */
+static const char sql_cutoff[] =
+	"SELECT coalesce(max(json_extract(details, '$.older_than')), 0) FROM audit"
+	" WHERE action = '" SLUICE_AUDIT_CHECKPOINT "'";
+static const char *const cross_checks[] = {
+	"SELECT a.id, printf('approval %d (%s, %s@%s, stage %s)', a.id, a.approver, a.plugin,"
+	"  a.version, a.stage), 'approval.given' FROM approvals a WHERE a.at >= ?1 AND"
+	" (SELECT count(*) FROM audit u WHERE u.action = 'approval.given' AND u.at = a.at"
+	"   AND u.plugin = a.plugin AND u.version = a.version AND u.actor = a.approver"
+	"   AND json_extract(u.details, '$.stage') = a.stage"
+	"   AND json_extract(u.details, '$.commit') = a.commit_id"
+	"   AND json_extract(u.details, '$.workspace') = a.workspace) <"
+	" (SELECT count(*) FROM approvals b WHERE b.at = a.at AND b.plugin = a.plugin"
+	"   AND b.version = a.version AND b.approver = a.approver AND b.stage = a.stage"
+	"   AND b.commit_id = a.commit_id AND b.workspace = a.workspace)"
+	" ORDER BY a.id LIMIT 1",
+
+	"SELECT j.id, printf('rejection %d (%s, %s@%s)', j.id, j.actor, j.plugin, j.version),"
+	"  'release.rejected' FROM rejections j WHERE j.at >= ?1 AND"
+	" (SELECT count(*) FROM audit u WHERE u.action = 'release.rejected' AND u.at = j.at"
+	"   AND u.plugin = j.plugin AND u.version = j.version AND u.actor = j.actor"
+	"   AND json_extract(u.details, '$.commit') = j.commit_id) <"
+	" (SELECT count(*) FROM rejections b WHERE b.at = j.at AND b.plugin = j.plugin"
+	"   AND b.version = j.version AND b.actor = j.actor AND b.commit_id = j.commit_id)"
+	" ORDER BY j.id LIMIT 1",
+
+	"SELECT t.id, printf('attestation %d (%s, %s@%s, %s)', t.id, t.actor, t.plugin,"
+	"  t.version, t.item), 'checklist.attested' FROM attestations t WHERE t.at >= ?1 AND"
+	" (SELECT count(*) FROM audit u WHERE u.action = 'checklist.attested' AND u.at = t.at"
+	"   AND u.plugin = t.plugin AND u.version = t.version AND u.actor = t.actor"
+	"   AND json_extract(u.details, '$.item') = t.item) <"
+	" (SELECT count(*) FROM attestations b WHERE b.at = t.at AND b.plugin = t.plugin"
+	"   AND b.version = t.version AND b.actor = t.actor AND b.item = t.item)"
+	" ORDER BY t.id LIMIT 1",
+
+	"SELECT ss.id, printf('stage start %d (%s@%s, stage %d %s)', ss.id, r.plugin, r.version,"
+	"  ss.stage_index, ss.stage_name), 'stage.started'"
+	" FROM stage_starts ss JOIN releases r ON r.id = ss.release_id"
+	" WHERE ss.started_at >= ?1 AND NOT EXISTS (SELECT 1 FROM audit u"
+	"   WHERE u.action = 'stage.started' AND u.at = ss.started_at AND u.plugin = r.plugin"
+	"   AND u.version = r.version AND u.actor = ss.actor"
+	"   AND json_extract(u.details, '$.stage_index') = ss.stage_index)"
+	" ORDER BY ss.id LIMIT 1",
+
+	"SELECT w.id, printf('withdrawal %d (%s, %s%s%s)', w.id, w.actor, w.plugin,"
+	"  CASE WHEN w.version IS NULL THEN '' ELSE '@' END, coalesce(w.version, '')),"
+	"  'plugin.withdrawn' FROM withdrawals w WHERE w.at >= ?1 AND"
+	" (SELECT count(*) FROM audit u WHERE u.action IN ('plugin.withdrawn', 'release.withdrawn')"
+	"   AND u.at = w.at AND u.plugin = w.plugin AND u.actor = w.actor"
+	"   AND (w.version IS NULL OR u.version = w.version)) <"
+	" (SELECT count(*) FROM withdrawals b WHERE b.at = w.at AND b.plugin = w.plugin"
+	"   AND b.actor = w.actor AND b.version IS w.version)"
+	" ORDER BY w.id LIMIT 1",
+
+	"SELECT 0, printf('the %s of workspace %s (by %s)',"
+	"  CASE WHEN f.frozen THEN 'freeze' ELSE 'unfreeze' END, f.workspace,"
+	"  coalesce(f.frozen_by, '?')),"
+	"  CASE WHEN f.frozen THEN 'workspace.frozen' ELSE 'workspace.unfrozen' END"
+	" FROM workspace_state f WHERE f.at >= ?1 AND NOT EXISTS (SELECT 1 FROM audit u"
+	"   WHERE u.action = CASE WHEN f.frozen THEN 'workspace.frozen'"
+	"     ELSE 'workspace.unfrozen' END AND u.at = f.at AND u.actor IS f.frozen_by"
+	"   AND json_extract(u.details, '$.workspace') = f.workspace)"
+	" ORDER BY f.workspace LIMIT 1",
+};
+
+static int cross_locked(sluice_store *s, sluice_audit_report *r)
+{
+	sqlite3_stmt *st = NULL;
+	int64_t cutoff = 0;
+	bool null;
+	int rc;
+
+	if ((rc = store_stmt(s, &st, sql_cutoff)) < 0)
+		return rc;
+	rc = sqlite3_step(st);
+	null = rc == SQLITE_ROW && sqlite3_column_type(st, 0) == SQLITE_NULL;
+	if (rc == SQLITE_ROW)
+		cutoff = null ? 0 : sqlite3_column_int64(st, 0);
+	rc = rc == SQLITE_ROW ? 0 : store_error(s, rc, "cannot read the audit log");
+	store_done(st);
+	if (rc < 0)
+		return rc;
+	for (size_t i = 0; i < sizeof cross_checks / sizeof cross_checks[0]; i++) {
+		if ((rc = store_stmt(s, &st, cross_checks[i])) < 0)
+			return rc;
+		store_bind_int(st, 1, cutoff);
+		rc = sqlite3_step(st);
+		if (rc == SQLITE_ROW) {
+			bad(r, 0, "%s has no %s audit row: it was written around sluice",
+			    (const char *)sqlite3_column_text(st, 1),
+			    (const char *)sqlite3_column_text(st, 2));
+			rc = 0;
+		} else
+			rc = rc == SQLITE_DONE ? 0 : store_error(s, rc, "cannot cross-check the audit log");
+		store_done(st);
+		if (rc < 0 || !r->ok)
+			return rc;
+	}
+	return 0;
+}
+
+static int verify_locked(sluice_store *s, sluice_audit_report *r, int64_t head_id,
+			 const char *head_hash)
+{
+	int rc;
+
+	if ((rc = chain_locked(s, r)) < 0 || !r->ok)
+		return rc;
+	if ((rc = tail_locked(s, r)) < 0 || !r->ok)
+		return rc;
+	if (head_id > 0 && ((rc = anchor_locked(s, r, head_id, head_hash)) < 0 || !r->ok))
+		return rc;
+	return cross_locked(s, r);
+}
+
+static int verify(sluice_store *s, sluice_audit_report *report, int64_t head_id,
+		  const char *head_hash)
 {
 	bool own = sqlite3_get_autocommit(s->db) != 0;
 	int rc;
@@ -412,10 +691,24 @@ int sluice_audit_verify(sluice_store *s, sluice_audit_report *report)
 	/* One read transaction: a consistent snapshot while writers go on. */
 	if (own && (rc = store_exec(s, "BEGIN", "cannot read the audit log")) < 0)
 		return rc;
-	rc = verify_locked(s, report);
+	rc = verify_locked(s, report, head_id, head_hash);
 	if (own)
 		sqlite3_exec(s->db, rc < 0 ? "ROLLBACK" : "COMMIT", NULL, NULL, NULL);
 	return rc;
+}
+
+int sluice_audit_verify(sluice_store *s, sluice_audit_report *report)
+{
+	return verify(s, report, 0, NULL);
+}
+
+int sluice_audit_verify_head(sluice_store *s, int64_t head_id, const char *head_hash,
+			     sluice_audit_report *report)
+{
+	if (head_id <= 0 || !is_hex64(head_hash))
+		return sluice_error_set(SLUICE_EINVAL,
+					"internal: an audit head needs a row id and a 64-digit hash");
+	return verify(s, report, head_id, head_hash);
 }
 
 /* ---- prune ----------------------------------------------------------- */
@@ -536,7 +829,7 @@ done:
 	return rc;
 }
 
-int sluice_audit_prune(sluice_store *s, int64_t now, int older_than_days,
+int sluice_audit_prune(sluice_store *s, int64_t now, int older_than_days, int retention_days,
 		       sluice_audit_prune_result *result)
 {
 	sluice_audit_prune_result none;
@@ -545,9 +838,17 @@ int sluice_audit_prune(sluice_store *s, int64_t now, int older_than_days,
 	if (!result)
 		result = &none;
 	memset(result, 0, sizeof *result);
-	if (older_than_days < 0)
+	if (retention_days < SLUICE_AUDIT_RETENTION_MIN_DAYS)
 		return sluice_error_set(SLUICE_EINVAL,
-					"--older-than-days must be 0 or more (got %d)", older_than_days);
+					"the audit retention must be at least %d days (got %d); set "
+					"policy.audit_retention_days to %d or more",
+					SLUICE_AUDIT_RETENTION_MIN_DAYS, retention_days,
+					SLUICE_AUDIT_RETENTION_MIN_DAYS);
+	if (older_than_days < retention_days)
+		return sluice_error_set(SLUICE_EREFUSED,
+					"cannot prune audit rows younger than the retention of %d days "
+					"(policy.audit_retention_days); give --older-than-days %d or more",
+					retention_days, retention_days);
 	if ((rc = store_tx_begin(s)) < 0)
 		return rc;
 	rc = prune_locked(s, now, older_than_days, result);

@@ -40,6 +40,7 @@ static const char *const k_policy[] = {"rollout_policy",
 				       "max_risk",
 				       "freeze",
 				       "max_file_bytes",
+				       "audit_retention_days",
 				       NULL};
 static const char *const k_identities[] = {"os-user", "asserted", "ssh-signed", NULL};
 static const char *const k_risks[] = {"low", "moderate", "high", NULL};
@@ -301,6 +302,17 @@ static void load_policy(sluice_schema *s, sluice_workspace *ws, const sluice_nod
 					  "'policy.max_file_bytes' must be between 1024 and 268435456");
 		else if (mfb.set)
 			ws->max_file_bytes = (size_t)mfb.v;
+	}
+	/* docs/configuration.md: the audit log's floor, which `audit prune`
+	 * never cuts into (at least 90 days, at most a century) */
+	sluice_schema_int(s, &ws->audit_retention_days, n, path, "audit_retention_days", false);
+	if (ws->audit_retention_days.set &&
+	    (ws->audit_retention_days.v < 90 || ws->audit_retention_days.v > 36500)) {
+		sluice_diag_error(s->d, ws->audit_retention_days.pos, "invalid-value",
+				  "'policy.audit_retention_days' must be between 90 and 36500 days "
+				  "(got %lld); audit rows are kept at least 90 days",
+				  (long long)ws->audit_retention_days.v);
+		ws->audit_retention_days.set = false;
 	}
 }
 

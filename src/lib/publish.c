@@ -214,8 +214,8 @@ int sluice_effective_release_open(sluice_tree **out, const sluice_publish_ctx *c
 	    pub->open_release(pub, c, er->plugin, er->version, er->commit, out) == 0)
 		rc = 0;
 	if (rc < 0)
-		return sluice_error_set(rc, "cannot read the files of %s@%s: %s", er->plugin,
-					er->version, sluice_error_last());
+		return sluice_error_wrap(rc, "cannot read the files of %s@%s", er->plugin,
+					 er->version);
 	return 0;
 }
 
@@ -236,8 +236,8 @@ static int read_record(json_t **out, const sluice_publish_ctx *c, const sluice_p
 	rc = sluice_plugin_load(&pl, tree, c->max_file_bytes, &d);
 	sluice_diags_clear(&d);
 	if (rc < 0 || !pl)
-		rc = sluice_error_set(rc < 0 ? rc : SLUICE_EINVAL, "cannot load %s@%s: %s",
-				      er->plugin, er->version, sluice_error_last());
+		rc = sluice_error_wrap(rc < 0 ? rc : SLUICE_EINVAL, "cannot load %s@%s",
+				       er->plugin, er->version);
 	else
 		*out = record_of(pl, er->tag, er->commit);
 	sluice_plugin_free(pl);

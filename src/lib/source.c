@@ -545,7 +545,7 @@ int sluice_source_fetch(sluice_fetch_result *out, const char *cache_dir, const c
 	if ((rc = sluice_source_init()) < 0 || (rc = sluice_source_check_url(url)) < 0)
 		goto done;
 	rurl = sluice_source_redact_url(url);
-	if (sluice_mkdir_p(cache_dir, 0755) < 0) {
+	if (sluice_mkdir_p(cache_dir, 0700) < 0) {
 		rc = sluice_error_set(SLUICE_EIO, "cannot create the cache directory '%s': %s",
 				      cache_dir, strerror(errno));
 		goto done;
@@ -949,14 +949,11 @@ int sluice_source_verify_tag(const char *cache_dir, const char *key, const char 
 		goto done;
 	}
 	rc = sluice_ssh_verify(allowed_signers, tagger->email, "git", data, plen, sig, slen);
-	if (rc == SLUICE_EREFUSED) {
-		char reason[512];
-		snprintf(reason, sizeof reason, "%s", sluice_error_last());
-		sluice_error_set(SLUICE_EREFUSED,
-				 "the ssh signature of tag '%s' of '%s' (tagger %s) does not verify "
-				 "against '%s': %s",
-				 tag, key, tagger->email, allowed_signers, reason);
-	}
+	if (rc == SLUICE_EREFUSED)
+		sluice_error_wrap(SLUICE_EREFUSED,
+				  "the ssh signature of tag '%s' of '%s' (tagger %s) does not verify "
+				  "against '%s'",
+				  tag, key, tagger->email, allowed_signers);
 done:
 	git_odb_object_free(obj);
 	git_odb_free(odb);

@@ -17,6 +17,8 @@ struct sluice_store {
 	char *actor;
 	char *admin_commit;
 	bool explicit_tx; /* opened by sluice_store_begin */
+	int64_t busy_ms;    /* how long to wait for another's lock, real time */
+	int64_t busy_since; /* when the current wait began (monotonic ms) */
 	unsigned savepoints;
 	/* Prepared statements, keyed by the address of their (static) SQL. */
 	struct {
@@ -26,8 +28,9 @@ struct sluice_store {
 	size_t ncache;
 };
 
-/* Translates a SQLite failure into SLUICE_ESTORE (SLUICE_EBUSY for a lock
- * that the busy timeout could not wait out), keeping SQLite's message. */
+/* Translates a SQLite failure into SLUICE_ESTORE, keeping SQLite's message;
+ * a lock the busy wait could not outlast says the database is locked by
+ * another program and what to do. */
 int store_error(sluice_store *s, int rc, const char *what);
 
 /* A cached prepared statement for `sql` (a string literal or other storage

@@ -1,9 +1,11 @@
 /* The store: opening the database, transactions, statement cache and the
  * small helpers the other store*.c files share. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "sluice/error.h"
@@ -14,15 +16,73 @@
  * mistaken for ours (and migrated into). */
 #define STORE_APPLICATION_ID 0x534c4345
 
+/* How long a statement waits, in real time, for a lock another connection
+ * holds: 30 s (docs/operations.md), less when SLUICE_BUSY_TIMEOUT_MS says
+ * so (tests). */
+#define STORE_BUSY_MAX_MS 30000
+
+static int64_t busy_timeout_ms(void)
+{
+	const char *v = getenv("SLUICE_BUSY_TIMEOUT_MS");
+	char *end = NULL;
+	long long ms;
+
+	if (!v || !*v)
+		return STORE_BUSY_MAX_MS;
+	errno = 0;
+	ms = strtoll(v, &end, 10);
+	if (errno || *end || ms < 0 || ms > STORE_BUSY_MAX_MS)
+		return STORE_BUSY_MAX_MS;
+	return (int64_t)ms;
+}
+
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* SQLite's own busy handler counts the time it means to sleep, not the
+ * time that passed, and where it cannot sleep in milliseconds it sleeps a
+ * second per try; this one measures the clock, so a held lock costs at
+ * most busy_ms whatever the platform. */
+static int busy_wait(void *arg, int count)
+{
+	sluice_store *s = arg;
+	int64_t now = mono_ms(), left, step;
+	struct timespec ts;
+
+	if (count == 0)
+		s->busy_since = now;
+	left = s->busy_ms - (now - s->busy_since);
+	if (left <= 0)
+		return 0;
+	step = count < 7 ? (int64_t)1 << count : 100; /* 1, 2, 4 ... 64, then 100 ms */
+	if (step > left)
+		step = left;
+	ts.tv_sec = (time_t)(step / 1000);
+	ts.tv_nsec = (long)(step % 1000) * 1000000L;
+	nanosleep(&ts, NULL);
+	return 1;
+}
+
 int store_error(sluice_store *s, int rc, const char *what)
 {
 	const char *msg = s && s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc);
 	int prim = rc & 0xff;
 
+	/* Not SLUICE_EBUSY: that means another sluice holds a lease and the
+	 * caller may skip its turn; a lock that outlasts the wait is a pass
+	 * that could not run. */
 	if (prim == SQLITE_BUSY || prim == SQLITE_LOCKED)
-		return sluice_error_set(SLUICE_EBUSY,
-					"%s: database %s is locked by another sluice (%s); try again",
-					what, s && s->path ? s->path : "?", msg);
+		return sluice_error_set(SLUICE_ESTORE,
+					"%s: database %s is locked by another program (waited %.1f s); "
+					"find it with 'fuser %s' and end it (an open sqlite3 shell, "
+					"a backup, a stuck sluice), then run this again",
+					what, s && s->path ? s->path : "?",
+					(double)(s ? s->busy_ms : 0) / 1000.0,
+					s && s->path ? s->path : "?");
 	return sluice_error_set(SLUICE_ESTORE, "%s: %s (database %s)", what, msg,
 				s && s->path ? s->path : "?");
 }
@@ -230,11 +290,29 @@ static int make_parent_dir(const char *path)
 	if (!slash || slash == path)
 		return 0;
 	dir = sluice_xstrndup(path, (size_t)(slash - path));
-	if (sluice_mkdir_p(dir, 0755) < 0)
+	/* the state directory is the owner's alone, whatever the umask */
+	if (sluice_mkdir_p(dir, 0700) < 0)
 		rc = sluice_error_set(SLUICE_EIO, "cannot create directory %s for the database: %s",
 				      dir, strerror(errno));
 	free(dir);
 	return rc;
+}
+
+/* Creates an empty database file 0600 (open's mode is cut by the umask,
+ * never widened): SQLite would create it 0644 less the umask, and gives
+ * the -wal and -shm files the database file's mode. An existing file keeps
+ * the mode its owner chose. */
+static int create_private(const char *path)
+{
+	int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+
+	if (fd < 0 && errno == EEXIST)
+		return 0;
+	if (fd < 0)
+		return sluice_error_set(SLUICE_EIO, "cannot create the database %s: %s", path,
+					strerror(errno));
+	close(fd);
+	return 0;
 }
 
 /* Refuses databases that belong to another program or a newer sluice. */
@@ -284,7 +362,7 @@ int sluice_store_open(sluice_store **out, const char *path, int flags)
 	if (ro && access(path, F_OK) != 0)
 		return sluice_error_set(SLUICE_ENOTFOUND,
 					"no database at %s yet; run 'sluice reconcile' to create it", path);
-	if (!ro && (rc = make_parent_dir(path)) < 0)
+	if (!ro && ((rc = make_parent_dir(path)) < 0 || (rc = create_private(path)) < 0))
 		return rc;
 
 	s = sluice_xcalloc(1, sizeof *s);
@@ -300,7 +378,8 @@ int sluice_store_open(sluice_store **out, const char *path, int flags)
 		goto done;
 	}
 	sqlite3_extended_result_codes(s->db, 1);
-	sqlite3_busy_timeout(s->db, 5000);
+	s->busy_ms = busy_timeout_ms();
+	sqlite3_busy_handler(s->db, busy_wait, s);
 	if ((rc = store_exec(s, "PRAGMA foreign_keys = ON", "cannot enable foreign keys")) < 0)
 		goto done;
 	if ((rc = check_identity(s)) < 0)
@@ -314,8 +393,10 @@ int sluice_store_open(sluice_store **out, const char *path, int flags)
 		 * nothing. */
 		/* switching to WAL does not wait on the busy handler: when
 		 * another sluice is creating the same database at this moment,
-		 * retry for as long as the busy timeout would have waited */
-		for (int tries = 0;; tries++) {
+		 * retry for as long as the busy timeout would have waited, in
+		 * real time */
+		int64_t wal_since = mono_ms();
+		for (;;) {
 			rc = sqlite3_prepare_v2(s->db, "PRAGMA journal_mode = WAL", -1, &st, NULL);
 			if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
 				jm = store_col_dup(st, 0);
@@ -323,7 +404,8 @@ int sluice_store_open(sluice_store **out, const char *path, int flags)
 			}
 			sqlite3_finalize(st);
 			st = NULL;
-			if ((rc != SQLITE_BUSY && rc != SQLITE_LOCKED) || tries >= 500)
+			if ((rc != SQLITE_BUSY && rc != SQLITE_LOCKED) ||
+			    mono_ms() - wal_since >= s->busy_ms)
 				break;
 			sqlite3_sleep(10);
 		}

@@ -179,8 +179,7 @@ static int dir_read(sluice_tree *t, char **out, size_t *out_len, const char *pat
 		rc = sluice_error_set(SLUICE_ELIMIT, "'%s' is over the limit of %zu bytes", path,
 				      max);
 	else if (rc < 0)
-		rc = sluice_error_set(rc, "cannot read '%s' in %s: %s", path, d->base.label,
-				      sluice_error_last());
+		rc = sluice_error_wrap(rc, "cannot read '%s' in %s", path, d->base.label);
 done:
 	free(real);
 	return rc;

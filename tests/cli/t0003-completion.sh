@@ -84,7 +84,7 @@ expect_comp text json
 comp "$SLUICE" status --output = j
 expect_comp json
 comp "$SLUICE" audit ""
-expect_comp verify prune
+expect_comp verify head prune
 comp "$SLUICE" approve x@1 --comment ""
 expect_comp
 case_end

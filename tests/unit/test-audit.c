@@ -259,9 +259,9 @@ static void test_prune_keeps_the_chain(void **state)
 
 	/* rows 1..10 on days 0..9 */
 	append_rows(f->s, 10, T0);
-	/* at day 40, keep 35 days: days 0..4 go */
+	/* at day 95, keep 90 days: days 0..4 go */
 	sluice_store_set_actor(f->s, "admin-ana");
-	assert_int_equal(sluice_audit_prune(f->s, T0 + 40 * DAY, 35, &res), 0);
+	assert_int_equal(sluice_audit_prune(f->s, T0 + 95 * DAY, 90, 90, &res), 0);
 	assert_int_equal(res.deleted, 5);
 	assert_int_equal(res.first_kept_id, 6);
 	assert_int_equal(res.checkpoint_id, 11);
@@ -279,19 +279,19 @@ static void test_prune_keeps_the_chain(void **state)
 	assert_int_equal(r.last_id, 11);
 
 	/* nothing old enough: no checkpoint, nothing removed */
-	assert_int_equal(sluice_audit_prune(f->s, T0 + 40 * DAY, 35, &res), 0);
+	assert_int_equal(sluice_audit_prune(f->s, T0 + 95 * DAY, 90, 90, &res), 0);
 	assert_int_equal(res.deleted, 0);
 	assert_int_equal(res.checkpoint_id, 0);
 	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM audit"), 6);
 
 	/* appends continue the chain; a second prune removes the first checkpoint too */
 	append_rows(f->s, 2, T0 + 50 * DAY);
-	assert_int_equal(sluice_audit_prune(f->s, T0 + 100 * DAY, 0, &res), 0);
+	assert_int_equal(sluice_audit_prune(f->s, T0 + 190 * DAY, 90, 90, &res), 0);
 	assert_int_equal(res.deleted, 8); /* 6..13 */
 	assert_int_equal(res.first_kept_id, 14);
 	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM audit"), 1);
 	verify_ok(f->s, 1);
-	append_rows(f->s, 1, T0 + 101 * DAY);
+	append_rows(f->s, 1, T0 + 191 * DAY);
 	verify_ok(f->s, 2);
 
 }
@@ -302,7 +302,7 @@ static void test_tampering_after_prune(void **state)
 	sluice_audit_prune_result res;
 
 	append_rows(f->s, 10, T0);
-	assert_int_equal(sluice_audit_prune(f->s, T0 + 40 * DAY, 35, &res), 0);
+	assert_int_equal(sluice_audit_prune(f->s, T0 + 95 * DAY, 90, 90, &res), 0);
 	assert_int_equal(res.first_kept_id, 6);
 	assert_int_equal(raw_exec(f->path, "DROP TRIGGER audit_no_delete;"
 					   " CREATE TABLE saved AS SELECT * FROM audit;"
@@ -327,12 +327,10 @@ static void test_prune_only_removes_a_prefix(void **state)
 	assert_int_equal(sluice_audit_appendf(f->s, T0, "a", NULL, NULL, NULL), 0);
 	assert_int_equal(sluice_audit_appendf(f->s, T0 + 100 * DAY, "b", NULL, NULL, NULL), 0);
 	assert_int_equal(sluice_audit_appendf(f->s, T0, "c", NULL, NULL, NULL), 0);
-	assert_int_equal(sluice_audit_prune(f->s, T0 + 101 * DAY, 30, &res), 0);
+	assert_int_equal(sluice_audit_prune(f->s, T0 + 161 * DAY, 90, 90, &res), 0);
 	assert_int_equal(res.deleted, 1);
 	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM audit WHERE action = 'c'"), 1);
 	verify_ok(f->s, 3);
-
-	assert_int_equal(sluice_audit_prune(f->s, T0, -1, &res), SLUICE_EINVAL);
 }
 
 static void test_prune_rolls_back_with_the_caller(void **state)
@@ -342,11 +340,278 @@ static void test_prune_rolls_back_with_the_caller(void **state)
 
 	append_rows(f->s, 4, T0);
 	assert_int_equal(sluice_store_begin(f->s), 0);
-	assert_int_equal(sluice_audit_prune(f->s, T0 + 10 * DAY, 1, &res), 0);
+	assert_int_equal(sluice_audit_prune(f->s, T0 + 100 * DAY, 90, 90, &res), 0);
 	assert_int_equal(res.deleted, 4);
 	assert_int_equal(sluice_store_rollback(f->s), 0);
 	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM audit"), 4);
 	verify_ok(f->s, 4);
+}
+
+static void test_prune_never_inside_the_retention(void **state)
+{
+	fixture *f = *state;
+	sluice_audit_prune_result res;
+
+	append_rows(f->s, 10, T0);
+	/* the attack: anyone deleting everything with 0 days */
+	assert_int_equal(sluice_audit_prune(f->s, T0 + 500 * DAY, 0, 400, &res), SLUICE_EREFUSED);
+	assert_string_equal(sluice_error_last(),
+			    "cannot prune audit rows younger than the retention of 400 days "
+			    "(policy.audit_retention_days); give --older-than-days 400 or more");
+	assert_int_equal(sluice_audit_prune(f->s, T0 + 500 * DAY, 399, 400, &res), SLUICE_EREFUSED);
+	/* a retention below the floor is invalid whatever was asked */
+	assert_int_equal(sluice_audit_prune(f->s, T0 + 500 * DAY, 400, 89, &res), SLUICE_EINVAL);
+	assert_string_equal(sluice_error_last(),
+			    "the audit retention must be at least 90 days (got 89); set "
+			    "policy.audit_retention_days to 90 or more");
+	assert_int_equal(res.deleted, 0);
+	assert_int_equal(res.checkpoint_id, 0);
+	/* nothing changed: the ten rows, no checkpoint */
+	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM audit"), 10);
+	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM audit WHERE action = 'audit.checkpoint'"), 0);
+	verify_ok(f->s, 10);
+	/* more than the retention is allowed: rows older than 495 days at day 500 */
+	assert_int_equal(sluice_audit_prune(f->s, T0 + 500 * DAY, 495, 400, &res), 0);
+	assert_int_equal(res.deleted, 5);
+	verify_ok(f->s, 6);
+}
+
+static void test_head(void **state)
+{
+	fixture *f = *state;
+	char hash[SLUICE_AUDIT_HASH_SZ], parsed[SLUICE_AUDIT_HASH_SZ], text[128];
+	sluice_audit_report r;
+	int64_t id = -1, pid = 0;
+
+	/* empty: row 0 and the zero hash */
+	assert_int_equal(sluice_audit_head(f->s, &id, hash), 0);
+	assert_int_equal(id, 0);
+	assert_string_equal(hash, "0000000000000000000000000000000000000000000000000000000000000000");
+	append_rows(f->s, 3, T0);
+	assert_int_equal(sluice_audit_head(f->s, &id, hash), 0);
+	assert_int_equal(id, 3);
+	assert_int_equal(sluice_audit_verify(f->s, &r), 0);
+	assert_string_equal(hash, r.head_hash);
+
+	snprintf(text, sizeof text, "%lld:%s", (long long)id, hash);
+	assert_int_equal(sluice_audit_head_parse(&pid, parsed, text), 0);
+	assert_int_equal(pid, 3);
+	assert_string_equal(parsed, hash);
+	assert_int_equal(sluice_audit_verify_head(f->s, pid, parsed, &r), 0);
+	assert_true(r.ok);
+
+	static const char *const bad[] = {
+		"", "3", "3:", ":abc", "x:0000000000000000000000000000000000000000000000000000000000000000",
+		"0:0000000000000000000000000000000000000000000000000000000000000000",
+		"-1:0000000000000000000000000000000000000000000000000000000000000000",
+		"3 :0000000000000000000000000000000000000000000000000000000000000000",
+		"3:000000000000000000000000000000000000000000000000000000000000000",
+		"3:000000000000000000000000000000000000000000000000000000000000000A",
+		"3:0000000000000000000000000000000000000000000000000000000000000000x",
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+		assert_int_equal(sluice_audit_head_parse(&pid, parsed, bad[i]), SLUICE_EINVAL);
+	assert_string_equal(sluice_error_last(),
+			    "'3:0000000000000000000000000000000000000000000000000000000000000000x' is "
+			    "not an audit head; give ID:HASH as 'sluice audit head' prints it (a row "
+			    "id, a colon, 64 lowercase hex digits)");
+}
+
+static void test_cut_tail_is_found(void **state)
+{
+	fixture *f = *state;
+	char hash5[SLUICE_AUDIT_HASH_SZ];
+	sluice_audit_report r;
+	int64_t id;
+
+	append_rows(f->s, 5, T0);
+	assert_int_equal(sluice_audit_head(f->s, &id, hash5), 0);
+	assert_int_equal(raw_exec(f->path, "DROP TRIGGER audit_no_delete;"
+					   " CREATE TABLE saved AS SELECT * FROM audit;"
+					   " DELETE FROM audit WHERE id = 5"),
+			 SQLITE_OK);
+	verify_bad(f->s, 5, "row 5 is missing from the end of the log (ids up to 5 were handed out)");
+	assert_int_equal(raw_exec(f->path, "DELETE FROM audit WHERE id >= 4"), SQLITE_OK);
+	verify_bad(f->s, 4, "rows 4 to 5 are missing from the end of the log (ids up to 5 were handed out)");
+	/* new rows do not paper over the cut: they continue past id 5 */
+	append_rows(f->s, 1, T0 + 9 * DAY);
+	assert_int_equal(raw_int(f->path, "SELECT max(id) FROM audit"), 6);
+	verify_bad(f->s, 6, "rows 4 to 5 are missing (gap before row 6)");
+
+	/* an attacker who also lowers the counter: the head kept elsewhere
+	 * still tells */
+	assert_int_equal(raw_exec(f->path, "DELETE FROM audit WHERE id >= 4;"
+					   " UPDATE sqlite_sequence SET seq = 3 WHERE name = 'audit'"),
+			 SQLITE_OK);
+	verify_ok(f->s, 3);
+	assert_int_equal(sluice_audit_verify_head(f->s, 5, hash5, &r), 0);
+	assert_false(r.ok);
+	assert_int_equal(r.bad_id, 5);
+	assert_string_equal(r.problem, "the given head, row 5, is not in the log (it ends at row 3): "
+				       "rows were cut from its end");
+	/* one who removes the counter row */
+	assert_int_equal(raw_exec(f->path, "DELETE FROM sqlite_sequence WHERE name = 'audit'"),
+			 SQLITE_OK);
+	verify_bad(f->s, 3, "the log's id counter (sqlite_sequence) was removed; rows may have been "
+			    "cut from its end");
+	/* or sets it below the last row */
+	assert_int_equal(raw_exec(f->path, "DELETE FROM audit; INSERT INTO audit SELECT * FROM saved;"
+					   " UPDATE sqlite_sequence SET seq = 2 WHERE name = 'audit'"),
+			 SQLITE_OK);
+	verify_bad(f->s, 5, "the log's id counter (sqlite_sequence) says 2 but row 5 exists: the "
+			    "counter was edited");
+}
+
+static void test_head_proves_the_log_unchanged(void **state)
+{
+	fixture *f = *state;
+	char hash[SLUICE_AUDIT_HASH_SZ];
+	sluice_audit_report r;
+	sluice_audit_prune_result res;
+	int64_t id;
+
+	append_rows(f->s, 4, T0);
+	assert_int_equal(sluice_audit_head(f->s, &id, hash), 0);
+	/* the chain rewritten whole from row 1 (consistent, but not the same) */
+	assert_int_equal(raw_exec(f->path, "DROP TRIGGER audit_no_delete; DELETE FROM audit;"
+					   " UPDATE sqlite_sequence SET seq = 0 WHERE name = 'audit'"),
+			 SQLITE_OK);
+	sluice_store_set_actor(f->s, "mallory");
+	append_rows(f->s, 4, T0);
+	verify_ok(f->s, 4);
+	assert_int_equal(sluice_audit_verify_head(f->s, id, hash, &r), 0);
+	assert_false(r.ok);
+	assert_int_equal(r.bad_id, 4);
+	assert_memory_equal(r.problem, "row 4 is not the given head: its hash is ", 41);
+	assert_non_null(strstr(r.problem, "(the log was rewritten)"));
+
+	/* a head from before the last prune cannot be proven */
+	assert_int_equal(sluice_audit_head(f->s, &id, hash), 0);
+	assert_int_equal(sluice_audit_prune(f->s, T0 + 100 * DAY, 90, 90, &res), 0);
+	assert_int_equal(sluice_audit_verify_head(f->s, 2, hash, &r), 0);
+	assert_false(r.ok);
+	assert_string_equal(r.problem, "the given head, row 2, was pruned (the log starts at row 5); "
+				       "give a head newer than the last prune");
+	assert_int_equal(sluice_audit_verify_head(f->s, 0, hash, &r), SLUICE_EINVAL);
+}
+
+#define C1 "1111111111111111111111111111111111111111"
+
+/* One of each action that writes a state row, through the store. */
+static void record_actions(sluice_store *s)
+{
+	sluice_release_record rel = {"eng", "rev", "0.1.0", "v0.1.0", C1, NULL, NULL, T0};
+	sluice_release_record rel2 = {"eng", "rev", "0.2.0", "v0.2.0", C1, NULL, NULL, T0};
+	sluice_approval_record a = {"eng", "rev", "0.1.0", C1, "dogfood", NULL, NULL, false};
+	sluice_rollout_action start = {.kind = SLUICE_ACTION_START_STAGE, .plugin = "rev",
+				       .version = "0.1.0", .commit = C1, .stage_index = 0,
+				       .stage = "dogfood", .reason = "first stage", .at = T0 + 3};
+	sluice_plan plan = {&start, 1, NULL, 0};
+
+	assert_int_equal(sluice_store_release_record(s, &rel, NULL, NULL), 0);
+	assert_int_equal(sluice_store_release_record(s, &rel2, NULL, NULL), 0);
+	sluice_store_set_actor(s, "admin-ana");
+	assert_int_equal(sluice_store_approval_add(s, &a, T0 + 1), 0);
+	sluice_store_set_actor(s, "ci-bot");
+	assert_int_equal(sluice_store_attest(s, "eng", "rev", "0.1.0", "contract-tests", NULL, T0 + 2), 0);
+	sluice_store_set_actor(s, "controller");
+	assert_int_equal(sluice_store_apply_actions(s, "eng", &plan, NULL, false, T0 + 3), 0);
+	sluice_store_set_actor(s, "admin-ben");
+	assert_int_equal(sluice_store_release_reject(s, "eng", "rev", "0.2.0", C1, "no", T0 + 4), 0);
+	assert_int_equal(sluice_store_withdraw(s, "eng", "rev", NULL, "bad", T0 + 5), 0);
+	assert_int_equal(sluice_store_workspace_freeze(s, "eng", true, "holiday", T0 + 6), 0);
+}
+
+static void test_state_rows_need_their_audit_rows(void **state)
+{
+	fixture *f = *state;
+	static const struct {
+		const char *forge;
+		const char *problem;
+	} cases[] = {
+		{"INSERT INTO approvals (workspace, plugin, version, commit_id, stage, approver, at)"
+		 " VALUES ('eng', 'rev', '0.1.0', '" C1 "', 'general', 'mallory', 1796083300)",
+		 "approval 2 (mallory, rev@0.1.0, stage general) has no approval.given audit row: it "
+		 "was written around sluice"},
+		/* a second row exactly like a real one needs a second audit row */
+		{"INSERT INTO attestations (workspace, plugin, version, item, actor, at)"
+		 " SELECT workspace, plugin, version, item, actor, at FROM attestations WHERE id = 1",
+		 "attestation 1 (ci-bot, rev@0.1.0, contract-tests) has no checklist.attested audit "
+		 "row: it was written around sluice"},
+		{"INSERT INTO rejections (workspace, plugin, version, commit_id, actor, at)"
+		 " VALUES ('eng', 'rev', '0.1.0', '" C1 "', 'mallory', 1796083300)",
+		 "rejection 2 (mallory, rev@0.1.0) has no release.rejected audit row: it was written "
+		 "around sluice"},
+		{"INSERT INTO attestations (workspace, plugin, version, item, actor, at)"
+		 " VALUES ('eng', 'rev', '0.1.0', 'security-review', 'mallory', 1796083300)",
+		 "attestation 2 (mallory, rev@0.1.0, security-review) has no checklist.attested audit "
+		 "row: it was written around sluice"},
+		{"INSERT INTO stage_starts (release_id, stage_index, stage_name, started_at, started_by,"
+		 " actor) VALUES (1, 1, 'general', 1796083300, 'promote', 'mallory')",
+		 "stage start 2 (rev@0.1.0, stage 1 general) has no stage.started audit row: it was "
+		 "written around sluice"},
+		{"INSERT INTO withdrawals (workspace, plugin, version, actor, at)"
+		 " VALUES ('eng', 'rev', '0.1.0', 'mallory', 1796083300)",
+		 "withdrawal 2 (mallory, rev@0.1.0) has no plugin.withdrawn audit row: it was written "
+		 "around sluice"},
+		{"UPDATE workspace_state SET frozen = 0, frozen_by = 'mallory', at = 1796083300",
+		 "the unfreeze of workspace eng (by mallory) has no workspace.unfrozen audit row: it "
+		 "was written around sluice"},
+		/* an edited row no longer matches its audit row */
+		{"UPDATE approvals SET stage = 'general' WHERE id = 1",
+		 "approval 1 (admin-ana, rev@0.1.0, stage general) has no approval.given audit row: "
+		 "it was written around sluice"},
+		{"UPDATE attestations SET actor = 'admin-ana'",
+		 "attestation 1 (admin-ana, rev@0.1.0, contract-tests) has no checklist.attested audit "
+		 "row: it was written around sluice"},
+	};
+	char sql[1024];
+
+	record_actions(f->s);
+	verify_ok(f->s, 8);
+	assert_int_equal(raw_exec(f->path, "CREATE TEMP TABLE x (y); "
+					   "CREATE TABLE s_approvals AS SELECT * FROM approvals;"
+					   "CREATE TABLE s_rejections AS SELECT * FROM rejections;"
+					   "CREATE TABLE s_attestations AS SELECT * FROM attestations;"
+					   "CREATE TABLE s_stage_starts AS SELECT * FROM stage_starts;"
+					   "CREATE TABLE s_withdrawals AS SELECT * FROM withdrawals;"
+					   "CREATE TABLE s_workspace_state AS SELECT * FROM workspace_state;"),
+			 SQLITE_OK);
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		assert_int_equal(raw_exec(f->path, cases[i].forge), SQLITE_OK);
+		verify_bad(f->s, 0, cases[i].problem);
+		snprintf(sql, sizeof sql,
+			 "DELETE FROM approvals; INSERT INTO approvals SELECT * FROM s_approvals;"
+			 "DELETE FROM rejections; INSERT INTO rejections SELECT * FROM s_rejections;"
+			 "DELETE FROM attestations; INSERT INTO attestations SELECT * FROM s_attestations;"
+			 "DELETE FROM stage_starts; INSERT INTO stage_starts SELECT * FROM s_stage_starts;"
+			 "DELETE FROM withdrawals; INSERT INTO withdrawals SELECT * FROM s_withdrawals;"
+			 "DELETE FROM workspace_state;"
+			 " INSERT INTO workspace_state SELECT * FROM s_workspace_state;");
+		assert_int_equal(raw_exec(f->path, sql), SQLITE_OK);
+		verify_ok(f->s, 8);
+	}
+}
+
+static void test_pruned_state_rows_are_not_cross_checked(void **state)
+{
+	fixture *f = *state;
+	sluice_audit_prune_result res;
+
+	/* every action's audit row is older than the retention and pruned;
+	 * their state rows stay and verify */
+	record_actions(f->s);
+	append_rows(f->s, 1, T0 + 200 * DAY);
+	assert_int_equal(sluice_audit_prune(f->s, T0 + 200 * DAY, 90, 90, &res), 0);
+	assert_int_equal(res.deleted, 8);
+	verify_ok(f->s, 2);
+	/* a row forged after the cutoff is still found */
+	assert_int_equal(raw_exec(f->path, "INSERT INTO approvals (workspace, plugin, version,"
+					   " commit_id, stage, approver, at) VALUES ('eng', 'rev',"
+					   " '0.1.0', '" C1 "', 'general', 'mallory', 1796083200 + 150 * 86400)"),
+			 SQLITE_OK);
+	verify_bad(f->s, 0, "approval 2 (mallory, rev@0.1.0, stage general) has no approval.given "
+			    "audit row: it was written around sluice");
 }
 
 static int collect(const sluice_audit_row *row, void *ctx)
@@ -407,6 +672,13 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_prune_only_removes_a_prefix, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_prune_rolls_back_with_the_caller, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_foreach, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_prune_never_inside_the_retention, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_head, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cut_tail_is_found, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_head_proves_the_log_unchanged, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_state_rows_need_their_audit_rows, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pruned_state_rows_are_not_cross_checked, setup,
+						teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "sluice/audit.h"
@@ -402,6 +404,58 @@ static void test_second_writer_waits(void **state)
 	sluice_store_free(s2);
 }
 
+static void test_locked_by_another_program(void **state)
+{
+	fixture *f = *state;
+	sqlite3 *other = NULL;
+	struct timespec t0, t1;
+	int64_t ms;
+
+	/* another program holds the write lock; the store gives up after the
+	 * busy wait in real time, with SLUICE_ESTORE (not EBUSY, which means
+	 * a lease is held) naming the file */
+	sluice_store_free(f->s);
+	f->s = NULL;
+	assert_int_equal(setenv("SLUICE_BUSY_TIMEOUT_MS", "300", 1), 0);
+	assert_int_equal(sluice_store_open(&f->s, f->path, 0), 0);
+	assert_int_equal(sqlite3_open(f->path, &other), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(other, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	assert_int_equal(sluice_store_begin(f->s), SLUICE_ESTORE);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	ms = (int64_t)(t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+	assert_true(ms >= 250 && ms < 3000);
+	assert_non_null(strstr(sluice_error_last(), "is locked by another program (waited 0.3 s)"));
+	assert_non_null(strstr(sluice_error_last(), f->path));
+	assert_false(sluice_store_in_transaction(f->s));
+	/* the lock gone, the same store works */
+	assert_int_equal(sqlite3_exec(other, "ROLLBACK", NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(sluice_store_begin(f->s), 0);
+	assert_int_equal(sluice_store_commit(f->s), 0);
+	sqlite3_close(other);
+	assert_int_equal(unsetenv("SLUICE_BUSY_TIMEOUT_MS"), 0);
+}
+
+static void test_created_private_whatever_the_umask(void **state)
+{
+	fixture *f = *state;
+	sluice_store *s2 = NULL;
+	char *path = sluice_xasprintf("%s/state/deeper/s.db", f->dir);
+	char *dir = sluice_xasprintf("%s/state/deeper", f->dir);
+	struct stat st;
+	mode_t old = umask(0);
+
+	assert_int_equal(sluice_store_open(&s2, path, 0), 0);
+	umask(old);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	assert_int_equal(stat(dir, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0700);
+	sluice_store_free(s2);
+	free(path);
+	free(dir);
+}
+
 static void test_migrates_an_older_database(void **state)
 {
 	fixture *f = *state;
@@ -644,6 +698,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_tag_accept_move, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sources, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_second_writer_waits, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_locked_by_another_program, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_created_private_whatever_the_umask, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_migrates_an_older_database, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_load_plugin_state, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_apply_actions_all_or_nothing, setup, teardown),
