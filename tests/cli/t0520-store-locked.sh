@@ -38,8 +38,8 @@ start=$(date +%s)
 S reconcile --now $D1
 took=$(($(date +%s) - start))
 expect_rc 1
-expect_err "database ./.sluice/sluice.db is locked by another program"
-expect_err "find it with 'fuser ./.sluice/sluice.db' and end it"
+expect_err "database $R/.sluice/sluice.db is locked by another program"
+expect_err "find it with 'fuser $R/.sluice/sluice.db' and end it"
 [ "$took" -le 10 ] || fail "reconcile waited ${took}s for the lock, not about 0.5 s"
 expect_unchanged
 
