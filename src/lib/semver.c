@@ -167,7 +167,7 @@ static int scan_partial(struct scan *sc, struct partial *p, bool wild, uint64_t 
 			sc->pos++;
 			seen_x = true;
 		} else if (is_digit(c)) {
-			uint64_t v;
+			uint64_t v = 0;
 			if ((rc = scan_number(sc, &v, part_names[i], max)) < 0)
 				return rc;
 			/* node ignores numbers after a wildcard: 1.x.3 is 1.x */

@@ -525,7 +525,7 @@ static void check_schema(const sluice_node *s, const char *path, sluice_diags *d
 					  "allow", path, value_type(en->items[i]));
 	def = sluice_node_get(s, "default");
 	if (def) {
-		double v, lo, hi;
+		double v = 0, lo = 0, hi = 0;
 		if (type && !type_allows(type, value_type(def)))
 			sluice_diag_error(d, def->pos, "schema",
 					  "'%s.default' is of type %s, which its type does not allow",
