@@ -26,6 +26,45 @@ const char *sluice_risk_name(sluice_risk r)
 	return r <= SLUICE_RISK_HIGH ? names[r] : "unknown";
 }
 
+bool sluice_id_unprintable(const char *id)
+{
+	for (const unsigned char *p = (const unsigned char *)id; *p; p++)
+		if (*p < 0x20 || *p == 0x7f || (p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f))
+			return true;
+	return false;
+}
+
+const char *sluice_id_problem(const char *id)
+{
+	size_t n = strlen(id);
+	bool upper = false, space = false, other = false;
+
+	if (n == 0)
+		return "is empty";
+	if (sluice_id_unprintable(id))
+		return "holds a control character";
+	for (const char *p = id; *p; p++) {
+		if (*p >= 'A' && *p <= 'Z')
+			upper = true;
+		else if (*p == ' ' || *p == '\t')
+			space = true;
+		else if (!(*p >= 'a' && *p <= 'z') && !(*p >= '0' && *p <= '9') &&
+			 !strchr("._-", *p))
+			other = true;
+	}
+	if (upper)
+		return "has an uppercase letter";
+	if (space)
+		return "has a space";
+	if (other)
+		return "has a character other than a-z, 0-9, '.', '_' and '-'";
+	if (!(id[0] >= 'a' && id[0] <= 'z') && !(id[0] >= '0' && id[0] <= '9'))
+		return "does not start with a lowercase letter or a digit";
+	if (n > 63)
+		return "is longer than 63 characters";
+	return NULL;
+}
+
 static bool ends_with(const char *s, const char *suffix)
 {
 	size_t ls = strlen(s), lx = strlen(suffix);

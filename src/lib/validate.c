@@ -167,9 +167,14 @@ void sluice_validate_workspace(const sluice_workspace *ws, const char *root, slu
 			sluice_diag_error(d, g->name.pos, "invalid-name",
 					  "group name '%s' must be lowercase letters, digits and "
 					  "single dashes", g->name.s);
-		if (g->members_file.s) {
-			char *p = sluice_path_under_root(root, g->members_file.s);
-			if (!file_exists(p))
+		/* a path that leaves --root as written was reported by the loader */
+		if (g->members_file.s && !sluice_workspace_path_problem(g->members_file.s)) {
+			char *p = NULL;
+			if (sluice_workspace_path(&p, root, g->members_file.s) < 0)
+				sluice_diag_error(d, g->members_file.pos, "unsafe-path",
+						  "members file of group '%s': %s", g->name.s,
+						  sluice_error_last());
+			else if (!file_exists(p))
 				sluice_diag_error(d, g->members_file.pos, "missing-file",
 						  "members file '%s' of group '%s' does not exist "
 						  "(relative paths resolve against --root)",
@@ -235,9 +240,12 @@ void sluice_validate_workspace(const sluice_workspace *ws, const char *root, slu
 					  "against --root)", ws->ca_bundle.s);
 		free(p);
 	}
-	if (ws->allowed_signers.s) {
-		char *p = sluice_path_under_root(root, ws->allowed_signers.s);
-		if (!file_exists(p))
+	if (ws->allowed_signers.s && !sluice_workspace_path_problem(ws->allowed_signers.s)) {
+		char *p = NULL;
+		if (sluice_workspace_path(&p, root, ws->allowed_signers.s) < 0)
+			sluice_diag_error(d, ws->allowed_signers.pos, "unsafe-path",
+					  "policy.allowed_signers: %s", sluice_error_last());
+		else if (!file_exists(p))
 			sluice_diag_error(d, ws->allowed_signers.pos, "missing-file",
 					  "allowed signers file '%s' does not exist",
 					  ws->allowed_signers.s);
@@ -817,7 +825,11 @@ static void check_versions(const sluice_plugin *p, const char *tag, sluice_diags
 					  dp->plugin_version.s, m->version.s);
 		sluice_semver_clear(&v);
 	}
-	if (m->id.s && dp->plugin_id.s && strcmp(m->id.s, dp->plugin_id.s) != 0)
+	if (m->id.s && dp->plugin_id.s && strcmp(m->id.s, dp->plugin_id.s) != 0 &&
+	    (sluice_id_unprintable(m->id.s) || sluice_id_unprintable(dp->plugin_id.s)))
+		sluice_diag_error(d, dp->plugin_id.pos, "id-mismatch",
+				  "plugin.id does not match plugin.yaml's id");
+	else if (m->id.s && dp->plugin_id.s && strcmp(m->id.s, dp->plugin_id.s) != 0)
 		sluice_diag_error(d, dp->plugin_id.pos, "id-mismatch",
 				  "plugin.id '%s' does not match plugin.yaml's id '%s'",
 				  dp->plugin_id.s, m->id.s);
@@ -853,10 +865,16 @@ void sluice_validate_plugin(const sluice_plugin *p, const sluice_workspace *ws,
 
 	if (!p->manifest_doc || !p->deploy_doc || !p->manifest_doc->root || !p->deploy_doc->root)
 		return;
-	if (m->id.s && !id_ok(m->id.s))
-		sluice_diag_error(d, m->id.pos, "invalid-id",
-				  "plugin id '%s' must be 2-64 lowercase letters, digits and single "
-				  "dashes, starting with a letter", m->id.s);
+	if (m->id.s) {
+		const char *why = sluice_id_problem(m->id.s);
+		if (why && sluice_id_unprintable(m->id.s))
+			sluice_diag_error(d, m->id.pos, "invalid-id",
+					  "the plugin id %s; plugin ids are " SLUICE_ID_RULE, why);
+		else if (why)
+			sluice_diag_error(d, m->id.pos, "invalid-id",
+					  "plugin id '%s' %s; plugin ids are " SLUICE_ID_RULE, m->id.s,
+					  why);
+	}
 	check_versions(p, tag, d);
 
 	/* tools: unique ids, endpoints, contracts */
