@@ -343,6 +343,19 @@ int sluice_semver_cmp(const sluice_semver *a, const sluice_semver *b)
 	return cmp_pre(a->pre, b->pre);
 }
 
+bool sluice_semver_build_variant(const char *a, const char *b)
+{
+	sluice_semver va = SLUICE_SEMVER_INIT, vb = SLUICE_SEMVER_INIT;
+	bool same = false;
+
+	if (strcmp(a, b) != 0 && sluice_semver_parse(&va, a) == 0 &&
+	    sluice_semver_parse(&vb, b) == 0)
+		same = sluice_semver_cmp(&va, &vb) == 0;
+	sluice_semver_clear(&va);
+	sluice_semver_clear(&vb);
+	return same;
+}
+
 static void put_version(sluice_buf *b, const sluice_semver *v, bool build)
 {
 	sluice_buf_printf(b, "%llu.%llu.%llu", (unsigned long long)v->major,
