@@ -130,8 +130,13 @@ typedef struct {
 	sluice_tool *tools;
 	size_t ntools;
 	sluice_risk risk;
-	/* guidance files that were found: path -> size */
+	/* guidance files that were found and are text: their paths (as the
+	 * manifest names them), the names diagnostics use, and their contents
+	 * (validation looks for secrets in them) */
 	char **guidance_paths;
+	char **guidance_files;
+	char **guidance_texts;
+	size_t *guidance_lens;
 	size_t nguidance;
 } sluice_plugin;
 

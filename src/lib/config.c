@@ -541,6 +541,9 @@ int sluice_plugin_load(sluice_plugin **out, sluice_tree *tree, size_t max_bytes,
 				 &p->manifest.guidance_escalation};
 	static const char *const gkeys[] = {"role", "workflow", "output_format", "escalation"};
 	p->guidance_paths = sluice_xcalloc(5, sizeof(char *));
+	p->guidance_files = sluice_xcalloc(5, sizeof(char *));
+	p->guidance_texts = sluice_xcalloc(5, sizeof(char *));
+	p->guidance_lens = sluice_xcalloc(5, sizeof(size_t));
 	for (size_t i = 0; i < 4; i++) {
 		char *data = NULL;
 		size_t len = 0, bad = 0;
@@ -561,8 +564,13 @@ int sluice_plugin_load(sluice_plugin **out, sluice_tree *tree, size_t max_bytes,
 		else if (memchr(data, '\0', len) || !sluice_utf8_valid(data, len, &bad))
 			sluice_diag_error(diags, g[i]->pos, "invalid-text",
 					  "guidance file '%s' is not UTF-8 text", g[i]->s);
-		else
-			p->guidance_paths[p->nguidance++] = sluice_xstrdup(g[i]->s);
+		else {
+			p->guidance_paths[p->nguidance] = sluice_xstrdup(g[i]->s);
+			p->guidance_files[p->nguidance] = sluice_path_join(tree->label, g[i]->s);
+			p->guidance_texts[p->nguidance] = data;
+			p->guidance_lens[p->nguidance++] = len;
+			data = NULL;
+		}
 		free(data);
 	}
 	return rc;
@@ -584,9 +592,15 @@ void sluice_plugin_free(sluice_plugin *p)
 		sluice_doc_free(p->tools[i].doc);
 	}
 	free(p->tools);
-	for (size_t i = 0; i < p->nguidance; i++)
+	for (size_t i = 0; i < p->nguidance; i++) {
 		free(p->guidance_paths[i]);
+		free(p->guidance_files[i]);
+		free(p->guidance_texts[i]);
+	}
 	free(p->guidance_paths);
+	free(p->guidance_files);
+	free(p->guidance_texts);
+	free(p->guidance_lens);
 	sluice_doc_free(p->manifest_doc);
 	sluice_doc_free(p->deploy_doc);
 	free(p);
