@@ -130,8 +130,13 @@ typedef struct {
 	sluice_tool *tools;
 	size_t ntools;
 	sluice_risk risk;
-	/* guidance files that were found: path -> size */
+	/* guidance files that were found and are text: their paths (as the
+	 * manifest names them), the names diagnostics use, and their contents
+	 * (validation looks for secrets in them) */
 	char **guidance_paths;
+	char **guidance_files;
+	char **guidance_texts;
+	size_t *guidance_lens;
 	size_t nguidance;
 } sluice_plugin;
 
@@ -292,8 +297,35 @@ int sluice_plugin_load(sluice_plugin **out, sluice_tree *tree, size_t max_bytes,
 		       sluice_diags *diags);
 void sluice_plugin_free(sluice_plugin *p);
 
+/* Plugin and admin ids are [a-z0-9][a-z0-9._-]{0,62} (docs/configuration.md).
+ * Returns NULL when `id` is one, or static text saying what is wrong
+ * ("has an uppercase letter"); the text never repeats the id, so a message
+ * can leave out an id that holds control characters. */
+const char *sluice_id_problem(const char *id);
+/* Whether `id` holds a character a terminal would act on (C0, DEL, C1):
+ * such a value is named by its key in messages, never printed. */
+bool sluice_id_unprintable(const char *id);
+/* The rule in words, for messages. */
+#define SLUICE_ID_RULE \
+	"1-63 lowercase letters, digits, '.', '_' and '-', starting with a letter or a digit"
+/* The admin id Sluice records its own actions under; no admin may take it. */
+#define SLUICE_ACTOR_CONTROLLER "controller"
+
+/* A path the workspace names (members_file, allowed_signers) must stay
+ * inside --root: relative, no '..' segment, no control character. Returns
+ * NULL or static text saying what is wrong. */
+const char *sluice_workspace_path_problem(const char *rel);
+/* Resolves such a path against root into *out (caller frees). Returns 0;
+ * SLUICE_EINVAL when it breaks sluice_workspace_path_problem or, when the
+ * file exists, when its real path (symlinks followed) leaves the real
+ * --root, with the reason in sluice_error_last() (*out is then NULL). A
+ * missing file is not an error here: *out names where it would be. */
+int sluice_workspace_path(char **out, const char *root, const char *rel);
+
 /* Members of a group (inline list or members file under root). Returns a
- * NULL-terminated malloc'd array of malloc'd ids (sluice_strv_free). */
+ * NULL-terminated malloc'd array of malloc'd ids (sluice_strv_free), or
+ * a negative code: the members file cannot be read, or it is outside
+ * --root (SLUICE_EINVAL, see sluice_workspace_path). */
 int sluice_group_members(char ***out, const sluice_workspace *ws,
 			 const sluice_group *g, const char *root);
 

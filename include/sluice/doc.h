@@ -40,8 +40,8 @@ struct sluice_node {
 		int64_t i;
 		double f;
 	} v;
-	/* SEQ: items; MAP: pairs in document order (duplicates removed: the
-	 * first occurrence is kept, the later one is reported). */
+	/* SEQ: items; MAP: pairs in document order (keys are unique: a
+	 * document with a repeated key is refused). */
 	sluice_node **items;
 	sluice_node_pair *pairs;
 	size_t count;
@@ -72,9 +72,10 @@ typedef struct {
  * tree was built (root may be NULL for an empty document), SLUICE_EINVAL
  * when the text could not be parsed (out->root is NULL; *out is still
  * valid and must be freed), SLUICE_ELIMIT when a limit stopped it.
- * Any error diagnostic means a negative return and no tree; duplicate
- * keys are warnings (code "duplicate-key") and the first value is kept.
- * Codes: yaml-syntax, yaml-multidoc, yaml-tag, yaml-key, yaml-alias,
+ * Any error diagnostic means a negative return and no tree; a duplicate
+ * key is such an error (code "duplicate-key", at the second occurrence,
+ * naming the first), reported for every repeated key of the file.
+ * Codes: duplicate-key, yaml-syntax, yaml-multidoc, yaml-tag, yaml-key, yaml-alias,
  * json-syntax, out-of-range, nul-byte, invalid-utf8, limit.
  * An alias is the anchored node itself (shared, not copied). */
 int sluice_doc_parse_yaml(sluice_doc **out, const char *file, const char *data,

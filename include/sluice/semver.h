@@ -43,6 +43,12 @@ void sluice_semver_copy(sluice_semver *dst, const sluice_semver *src);
  * 1.0.0+a and 1.0.0+b compare equal. */
 int sluice_semver_cmp(const sluice_semver *a, const sluice_semver *b);
 
+/* Whether the version texts a and b are written differently but name the
+ * same version: equal precedence, so they differ only in build metadata
+ * ("0.1.0" and "0.1.0+build.2"). Such a tag is not a new release
+ * (docs/versions.md). False when either text is not a strict version. */
+bool sluice_semver_build_variant(const char *a, const char *b);
+
 /* "1.2.3-rc.1+build.5" (build included when present); caller frees. */
 char *sluice_semver_format(const sluice_semver *v);
 

@@ -20,8 +20,17 @@ void sluice_validate_plugin(const sluice_plugin *p, const sluice_workspace *ws,
 			    const sluice_rollout_policy *policy, const char *root,
 			    const char *tag, sluice_diags *d);
 
-/* Whether an environment value looks like a secret; returns why (static
- * text) or NULL. Never echo the value itself. */
+/* Whether text (len bytes, possibly many lines) holds something that looks
+ * like a secret anywhere: a known token prefix, a private key, a cloud
+ * access key, a JSON web token, a password in a URL, `Bearer`/`Basic`
+ * credentials, `secret=...`-style assignments, or a long random-looking
+ * word. Returns why (static text) and, when not NULL, the 1-based line and
+ * column within text where it starts; NULL when nothing does. Callers name
+ * the place, never the value (docs/configuration.md, "Secret-looking
+ * values"). */
+const char *sluice_secret_find(const char *text, size_t len, unsigned *line, unsigned *col);
+
+/* sluice_secret_find over a NUL-terminated value; returns why or NULL. */
 const char *sluice_secret_looking(const char *value);
 
 /* Problems with a secret name ("codex/x/token"): NULL when fine. */

@@ -43,6 +43,12 @@ static const char *const k_policy[] = {"rollout_policy",
 				       "audit_retention_days",
 				       NULL};
 static const char *const k_identities[] = {"os-user", "asserted", "ssh-signed", NULL};
+/* What this build implements of the values the format knows. A value
+ * that is known but not built is an error at validation, not a command
+ * that fails later or a setting that silently does nothing; add a value
+ * here when its identity mode or publisher (src/lib/publish-*.c) lands. */
+static const char *const k_identities_built[] = {"os-user", "asserted", NULL};
+static const char *const k_publish_types_built[] = {"directory", NULL};
 static const char *const k_risks[] = {"low", "moderate", "high", NULL};
 static const char *const k_freeze[] = {"from", "to", "reason", NULL};
 static const char *const k_publish[] = {"type", "path", "url", "secret_env", NULL};
@@ -55,6 +61,89 @@ const char *const sluice_notification_events[] = {
 	"withdrawn",	  "frozen",	      "unfrozen",	 "gate_breached",
 	"tag_moved",	  "sunset_notice",    "review_overdue",	 NULL,
 };
+
+static bool in_list(const char *const *list, const char *s)
+{
+	for (; *list; list++)
+		if (strcmp(*list, s) == 0)
+			return true;
+	return false;
+}
+
+const char *sluice_workspace_path_problem(const char *rel)
+{
+	if (!*rel)
+		return "is empty";
+	if (rel[0] == '/')
+		return "is an absolute path";
+	for (const char *p = rel; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			return "holds a control character";
+	for (const char *seg = rel;;) {
+		const char *end = strchr(seg, '/');
+		size_t n = end ? (size_t)(end - seg) : strlen(seg);
+		if (n == 2 && seg[0] == '.' && seg[1] == '.')
+			return "has a '..' segment";
+		if (!end)
+			break;
+		seg = end + 1;
+	}
+	return NULL;
+}
+
+/* Whether `path` is `dir` or below it; both are real paths. */
+static bool path_inside(const char *path, const char *dir)
+{
+	size_t n = strlen(dir);
+	if (n == 1 && dir[0] == '/')
+		return true;
+	return strncmp(path, dir, n) == 0 && (path[n] == '/' || path[n] == '\0');
+}
+
+int sluice_workspace_path(char **out, const char *root, const char *rel)
+{
+	const char *why = sluice_workspace_path_problem(rel);
+	char *path = NULL, *real = NULL, *real_root = NULL;
+	int rc = 0;
+
+	*out = NULL;
+	if (why) {
+		if (sluice_id_unprintable(rel))
+			return sluice_error_set(SLUICE_EINVAL, "a path in the workspace %s", why);
+		return sluice_error_set(SLUICE_EINVAL,
+					"'%s' %s; name a file inside --root, relative to it", rel, why);
+	}
+	path = sluice_path_under_root(root, rel);
+	/* a symlink inside --root may still lead out of it: compare the real
+	 * paths of what would be read */
+	real = realpath(path, NULL);
+	if (real) {
+		real_root = realpath(root ? root : ".", NULL);
+		if (!real_root || !path_inside(real, real_root)) {
+			rc = sluice_error_set(SLUICE_EINVAL,
+					      "'%s' leads outside --root through a symbolic link; "
+					      "keep the file itself inside --root", rel);
+			goto done;
+		}
+	}
+	*out = path;
+	path = NULL;
+done:
+	free(path);
+	free(real);
+	free(real_root);
+	return rc;
+}
+
+/* A path the workspace names must stay inside --root (members files,
+ * allowed signers): reported at the value, never echoing control bytes. */
+static void check_root_path(sluice_schema *s, const sluice_str *v, const char *what)
+{
+	const char *why;
+	if (v->s && (why = sluice_workspace_path_problem(v->s)))
+		sluice_diag_error(s->d, v->pos, "unsafe-path",
+				  "'%s' %s; name a file inside --root, relative to it", what, why);
+}
 
 static void load_groups(sluice_schema *s, sluice_workspace *ws, const sluice_node *n)
 {
@@ -77,6 +166,11 @@ static void load_groups(sluice_schema *s, sluice_workspace *ws, const sluice_nod
 		sluice_schema_keys(s, p->value, path, k_group);
 		sluice_schema_strs(s, &g->members, p->value, path, "members", false, false);
 		sluice_schema_str(s, &g->members_file, p->value, path, "members_file", false);
+		{
+			char *what = sluice_xasprintf("%s.members_file", path);
+			check_root_path(s, &g->members_file, what);
+			free(what);
+		}
 		if (g->members.pos.line && g->members_file.s)
 			sluice_diag_error(s->d, g->members_file.pos, "conflict",
 					  "'%s' has both members and members_file; use one", path);
@@ -100,6 +194,21 @@ static void load_admins(sluice_schema *s, sluice_workspace *ws, const sluice_nod
 		ad->pos = a->pos;
 		sluice_schema_keys(s, a, path, k_admin);
 		sluice_schema_str(s, &ad->id, a, path, "id", true);
+		if (ad->id.s) {
+			const char *why = sluice_id_problem(ad->id.s);
+			if (why && sluice_id_unprintable(ad->id.s))
+				sluice_diag_error(s->d, ad->id.pos, "invalid-id",
+						  "'%s.id' %s; admin ids are " SLUICE_ID_RULE, path,
+						  why);
+			else if (why)
+				sluice_diag_error(s->d, ad->id.pos, "invalid-id",
+						  "admin id '%s' %s; admin ids are " SLUICE_ID_RULE,
+						  ad->id.s, why);
+			else if (strcmp(ad->id.s, SLUICE_ACTOR_CONTROLLER) == 0)
+				sluice_diag_error(s->d, ad->id.pos, "invalid-id",
+						  "admin id '%s' is reserved: Sluice records its own "
+						  "actions under it; choose another id", ad->id.s);
+		}
 		sluice_schema_strs(s, &roles, a, path, "roles", true, true);
 		for (size_t r = 0; r < roles.count; r++) {
 			size_t k;
@@ -121,7 +230,8 @@ static void load_admins(sluice_schema *s, sluice_workspace *ws, const sluice_nod
 		sluice_schema_strs(s, &ad->emails, a, path, "emails", false, false);
 		sluice_schema_strs(s, &ad->ssh_keys, a, path, "ssh_keys", false, false);
 		for (size_t j = 0; j + 1 < ws->nadmins; j++)
-			if (ad->id.s && ws->admins[j].id.s && strcmp(ad->id.s, ws->admins[j].id.s) == 0)
+			if (ad->id.s && ws->admins[j].id.s && strcmp(ad->id.s, ws->admins[j].id.s) == 0 &&
+			    !sluice_id_unprintable(ad->id.s))
 				sluice_diag_error(s->d, ad->id.pos, "duplicate",
 						  "admin '%s' is listed twice (first at line %u)",
 						  ad->id.s, ws->admins[j].id.pos.line);
@@ -240,11 +350,16 @@ static void load_policy(sluice_schema *s, sluice_workspace *ws, const sluice_nod
 				  "'policy.approval_ttl_days' must be a positive number of days");
 	sluice_schema_bool(s, &ws->require_signed_tags, n, path, "require_signed_tags", false);
 	sluice_schema_str(s, &ws->allowed_signers, n, path, "allowed_signers", false);
+	check_root_path(s, &ws->allowed_signers, "policy.allowed_signers");
 	if (ws->require_signed_tags.v && !ws->allowed_signers.s)
 		sluice_diag_error(s->d, ws->require_signed_tags.pos, "missing-key",
 				  "'policy.require_signed_tags' needs 'policy.allowed_signers', "
 				  "the file of keys allowed to sign tags");
 	sluice_schema_enum(s, &ws->identity, n, path, "identity", false, k_identities);
+	if (ws->identity.s && !in_list(k_identities_built, ws->identity.s))
+		sluice_diag_error(s->d, ws->identity.pos, "not-built",
+				  "policy.identity '%s' is not supported by this build yet; use "
+				  "'os-user' or 'asserted'", ws->identity.s);
 	sluice_schema_enum(s, &ws->max_risk, n, path, "max_risk", false, k_risks);
 	if ((x = sluice_schema_get(s, n, path, "max_permissions", SLUICE_KIND(SLUICE_NODE_MAP),
 				   "a mapping", false))) {
@@ -400,6 +515,10 @@ int sluice_workspace_load(sluice_workspace **out, const char *path, sluice_diags
 	if ((x = sluice_schema_get(&s, root, top, "publish", mk, "a mapping", false))) {
 		sluice_schema_keys(&s, x, "publish", k_publish);
 		sluice_schema_enum(&s, &ws->publish_type, x, "publish", "type", true, k_publish_types);
+		if (ws->publish_type.s && !in_list(k_publish_types_built, ws->publish_type.s))
+			sluice_diag_error(diags, ws->publish_type.pos, "not-built",
+					  "publish.type '%s' is not supported by this build yet; use "
+					  "'directory'", ws->publish_type.s);
 		sluice_schema_str(&s, &ws->publish_path, x, "publish", "path", false);
 		sluice_schema_str(&s, &ws->publish_url, x, "publish", "url", false);
 		if (ws->publish_type.s && strcmp(ws->publish_type.s, "http") == 0 && !ws->publish_url.s)
@@ -411,8 +530,15 @@ int sluice_workspace_load(sluice_workspace **out, const char *path, sluice_diags
 					  "missing required key 'path' in publish (type %s)",
 					  ws->publish_type.s);
 	}
-	if ((x = sluice_schema_get(&s, root, top, "notifications", sk, "a list", false)))
+	if ((x = sluice_schema_get(&s, root, top, "notifications", sk, "a list", false))) {
+		/* still read, so that the list is right when notifications land */
 		load_notifications(&s, ws, x);
+		if (x->count)
+			sluice_diag_error(diags, sluice_node_pair_get(root, "notifications")->key_pos,
+					  "not-built",
+					  "notifications are not supported by this build yet; remove "
+					  "the notifications list until they are");
+	}
 	return 0;
 }
 
@@ -538,9 +664,11 @@ int sluice_group_members(char ***out, const sluice_workspace *ws, const sluice_g
 		v[n++] = sluice_xstrdup(g->members.items[i].s);
 	}
 	if (g->members_file.s) {
-		char *path = g->members_file.s[0] == '/' ? sluice_xstrdup(g->members_file.s)
-							  : sluice_path_join(root, g->members_file.s);
-		char *data = NULL, *line, *save = NULL;
+		char *path = NULL, *data = NULL, *line, *save = NULL;
+		/* never read a file outside --root, even from a workspace that
+		 * was not validated first */
+		if ((rc = sluice_workspace_path(&path, root, g->members_file.s)) < 0)
+			goto done;
 		rc = sluice_file_read(&data, NULL, path, 64u * 1024u * 1024u);
 		free(path);
 		if (rc < 0)

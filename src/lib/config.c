@@ -26,6 +26,45 @@ const char *sluice_risk_name(sluice_risk r)
 	return r <= SLUICE_RISK_HIGH ? names[r] : "unknown";
 }
 
+bool sluice_id_unprintable(const char *id)
+{
+	for (const unsigned char *p = (const unsigned char *)id; *p; p++)
+		if (*p < 0x20 || *p == 0x7f || (p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f))
+			return true;
+	return false;
+}
+
+const char *sluice_id_problem(const char *id)
+{
+	size_t n = strlen(id);
+	bool upper = false, space = false, other = false;
+
+	if (n == 0)
+		return "is empty";
+	if (sluice_id_unprintable(id))
+		return "holds a control character";
+	for (const char *p = id; *p; p++) {
+		if (*p >= 'A' && *p <= 'Z')
+			upper = true;
+		else if (*p == ' ' || *p == '\t')
+			space = true;
+		else if (!(*p >= 'a' && *p <= 'z') && !(*p >= '0' && *p <= '9') &&
+			 !strchr("._-", *p))
+			other = true;
+	}
+	if (upper)
+		return "has an uppercase letter";
+	if (space)
+		return "has a space";
+	if (other)
+		return "has a character other than a-z, 0-9, '.', '_' and '-'";
+	if (!(id[0] >= 'a' && id[0] <= 'z') && !(id[0] >= '0' && id[0] <= '9'))
+		return "does not start with a lowercase letter or a digit";
+	if (n > 63)
+		return "is longer than 63 characters";
+	return NULL;
+}
+
 static bool ends_with(const char *s, const char *suffix)
 {
 	size_t ls = strlen(s), lx = strlen(suffix);
@@ -502,6 +541,9 @@ int sluice_plugin_load(sluice_plugin **out, sluice_tree *tree, size_t max_bytes,
 				 &p->manifest.guidance_escalation};
 	static const char *const gkeys[] = {"role", "workflow", "output_format", "escalation"};
 	p->guidance_paths = sluice_xcalloc(5, sizeof(char *));
+	p->guidance_files = sluice_xcalloc(5, sizeof(char *));
+	p->guidance_texts = sluice_xcalloc(5, sizeof(char *));
+	p->guidance_lens = sluice_xcalloc(5, sizeof(size_t));
 	for (size_t i = 0; i < 4; i++) {
 		char *data = NULL;
 		size_t len = 0, bad = 0;
@@ -522,8 +564,13 @@ int sluice_plugin_load(sluice_plugin **out, sluice_tree *tree, size_t max_bytes,
 		else if (memchr(data, '\0', len) || !sluice_utf8_valid(data, len, &bad))
 			sluice_diag_error(diags, g[i]->pos, "invalid-text",
 					  "guidance file '%s' is not UTF-8 text", g[i]->s);
-		else
-			p->guidance_paths[p->nguidance++] = sluice_xstrdup(g[i]->s);
+		else {
+			p->guidance_paths[p->nguidance] = sluice_xstrdup(g[i]->s);
+			p->guidance_files[p->nguidance] = sluice_path_join(tree->label, g[i]->s);
+			p->guidance_texts[p->nguidance] = data;
+			p->guidance_lens[p->nguidance++] = len;
+			data = NULL;
+		}
 		free(data);
 	}
 	return rc;
@@ -545,9 +592,15 @@ void sluice_plugin_free(sluice_plugin *p)
 		sluice_doc_free(p->tools[i].doc);
 	}
 	free(p->tools);
-	for (size_t i = 0; i < p->nguidance; i++)
+	for (size_t i = 0; i < p->nguidance; i++) {
 		free(p->guidance_paths[i]);
+		free(p->guidance_files[i]);
+		free(p->guidance_texts[i]);
+	}
 	free(p->guidance_paths);
+	free(p->guidance_files);
+	free(p->guidance_texts);
+	free(p->guidance_lens);
 	sluice_doc_free(p->manifest_doc);
 	sluice_doc_free(p->deploy_doc);
 	free(p);

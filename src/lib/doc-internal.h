@@ -50,8 +50,9 @@ const sluice_node_pair *doc_map_add(doc_map_builder *mb, char *key, sluice_pos k
 void doc_map_finish(sluice_doc *d, doc_map_builder *mb, sluice_node *map);
 void doc_map_builder_clear(doc_map_builder *mb);
 
-/* The duplicate-key warning, at the second occurrence, naming the first. */
-void doc_warn_duplicate(sluice_diags *diags, sluice_pos dup, const sluice_node_pair *first);
+/* The duplicate-key error, at the second occurrence, naming the first
+ * (the caller counts it as an error of the document). */
+void doc_report_duplicate(sluice_diags *diags, sluice_pos dup, const sluice_node_pair *first);
 
 /* Growable list of node pointers for sequences. */
 typedef struct {

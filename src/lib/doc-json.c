@@ -134,8 +134,10 @@ static sluice_node *parse_object(json_scan *s, sluice_node *n)
 		sluice_node *v = parse_value(s);
 		if (key && v) {
 			const sluice_node_pair *first = doc_map_add(&mb, key, kpos, v);
-			if (first)
-				doc_warn_duplicate(s->diags, kpos, first);
+			if (first) {
+				doc_report_duplicate(s->diags, kpos, first);
+				s->errors++;
+			}
 		}
 		skip_ws(s);
 		if (s->off < s->len && s->p[s->off] == ',') {

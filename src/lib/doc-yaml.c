@@ -169,8 +169,10 @@ static void attach(yaml_state *st, sluice_node *n, unsigned height)
 		return;
 	}
 	const sluice_node_pair *first = doc_map_add(&f->mb, f->key, f->key_pos, n);
-	if (first)
-		doc_warn_duplicate(st->diags, f->key_pos, first);
+	if (first) {
+		doc_report_duplicate(st->diags, f->key_pos, first);
+		st->errors++;
+	}
 	f->key = NULL;
 }
 

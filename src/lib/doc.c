@@ -238,11 +238,16 @@ void doc_map_builder_clear(doc_map_builder *mb)
 	memset(mb, 0, sizeof *mb);
 }
 
-void doc_warn_duplicate(sluice_diags *diags, sluice_pos dup, const sluice_node_pair *first)
+/* An error, not a warning: YAML and JSON readers disagree on which value
+ * of a repeated key wins (libyaml-based tools and Sluice keep the first,
+ * jansson and most JSON readers the last), so a second `permissions:` block
+ * could pass the checks while another reader uses it (docs/configuration.md). */
+void doc_report_duplicate(sluice_diags *diags, sluice_pos dup, const sluice_node_pair *first)
 {
-	sluice_diag_warning(diags, dup, "duplicate-key",
-			    "duplicate key '%s' (first at line %u, column %u); the first value is used",
-			    first->key, first->key_pos.line, first->key_pos.col);
+	sluice_diag_error(diags, dup, "duplicate-key",
+			  "duplicate key '%s' (first at line %u, column %u); readers disagree on "
+			  "which value wins, so keep only one",
+			  first->key, first->key_pos.line, first->key_pos.col);
 }
 
 void doc_seq_add(doc_seq_builder *sb, sluice_node *n)

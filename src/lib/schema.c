@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "schema.h"
+#include "sluice/validate.h"
 #include "sluice/util.h"
 
 static void list_known(char *buf, size_t len, const char *const *known)
@@ -81,8 +82,13 @@ void sluice_schema_keys(sluice_schema *s, const sluice_node *map, const char *pa
 				break;
 		if (*k)
 			continue;
-		const char *hint = sluice_did_you_mean(p->key, known);
-		if (hint) {
+		const char *hint = sluice_did_you_mean(p->key, known), *why;
+		if ((why = sluice_secret_looking(p->key))) {
+			/* never echo it: the key itself may be the credential */
+			sluice_diag_error(s->d, p->key_pos, "unknown-key",
+					  "unknown key in %s; it looks like a secret (%s), so it is "
+					  "not shown: remove it", path, why);
+		} else if (hint) {
 			sluice_diag_error(s->d, p->key_pos, "unknown-key",
 					  "unknown key '%s' in %s; did you mean '%s'?", p->key,
 					  path, hint);

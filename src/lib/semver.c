@@ -167,7 +167,7 @@ static int scan_partial(struct scan *sc, struct partial *p, bool wild, uint64_t 
 			sc->pos++;
 			seen_x = true;
 		} else if (is_digit(c)) {
-			uint64_t v;
+			uint64_t v = 0;
 			if ((rc = scan_number(sc, &v, part_names[i], max)) < 0)
 				return rc;
 			/* node ignores numbers after a wildcard: 1.x.3 is 1.x */
@@ -341,6 +341,19 @@ int sluice_semver_cmp(const sluice_semver *a, const sluice_semver *b)
 	if (!a->pre || !b->pre)
 		return a->pre ? -1 : b->pre ? 1 : 0;
 	return cmp_pre(a->pre, b->pre);
+}
+
+bool sluice_semver_build_variant(const char *a, const char *b)
+{
+	sluice_semver va = SLUICE_SEMVER_INIT, vb = SLUICE_SEMVER_INIT;
+	bool same = false;
+
+	if (strcmp(a, b) != 0 && sluice_semver_parse(&va, a) == 0 &&
+	    sluice_semver_parse(&vb, b) == 0)
+		same = sluice_semver_cmp(&va, &vb) == 0;
+	sluice_semver_clear(&va);
+	sluice_semver_clear(&vb);
+	return same;
 }
 
 static void put_version(sluice_buf *b, const sluice_semver *v, bool build)

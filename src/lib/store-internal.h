@@ -58,6 +58,14 @@ void store_col_oid(char out[SLUICE_STORE_OID_SZ], sqlite3_stmt *st, int col);
 int store_tx_begin(sluice_store *s);
 int store_tx_end(sluice_store *s, int rc);
 
+/* Refuses the release (workspace, plugin, version) just recorded from
+ * `tag` when an earlier release of the plugin has the same version but for
+ * build metadata ("0.1.0+build.2" beside "0.1.0"): build metadata has no
+ * precedence, so it is a duplicate, not a newer release (store-tags.c;
+ * docs/versions.md). Audited as release.refused. */
+int store_release_refuse_duplicate(sluice_store *s, const char *workspace, const char *plugin,
+				   const char *version, const char *tag, int64_t now);
+
 /* Runs constant SQL (DDL, pragmas) with sqlite3_exec. */
 int store_exec(sluice_store *s, const char *sql, const char *what);
 

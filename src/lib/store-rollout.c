@@ -57,9 +57,13 @@ static int release_record_locked(sluice_store *s, const sluice_release_record *r
 		return rc;
 	*out_id = sqlite3_last_insert_rowid(s->db);
 	*created = true;
-	return sluice_audit_appendf(s, r->seen_at, "release.recorded", r->plugin, r->version,
-				    "{s:s, s:s, s:s, s:s?}", "workspace", r->workspace, "tag", r->tag,
-				    "commit", r->commit, "tagger_email", r->tagger_email);
+	if ((rc = sluice_audit_appendf(s, r->seen_at, "release.recorded", r->plugin, r->version,
+				       "{s:s, s:s, s:s, s:s?}", "workspace", r->workspace, "tag",
+				       r->tag, "commit", r->commit, "tagger_email",
+				       r->tagger_email)) < 0)
+		return rc;
+	return store_release_refuse_duplicate(s, r->workspace, r->plugin, r->version, r->tag,
+					      r->seen_at);
 }
 
 int sluice_store_release_record(sluice_store *s, const sluice_release_record *r,

@@ -6,6 +6,7 @@
 
 #include "sluice/audit.h"
 #include "sluice/error.h"
+#include "sluice/semver.h"
 #include "sluice/util.h"
 #include "store-internal.h"
 
@@ -480,4 +481,43 @@ int sluice_store_tag_accept_move(sluice_store *s, const char *plugin, const char
 		return rc;
 	rc = accept_move_locked(s, plugin, tag, now);
 	return store_tx_end(s, rc);
+}
+
+/* ---- versions that tags name ------------------------------------------ */
+
+int store_release_refuse_duplicate(sluice_store *s, const char *workspace, const char *plugin,
+				   const char *version, const char *tag, int64_t now)
+{
+	static const char sql[] =
+		"SELECT version, tag FROM releases WHERE workspace = ?1 AND plugin = ?2"
+		" AND version <> ?3 ORDER BY seen_at, id";
+	sqlite3_stmt *st = NULL;
+	char *first = NULL, *reason = NULL;
+	int rc;
+
+	if ((rc = store_stmt(s, &st, sql)) < 0)
+		return rc;
+	store_bind_text(st, 1, workspace);
+	store_bind_text(st, 2, plugin);
+	store_bind_text(st, 3, version);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *v = (const char *)sqlite3_column_text(st, 0);
+		if (v && sluice_semver_build_variant(v, version)) {
+			first = store_col_dup(st, 1);
+			break;
+		}
+	}
+	rc = rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : store_error(s, rc, "cannot read releases");
+	store_done(st);
+	if (rc < 0 || !first)
+		goto done;
+	reason = sluice_xasprintf("%s is the same version as %s, already recorded: build "
+				  "metadata (after '+') has no precedence, so it is not a new "
+				  "release; tag a new version",
+				  tag, first);
+	rc = sluice_store_release_set_refused(s, workspace, plugin, version, reason, now);
+done:
+	free(first);
+	free(reason);
+	return rc;
 }

@@ -62,56 +62,376 @@ const char *sluice_secret_name_problem(const char *name)
 	return NULL;
 }
 
-const char *sluice_secret_looking(const char *v)
+/* ---- secret-looking values ---------------------------------------------- */
+
+/* Known token prefixes; a prefix alone is not a token: the tail must be
+ * token-sized and token-like (see prefix_token). */
+static const char *const token_prefixes[] = {
+	"ghp_",	 "gho_",  "ghu_",    "ghs_", "ghr_", "github_pat_", "glpat-", "xoxb-",
+	"xoxp-", "xoxa-", "xoxs-",   "sk_live_", "rk_live_", "sk-", "AIza", "hvs.",
+	"s.",	 "npm_",  "pypi-",   NULL,
+};
+
+/* Words that, written `word=value`, set a credential inline. */
+static const char *const secret_words[] = {
+	"password", "passwd", "secret", "token", "api_key", "apikey", "access_key",
+	"private_key", "client_secret", NULL,
+};
+
+static double entropy(const char *s, size_t n)
 {
-	static const char *const prefixes[] = {
-		"ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_", "glpat-", "xoxb-", "xoxp-",
-		"xoxa-", "sk-", "sk_live_", "rk_live_", "AKIA", "ASIA", "AIza", "hvs.", "s.",
-		"npm_", "pypi-", NULL,
-	};
-	size_t n = strlen(v);
-	if (strstr(v, "-----BEGIN") && strstr(v, "PRIVATE KEY"))
-		return "it holds a private key";
-	for (const char *const *p = prefixes; *p; p++) {
+	unsigned counts[256] = {0};
+	double h = 0;
+	for (size_t i = 0; i < n; i++)
+		counts[(unsigned char)s[i]]++;
+	for (int c = 0; c < 256; c++)
+		if (counts[c])
+			h -= (counts[c] / (double)n) * log2(counts[c] / (double)n);
+	return h;
+}
+
+/* Characters that end a word of text: what surrounds a token in prose,
+ * headers, query strings and shell lines. '/' is kept inside (base64),
+ * and split off where it matters. */
+static bool is_sep(unsigned char c)
+{
+	return isspace(c) || strchr("\"'`,;()<>[]{}|=:&?#*!@\\", c) != NULL;
+}
+
+static bool digit_and_letter(const char *t, size_t n)
+{
+	bool digit = false, alpha = false;
+	for (size_t i = 0; i < n; i++) {
+		digit |= isdigit((unsigned char)t[i]) != 0;
+		alpha |= isalpha((unsigned char)t[i]) != 0;
+	}
+	return digit && alpha;
+}
+
+static bool tail_like_token(const char *t, size_t n, size_t min)
+{
+	bool digit = false, alpha = false;
+	if (n < min)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)t[i];
+		if (!isalnum(c) && c != '_' && c != '-')
+			return false;
+		digit |= isdigit(c) != 0;
+		alpha |= isalpha(c) != 0;
+	}
+	return digit && alpha && entropy(t, n) >= 3.0;
+}
+
+/* A generated credential: a long unbroken run that mixes upper- and
+ * lowercase letters and digits, changing between them at almost every
+ * other character, close to random. Names people write lack one of these:
+ * dashed and dotted names (ELBSecurityPolicy-TLS13-1-2-2021-06, host names,
+ * UUIDs) have short runs, CamelCase changes class once a word,
+ * t0805-scenario-approval-binding and hex commit ids have no uppercase. */
+static bool random_run(const char *t, size_t n)
+{
+	bool lower = false, upper = false, digit = false;
+	size_t changes = 0;
+	int last = -1;
+	if (n < 20)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)t[i];
+		int cls = islower(c) ? 0 : isupper(c) ? 1 : isdigit(c) ? 2 : 3;
+		lower |= cls == 0;
+		upper |= cls == 1;
+		digit |= cls == 2;
+		changes += last >= 0 && cls != last;
+		last = cls;
+	}
+	return lower && upper && digit && changes * 5 >= n * 2 && entropy(t, n) >= 3.8;
+}
+
+static bool random_looking(const char *t, size_t n)
+{
+	for (size_t i = 0; i < n;) {
+		size_t j = i;
+		while (j < n && !strchr("-._/", t[j]))
+			j++;
+		if (random_run(t + i, j - i))
+			return true;
+		i = j + 1;
+	}
+	return false;
+}
+
+/* Why one word (no separators in it) looks like a credential, or NULL.
+ * `whole`: the word is the whole value, for the older, plainer wording. */
+static const char *word_secret(const char *t, size_t n, bool whole)
+{
+	for (const char *const *p = token_prefixes; *p; p++) {
 		size_t pl = strlen(*p);
-		/* a prefix alone is not a token: ask for a token-sized tail */
-		if (strncmp(v, *p, pl) == 0 && n >= pl + 16)
-			return "it starts like an access token";
+		if (n > pl && strncmp(t, *p, pl) == 0 && tail_like_token(t + pl, n - pl, 16))
+			return whole ? "it starts like an access token"
+				     : "it holds what looks like an access token";
 	}
-	if (strncmp(v, "eyJ", 3) == 0 && strchr(v, '.') && n > 40)
-		return "it looks like a JSON web token";
-	{
-		const char *scheme = strstr(v, "://");
-		const char *at = scheme ? strchr(scheme + 3, '@') : NULL;
-		const char *slash = scheme ? strchr(scheme + 3, '/') : NULL;
-		if (at && (!slash || at < slash) && memchr(scheme + 3, ':', (size_t)(at - scheme - 3)))
-			return "it is a URL with a password in it";
-		if (scheme)
-			return NULL;
+	if (n >= 20 && (strncmp(t, "AKIA", 4) == 0 || strncmp(t, "ASIA", 4) == 0)) {
+		size_t i = 4;
+		while (i < n && (isupper((unsigned char)t[i]) || isdigit((unsigned char)t[i])))
+			i++;
+		if (i == n && n <= 24)
+			return "it holds what looks like a cloud access key";
 	}
-	if (n >= 24) {
-		/* long, unbroken, mixed and random-looking: a generated credential */
-		int counts[256] = {0};
-		int classes = 0, lower = 0, upper = 0, digit = 0, other = 0;
-		double h = 0;
-		for (size_t i = 0; i < n; i++) {
-			unsigned char c = (unsigned char)v[i];
-			if (isspace(c))
-				return NULL;
-			counts[c]++;
-			lower |= islower(c) != 0;
-			upper |= isupper(c) != 0;
-			digit |= isdigit(c) != 0;
-			other |= !isalnum(c);
+	if (n > 40 && strncmp(t, "eyJ", 3) == 0) {
+		const char *d1 = memchr(t, '.', n);
+		const char *d2 = d1 ? memchr(d1 + 1, '.', n - (size_t)(d1 + 1 - t)) : NULL;
+		if (d2)
+			return "it looks like a JSON web token";
+	}
+	if (random_looking(t, n))
+		return "it is a long random-looking string";
+	return NULL;
+}
+
+static bool word_is_placeholder(const char *t, size_t n)
+{
+	return n == 0 || strchr("$<{%", t[0]) != NULL || (n >= 3 && strncmp(t, "...", 3) == 0);
+}
+
+/* Looks at one line (n bytes, no newline); sets *col (0-based) to where
+ * the secret-looking part starts. */
+static const char *line_secret(const char *s, size_t n, bool whole, size_t *col)
+{
+	const char *hit;
+
+	for (size_t i = 0; i + 10 <= n; i++)
+		if (strncmp(s + i, "-----BEGIN", 10) == 0 &&
+		    memmem(s + i, n - i, "PRIVATE KEY", 11)) {
+			*col = i;
+			return "it holds a private key";
 		}
-		classes = lower + upper + digit + other;
-		for (int c = 0; c < 256; c++)
-			if (counts[c])
-				h -= (counts[c] / (double)n) * log2(counts[c] / (double)n);
-		if (classes >= 3 && h >= 4.0)
-			return "it is a long random-looking string";
+	/* a password in a URL: scheme://user:password@host */
+	for (const char *p = s; (p = memmem(p, n - (size_t)(p - s), "://", 3)); p += 3) {
+		const char *a = p + 3, *end = a;
+		while (end < s + n && *end != '/' && !isspace((unsigned char)*end) && *end != '"' &&
+		       *end != '\'')
+			end++;
+		const char *at = memrchr(a, '@', (size_t)(end - a));
+		if (at && memchr(a, ':', (size_t)(at - a))) {
+			*col = (size_t)(a - s);
+			return "it is a URL with a password in it";
+		}
+	}
+	for (size_t i = 0; i < n;) {
+		while (i < n && is_sep((unsigned char)s[i]))
+			i++;
+		size_t j = i;
+		while (j < n && !is_sep((unsigned char)s[j]))
+			j++;
+		if (j == i)
+			break;
+		const char *w = s + i;
+		size_t wl = j - i;
+		/* `Bearer TOKEN`, `Basic TOKEN` */
+		if ((wl == 6 && strncasecmp(w, "bearer", 6) == 0) ||
+		    (wl == 5 && strncasecmp(w, "basic", 5) == 0)) {
+			size_t k = j;
+			while (k < n && s[k] == ' ')
+				k++;
+			size_t e = k;
+			while (e < n && !isspace((unsigned char)s[e]))
+				e++;
+			if (k > j && e - k >= 16 && !word_is_placeholder(s + k, e - k) &&
+			    digit_and_letter(s + k, e - k)) {
+				*col = k;
+				return "it holds a bearer or basic credential";
+			}
+		}
+		/* `secret=VALUE`, `password=VALUE` */
+		if (j < n && s[j] == '=') {
+			for (const char *const *k = secret_words; *k; k++) {
+				size_t kl = strlen(*k);
+				if (wl >= kl && strncasecmp(w + wl - kl, *k, kl) == 0 &&
+				    (wl == kl || !isalnum((unsigned char)w[wl - kl - 1]))) {
+					size_t v = j + 1, e = v;
+					while (e < n && !isspace((unsigned char)s[e]) && s[e] != '&' &&
+					       s[e] != ';' && s[e] != ',' && s[e] != '"' && s[e] != '\'')
+						e++;
+					if (e - v >= 8 && !word_is_placeholder(s + v, e - v)) {
+						*col = v;
+						return "it sets a password or secret inline";
+					}
+				}
+			}
+		}
+		if ((hit = word_secret(w, wl, whole && i == 0 && j == n))) {
+			*col = i;
+			return hit;
+		}
+		i = j;
 	}
 	return NULL;
+}
+
+const char *sluice_secret_find(const char *text, size_t len, unsigned *line, unsigned *col)
+{
+	unsigned ln = 1;
+	for (size_t start = 0; start <= len;) {
+		const char *nl = memchr(text + start, '\n', len - start);
+		size_t end = nl ? (size_t)(nl - text) : len;
+		size_t n = end - start, c = 0;
+		if (n && text[start + n - 1] == '\r')
+			n--;
+		const char *why = line_secret(text + start, n, !nl && start == 0, &c);
+		if (why) {
+			if (line)
+				*line = ln;
+			if (col) {
+				/* columns count characters, as positions do */
+				unsigned cc = 1;
+				for (size_t k = 0; k < c; k++)
+					if (((unsigned char)text[start + k] & 0xc0) != 0x80)
+						cc++;
+				*col = cc;
+			}
+			return why;
+		}
+		if (!nl)
+			break;
+		start = end + 1;
+		ln++;
+	}
+	return NULL;
+}
+
+const char *sluice_secret_looking(const char *v)
+{
+	return v ? sluice_secret_find(v, strlen(v), NULL, NULL) : NULL;
+}
+
+/* The message for a plain value that looks like a secret, named by its
+ * place; `line` > 1 says which line of a multi-line value. */
+static void report_secret(sluice_diags *d, sluice_pos pos, const char *place, const char *why,
+			  unsigned line, const char *fix)
+{
+	char on[48] = "";
+	if (line > 1)
+		snprintf(on, sizeof on, " on line %u of the value", line);
+	sluice_diag_error(d, pos, "secret-value", "%s looks like a secret (%s%s); %s", place, why,
+			  on, fix);
+}
+
+static const char fix_plain[] =
+	"plain values are published as written: keep credentials out of plugin files and bind "
+	"them under the deploy file's secrets";
+
+/* Whether an error is already reported at pos (an unknown key that looks
+ * like a secret is reported by the schema reader). */
+static bool reported_at(const sluice_diags *d, sluice_pos pos)
+{
+	for (size_t i = 0; i < d->count; i++)
+		if (d->items[i].severity == SLUICE_SEV_ERROR && d->items[i].line == pos.line &&
+		    d->items[i].col == pos.col && pos.file && strcmp(d->items[i].file, pos.file) == 0)
+			return true;
+	return false;
+}
+
+/* Every string value and every key under n, named by its path from the
+ * document's top (`path`, "" at the top). A key that looks like a secret
+ * is named by where it stands, and its subtree as "<path>.*". */
+static void scan_secrets(const sluice_node *n, const char *path, sluice_diags *d)
+{
+	const char *why;
+	unsigned line = 0;
+
+	switch (n->kind) {
+	case SLUICE_NODE_STRING: {
+		if ((why = sluice_secret_find(n->text, n->text_len, &line, NULL))) {
+			char *place = sluice_xasprintf("'%s'", *path ? path : "the value");
+			report_secret(d, n->pos, place, why, line, fix_plain);
+			free(place);
+		}
+		break;
+	}
+	case SLUICE_NODE_MAP:
+		for (size_t i = 0; i < n->count; i++) {
+			const sluice_node_pair *p = &n->pairs[i];
+			char *sub;
+			if ((why = sluice_secret_find(p->key, strlen(p->key), &line, NULL))) {
+				if (!reported_at(d, p->key_pos)) {
+					char *place = *path ? sluice_xasprintf("a key in '%s'", path)
+							    : sluice_xstrdup("a top-level key");
+					report_secret(d, p->key_pos, place, why, line, fix_plain);
+					free(place);
+				}
+				sub = sluice_xasprintf("%s%s*", path, *path ? "." : "");
+			} else
+				sub = sluice_xasprintf("%s%s%s", path, *path ? "." : "", p->key);
+			scan_secrets(p->value, sub, d);
+			free(sub);
+		}
+		break;
+	case SLUICE_NODE_SEQ:
+		for (size_t i = 0; i < n->count; i++) {
+			char *sub = sluice_xasprintf("%s[%zu]", path, i);
+			scan_secrets(n->items[i], sub, d);
+			free(sub);
+		}
+		break;
+	default:
+		break; /* numbers and booleans are not credentials */
+	}
+}
+
+/* Every plain value of a release (docs/configuration.md, "Secret-looking
+ * values"): the manifest, the deploy file (its environment has its own
+ * wording, below), the tool contracts and the guidance documents. */
+static void check_release_secrets(const sluice_plugin *p, sluice_diags *d)
+{
+	const sluice_node *root = p->deploy_doc->root;
+	scan_secrets(p->manifest_doc->root, "", d);
+	for (size_t i = 0; i < root->count; i++) {
+		const sluice_node_pair *pr = &root->pairs[i];
+		if (strcmp(pr->key, "environment") == 0 && pr->value->kind == SLUICE_NODE_MAP)
+			continue;
+		const sluice_node one = {.kind = SLUICE_NODE_MAP,
+					 .pos = root->pos,
+					 .pairs = (sluice_node_pair *)pr,
+					 .count = 1};
+		scan_secrets(&one, "", d);
+	}
+	for (size_t i = 0; i < p->ntools; i++)
+		if (p->tools[i].doc && p->tools[i].doc->root)
+			scan_secrets(p->tools[i].doc->root, "", d);
+	for (size_t i = 0; i < p->nguidance; i++) {
+		unsigned line = 0, col = 0;
+		const char *why = sluice_secret_find(p->guidance_texts[i], p->guidance_lens[i], &line,
+						     &col);
+		if (why) {
+			sluice_pos pos = {p->guidance_files[i], line, col};
+			sluice_diag_error(d, pos, "secret-value",
+					  "guidance file '%s' holds what looks like a secret (%s); "
+					  "guidance is shown to users and models as written: remove it",
+					  p->guidance_paths[i], why);
+		}
+	}
+}
+
+/* An environment mapping (a deploy file's, or a workspace override): its
+ * names and its values, each line of them. */
+static void check_env_secrets(const sluice_kvs *env, const char *fix, sluice_diags *d)
+{
+	for (size_t i = 0; i < env->count; i++) {
+		const sluice_kv *kv = &env->items[i];
+		unsigned line = 0;
+		const char *why;
+		if (kv->key.s && (why = sluice_secret_find(kv->key.s, strlen(kv->key.s), &line, NULL))) {
+			report_secret(d, kv->key.pos, "an environment variable name", why, line, fix);
+			continue; /* its value is named by the key: not again */
+		}
+		if (kv->value.s &&
+		    (why = sluice_secret_find(kv->value.s, strlen(kv->value.s), &line, NULL))) {
+			char *place = sluice_xasprintf("environment value of '%s'", kv->key.s);
+			report_secret(d, kv->value.pos, place, why, line, fix);
+			free(place);
+		}
+	}
 }
 
 static bool file_exists(const char *path)
@@ -167,9 +487,14 @@ void sluice_validate_workspace(const sluice_workspace *ws, const char *root, slu
 			sluice_diag_error(d, g->name.pos, "invalid-name",
 					  "group name '%s' must be lowercase letters, digits and "
 					  "single dashes", g->name.s);
-		if (g->members_file.s) {
-			char *p = sluice_path_under_root(root, g->members_file.s);
-			if (!file_exists(p))
+		/* a path that leaves --root as written was reported by the loader */
+		if (g->members_file.s && !sluice_workspace_path_problem(g->members_file.s)) {
+			char *p = NULL;
+			if (sluice_workspace_path(&p, root, g->members_file.s) < 0)
+				sluice_diag_error(d, g->members_file.pos, "unsafe-path",
+						  "members file of group '%s': %s", g->name.s,
+						  sluice_error_last());
+			else if (!file_exists(p))
 				sluice_diag_error(d, g->members_file.pos, "missing-file",
 						  "members file '%s' of group '%s' does not exist "
 						  "(relative paths resolve against --root)",
@@ -208,14 +533,8 @@ void sluice_validate_workspace(const sluice_workspace *ws, const char *root, slu
 				sluice_diag_error(d, p->repository.pos, "duplicate",
 						  "repository '%s' is watched twice (first at line %u)",
 						  p->repository.s, ws->plugins[j].repository.pos.line);
-		for (size_t e = 0; e < p->environment.count; e++) {
-			const char *why = sluice_secret_looking(p->environment.items[e].value.s);
-			if (why)
-				sluice_diag_error(d, p->environment.items[e].value.pos, "secret-value",
-						  "environment value of '%s' looks like a secret (%s); "
-						  "bind it under the deploy file's secrets instead",
-						  p->environment.items[e].key.s, why);
-		}
+		check_env_secrets(&p->environment,
+				  "bind it under the deploy file's secrets instead", d);
 	}
 	if (ws->rollout_policy.s) {
 		char *rel = sluice_xasprintf("rollouts/%s.yaml", ws->rollout_policy.s);
@@ -235,9 +554,12 @@ void sluice_validate_workspace(const sluice_workspace *ws, const char *root, slu
 					  "against --root)", ws->ca_bundle.s);
 		free(p);
 	}
-	if (ws->allowed_signers.s) {
-		char *p = sluice_path_under_root(root, ws->allowed_signers.s);
-		if (!file_exists(p))
+	if (ws->allowed_signers.s && !sluice_workspace_path_problem(ws->allowed_signers.s)) {
+		char *p = NULL;
+		if (sluice_workspace_path(&p, root, ws->allowed_signers.s) < 0)
+			sluice_diag_error(d, ws->allowed_signers.pos, "unsafe-path",
+					  "policy.allowed_signers: %s", sluice_error_last());
+		else if (!file_exists(p))
 			sluice_diag_error(d, ws->allowed_signers.pos, "missing-file",
 					  "allowed signers file '%s' does not exist",
 					  ws->allowed_signers.s);
@@ -525,7 +847,7 @@ static void check_schema(const sluice_node *s, const char *path, sluice_diags *d
 					  "allow", path, value_type(en->items[i]));
 	def = sluice_node_get(s, "default");
 	if (def) {
-		double v, lo, hi;
+		double v = 0, lo = 0, hi = 0;
 		if (type && !type_allows(type, value_type(def)))
 			sluice_diag_error(d, def->pos, "schema",
 					  "'%s.default' is of type %s, which its type does not allow",
@@ -579,7 +901,9 @@ static void check_tool(const sluice_plugin *p, const sluice_tool *t, size_t idx,
 			for (k = k_safety; *k; k++)
 				if (strcmp(*k, sp->key) == 0)
 					break;
-			if (!*k) {
+			/* a key that looks like a secret is reported, unnamed, by
+			 * check_release_secrets */
+			if (!*k && !sluice_secret_looking(sp->key)) {
 				const char *hint = sluice_did_you_mean(sp->key, k_safety);
 				sluice_diag_warning(d, sp->key_pos, "unknown-key",
 						    "unknown safety key '%s'%s%s%s", sp->key,
@@ -817,7 +1141,11 @@ static void check_versions(const sluice_plugin *p, const char *tag, sluice_diags
 					  dp->plugin_version.s, m->version.s);
 		sluice_semver_clear(&v);
 	}
-	if (m->id.s && dp->plugin_id.s && strcmp(m->id.s, dp->plugin_id.s) != 0)
+	if (m->id.s && dp->plugin_id.s && strcmp(m->id.s, dp->plugin_id.s) != 0 &&
+	    (sluice_id_unprintable(m->id.s) || sluice_id_unprintable(dp->plugin_id.s)))
+		sluice_diag_error(d, dp->plugin_id.pos, "id-mismatch",
+				  "plugin.id does not match plugin.yaml's id");
+	else if (m->id.s && dp->plugin_id.s && strcmp(m->id.s, dp->plugin_id.s) != 0)
 		sluice_diag_error(d, dp->plugin_id.pos, "id-mismatch",
 				  "plugin.id '%s' does not match plugin.yaml's id '%s'",
 				  dp->plugin_id.s, m->id.s);
@@ -853,10 +1181,16 @@ void sluice_validate_plugin(const sluice_plugin *p, const sluice_workspace *ws,
 
 	if (!p->manifest_doc || !p->deploy_doc || !p->manifest_doc->root || !p->deploy_doc->root)
 		return;
-	if (m->id.s && !id_ok(m->id.s))
-		sluice_diag_error(d, m->id.pos, "invalid-id",
-				  "plugin id '%s' must be 2-64 lowercase letters, digits and single "
-				  "dashes, starting with a letter", m->id.s);
+	if (m->id.s) {
+		const char *why = sluice_id_problem(m->id.s);
+		if (why && sluice_id_unprintable(m->id.s))
+			sluice_diag_error(d, m->id.pos, "invalid-id",
+					  "the plugin id %s; plugin ids are " SLUICE_ID_RULE, why);
+		else if (why)
+			sluice_diag_error(d, m->id.pos, "invalid-id",
+					  "plugin id '%s' %s; plugin ids are " SLUICE_ID_RULE, m->id.s,
+					  why);
+	}
 	check_versions(p, tag, d);
 
 	/* tools: unique ids, endpoints, contracts */
@@ -893,13 +1227,10 @@ void sluice_validate_plugin(const sluice_plugin *p, const sluice_workspace *ws,
 					  "environment does not set; add it there (or to the "
 					  "workspace's plugins[].environment)", m->runtime_base_url_env.s);
 	}
+	check_env_secrets(&dp->environment, "move it under secrets as a provider reference", d);
+	check_release_secrets(p, d);
 	for (size_t i = 0; i < dp->environment.count; i++) {
 		const sluice_kv *kv = &dp->environment.items[i];
-		const char *why = sluice_secret_looking(kv->value.s);
-		if (why)
-			sluice_diag_error(d, kv->value.pos, "secret-value",
-					  "environment value of '%s' looks like a secret (%s); move "
-					  "it under secrets as a provider reference", kv->key.s, why);
 		for (size_t j = 0; j < dp->nsecrets; j++)
 			if (dp->secrets[j].var.s && strcmp(dp->secrets[j].var.s, kv->key.s) == 0)
 				sluice_diag_error(d, dp->secrets[j].var.pos, "duplicate",

@@ -235,22 +235,32 @@ static void yaml_number_range(void **state)
 static void yaml_duplicate_key(void **state)
 {
 	(void)state;
-	sluice_doc *doc = yaml("name: first\n"
-			       "other: 1\n"
-			       "sub:\n"
-			       "    x: 1\n"
-			       "    x: 2\n"
-			       "name: second\n",
-			       0);
+	/* an error, not a warning: readers disagree on which value wins, so a
+	 * second permissions block could pass the check and still be used */
+	sluice_doc_free(yaml("name: first\n"
+			     "other: 1\n"
+			     "sub:\n"
+			     "    x: 1\n"
+			     "    x: 2\n"
+			     "name: second\n",
+			     SLUICE_EINVAL));
 	assert_int_equal(D.count, 2);
-	diag_is(0, 5, 5, SLUICE_SEV_WARNING, "duplicate-key",
-		"duplicate key 'x' (first at line 4, column 5); the first value is used");
-	diag_is(1, 6, 1, SLUICE_SEV_WARNING, "duplicate-key",
-		"duplicate key 'name' (first at line 1, column 1); the first value is used");
-	assert_int_equal(doc->root->count, 3);
-	assert_string_equal(sluice_node_get(doc->root, "name")->text, "first");
-	assert_int_equal(sluice_node_get(sluice_node_get(doc->root, "sub"), "x")->v.i, 1);
-	sluice_doc_free(doc);
+	assert_int_equal(D.errors, 2);
+	diag_is(0, 5, 5, SLUICE_SEV_ERROR, "duplicate-key",
+		"duplicate key 'x' (first at line 4, column 5); readers disagree on which "
+		"value wins, so keep only one");
+	diag_is(1, 6, 1, SLUICE_SEV_ERROR, "duplicate-key",
+		"duplicate key 'name' (first at line 1, column 1); readers disagree on which "
+		"value wins, so keep only one");
+	sluice_diags_clear(&D);
+	/* a whole second block, as an attacker would smuggle it */
+	sluice_doc_free(yaml("permissions:\n  repository: {read: true}\n"
+			     "id: x\n"
+			     "permissions:\n  repository: {write: true}\n",
+			     SLUICE_EINVAL));
+	only_error(4, 1, "duplicate-key",
+		   "duplicate key 'permissions' (first at line 1, column 1); readers disagree "
+		   "on which value wins, so keep only one");
 }
 
 static void yaml_multi_document(void **state)
@@ -557,24 +567,23 @@ static void json_positions_and_kinds(void **state)
 static void json_duplicate_key(void **state)
 {
 	(void)state;
-	sluice_doc *doc = json("{\"a\": 1,\n \"b\": {\"c\": 1, \"c\": [2]},\n \"a\": {\"x\": 1}}", 0);
+	/* jansson alone keeps the last value, Sluice's tree the first: an error */
+	sluice_doc_free(json("{\"a\": 1,\n \"b\": {\"c\": 1, \"c\": [2]},\n \"a\": {\"x\": 1}}",
+			     SLUICE_EINVAL));
 	assert_int_equal(D.count, 2);
-	diag_is(0, 2, 16, SLUICE_SEV_WARNING, "duplicate-key",
-		"duplicate key 'c' (first at line 2, column 8); the first value is used");
-	diag_is(1, 3, 2, SLUICE_SEV_WARNING, "duplicate-key",
-		"duplicate key 'a' (first at line 1, column 2); the first value is used");
-	/* the first value wins, as in YAML (jansson alone keeps the last) */
-	assert_int_equal(sluice_node_get(doc->root, "a")->kind, SLUICE_NODE_INT);
-	assert_int_equal(sluice_node_get(sluice_node_get(doc->root, "b"), "c")->v.i, 1);
-	assert_int_equal(doc->root->count, 2);
-	sluice_doc_free(doc);
+	assert_int_equal(D.errors, 2);
+	diag_is(0, 2, 16, SLUICE_SEV_ERROR, "duplicate-key",
+		"duplicate key 'c' (first at line 2, column 8); readers disagree on which "
+		"value wins, so keep only one");
+	diag_is(1, 3, 2, SLUICE_SEV_ERROR, "duplicate-key",
+		"duplicate key 'a' (first at line 1, column 2); readers disagree on which "
+		"value wins, so keep only one");
 	sluice_diags_clear(&D);
 	/* keys are compared decoded: "\u0061" is "a" */
-	doc = json("{\"a\": 1, \"\\u0061\": 2}", 0);
-	assert_int_equal(D.count, 1);
-	diag_is(0, 1, 10, SLUICE_SEV_WARNING, "duplicate-key",
-		"duplicate key 'a' (first at line 1, column 2); the first value is used");
-	sluice_doc_free(doc);
+	sluice_doc_free(json("{\"a\": 1, \"\\u0061\": 2}", SLUICE_EINVAL));
+	only_error(1, 10, "duplicate-key",
+		   "duplicate key 'a' (first at line 1, column 2); readers disagree on which "
+		   "value wins, so keep only one");
 }
 
 static void json_syntax_errors(void **state)

@@ -693,6 +693,37 @@ static void test_copy(void **state)
 	sluice_semver_clear(&b);
 }
 
+/* sluice: build metadata has no precedence, so a tag that differs from a
+ * recorded one only after '+' is the same version (docs/versions.md) */
+static void test_build_variant(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *a, *b;
+		bool same;
+	} rows[] = {
+		{"0.1.0", "0.1.0+build.2", true},
+		{"0.1.0+build.2", "0.1.0", true},
+		{"0.1.0+a", "0.1.0+b", true},
+		{"1.0.0-rc.1", "1.0.0-rc.1+exp.sha.5114f85", true},
+		{"0.1.0", "0.1.0", false},       /* the same text: the same release */
+		{"0.1.0+a", "0.1.0+a", false},
+		{"0.1.0", "0.1.1+build.2", false},
+		{"1.0.0-rc.1", "1.0.0+rc.1", false}, /* a pre-release is older */
+		{"1.0.0-rc.1", "1.0.0-rc.2+b", false},
+		{"0.1.0", "v0.1.0+b", false},    /* not a version */
+		{"0.1.0", "0.1+b", false},
+	};
+	size_t bad = 0;
+	for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++)
+		if (sluice_semver_build_variant(rows[i].a, rows[i].b) != rows[i].same) {
+			print_error("row %zu: '%s' and '%s': expected %s\n", i, rows[i].a,
+				    rows[i].b, rows[i].same ? "same version" : "different");
+			bad++;
+		}
+	assert_int_equal(bad, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -705,6 +736,7 @@ int main(void)
 		cmocka_unit_test(test_invalid_ranges),
 		cmocka_unit_test(test_max_satisfying),
 		cmocka_unit_test(test_copy),
+		cmocka_unit_test(test_build_variant),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
