@@ -2,6 +2,7 @@
 # Both install what is missing (apt-get, as root), then build.
 BUILD      ?= build
 TEST_BUILD ?= build-test
+O2_BUILD   ?= build-o2
 FUZZ_BUILD ?= build-fuzz
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 PREFIX     ?= /usr/local
@@ -21,7 +22,11 @@ build: deps
 demo: build
 	@scripts/demo.sh $(BUILD)/sluice
 
+# The tests run on a sanitized -O0 build; the optimised build is compiled
+# with -Werror too, because -O2 finds maybe-uninitialized paths -O0 does not.
 test: deps
+	@cmake -S . -B $(O2_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSLUICE_TESTS=ON -DSLUICE_WERROR=ON >/dev/null
+	@cmake --build $(O2_BUILD) -j $(JOBS)
 	@cmake -S . -B $(TEST_BUILD) -DCMAKE_BUILD_TYPE=Debug -DSLUICE_SANITIZE=ON -DSLUICE_WERROR=ON >/dev/null
 	@cmake --build $(TEST_BUILD) -j $(JOBS)
 	@cd $(TEST_BUILD) && ctest --output-on-failure -j $(JOBS)
@@ -45,4 +50,4 @@ stress: deps
 	@cd $(TEST_BUILD) && SLUICE_CONCURRENCY_ROUNDS=100 SLUICE_CRASH_ROUNDS=200 ctest --output-on-failure -R stress
 
 clean:
-	rm -rf $(BUILD) $(TEST_BUILD) $(FUZZ_BUILD)
+	rm -rf $(BUILD) $(TEST_BUILD) $(O2_BUILD) $(FUZZ_BUILD)

@@ -4,6 +4,7 @@
 #ifndef SLUICE_VALIDATE_H
 #define SLUICE_VALIDATE_H
 
+#include "sluice/secret-scan.h"
 #include "sluice/config.h"
 #include "sluice/diag.h"
 
@@ -20,18 +21,6 @@ void sluice_validate_plugin(const sluice_plugin *p, const sluice_workspace *ws,
 			    const sluice_rollout_policy *policy, const char *root,
 			    const char *tag, sluice_diags *d);
 
-/* Whether text (len bytes, possibly many lines) holds something that looks
- * like a secret anywhere: a known token prefix, a private key, a cloud
- * access key, a JSON web token, a password in a URL, `Bearer`/`Basic`
- * credentials, `secret=...`-style assignments, or a long random-looking
- * word. Returns why (static text) and, when not NULL, the 1-based line and
- * column within text where it starts; NULL when nothing does. Callers name
- * the place, never the value (docs/configuration.md, "Secret-looking
- * values"). */
-const char *sluice_secret_find(const char *text, size_t len, unsigned *line, unsigned *col);
-
-/* sluice_secret_find over a NUL-terminated value; returns why or NULL. */
-const char *sluice_secret_looking(const char *value);
 
 /* Problems with a secret name ("codex/x/token"): NULL when fine. */
 const char *sluice_secret_name_problem(const char *name);

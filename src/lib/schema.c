@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "schema.h"
-#include "sluice/validate.h"
+#include "sluice/secret-scan.h"
 #include "sluice/util.h"
 
 static void list_known(char *buf, size_t len, const char *const *known)
