@@ -6,7 +6,7 @@
 # the store), unless X-*.h is a header of its own (release-snapshot.h).
 . "$(dirname "$0")/lib.sh"
 
-cd "$SRC" || fail "no source directory $SRC"
+cd "$SRC" || bail "no source directory $SRC"
 
 module() {
 	b=$(basename "$1")
@@ -27,6 +27,7 @@ module() {
 	echo "$b"
 }
 
+case_begin 'the include lines are read: known module dependencies are there'
 for f in src/lib/*.c src/lib/*.h include/sluice/*.h; do
 	m=$(module "$f")
 	sed -n 's/^#include "\(.*\)"/\1/p' "$f" | while read -r h; do
@@ -34,24 +35,27 @@ for f in src/lib/*.c src/lib/*.h include/sluice/*.h; do
 		[ "$m" = "$n" ] || echo "$m $n"
 	done
 done | sort -u >"$T/edges"
+expect_ok "no edge reconcile -> engine in: $(cat "$T/edges")" grep -qx "reconcile engine" "$T/edges"
+expect_ok "no edge reconcile -> publish" grep -qx "reconcile publish" "$T/edges"
+expect_ok "no edge store -> rollout" grep -qx "store rollout" "$T/edges"
+case_end
 
-# the reading itself works: known dependencies are there
-grep -qx "reconcile engine" "$T/edges" || fail "no edge reconcile -> engine in: $(cat "$T/edges")"
-grep -qx "reconcile publish" "$T/edges" || fail "no edge reconcile -> publish"
-grep -qx "store rollout" "$T/edges" || fail "no edge store -> rollout"
-TESTS=$((TESTS + 3))
-
+case_begin 'the modules sort topologically: no include cycle'
 run tsort "$T/edges"
 expect_rc 0
 expect_no_err "loop"
+case_end
 
-# the publishers get a context, never the engine
+case_begin 'the publishers get a context, never the engine'
 run grep -l 'sluice/engine.h\|sluice_engine' include/sluice/publish.h src/lib/publish.c \
 	src/lib/publish-directory.c
 expect_rc 1
-# below reconcile nothing includes reconcile.h
+case_end
+
+case_begin 'below reconcile nothing includes reconcile.h'
 run grep -l 'sluice/reconcile.h' src/lib/*.c include/sluice/*.h
 expect_rc 0
 expect_eq "src/lib/reconcile.c" "$(cat "$T/out")" "files that include reconcile.h"
+case_end
 
 done_testing

@@ -5,41 +5,48 @@
 # approval (not a source that was never reached).
 . "$(dirname "$0")/lib.sh"
 
+case_begin "the README has a first look that starts with 'sluice init --example admin'"
 # the block of indented lines under "## A first look"
 sed -n '/^## A first look/,/^## /p' "$SRC/README.md" | sed -n 's/^    //p' >"$T/first-look.sh"
-[ -s "$T/first-look.sh" ] || fail "README.md has no indented commands under '## A first look'"
-grep -q 'sluice init --example admin' "$T/first-look.sh" ||
-	fail "the first look no longer starts with 'sluice init --example admin'"
+expect_ok "README.md has no indented commands under '## A first look'" test -s "$T/first-look.sh"
+expect_ok "the first look no longer starts with 'sluice init --example admin'" \
+	grep -q 'sluice init --example admin' "$T/first-look.sh"
+case_end
 
+case_begin 'the first-look commands run and show the recorded, waiting release'
 # the tree the README assumes: the source root with build/sluice and examples/
 mkdir -p "$T/src/build"
 ln -s "$SLUICE" "$T/src/build/sluice"
 ln -s "$SRC/examples" "$T/src/examples"
-(cd "$T/src" && sh -ex "$T/first-look.sh") >"$T/look.out" 2>"$T/look.err" ||
-	{ cat "$T/look.out" "$T/look.err" >&2; fail "a first-look command failed"; }
-TESTS=$((TESTS + 1))
-grep -qF 'backend-pr-reviewer: recorded release 0.1.0 (v0.1.0' "$T/look.out" ||
-	{ cat "$T/look.out" >&2; fail "reconcile did not record the example release"; }
-grep -qF 'rollout 0.1.0 (commit ' "$T/look.out" ||
-	{ cat "$T/look.out" >&2; fail "status does not show the pending rollout"; }
-grep -qF 'devex-dogfood: checklist items not done: contract-tests, security-review' "$T/look.out" ||
-	{ cat "$T/look.out" >&2; fail "status/plan do not say what holds the first stage"; }
-grep -q 'never reached\|unreachable' "$T/look.out" "$T/look.err" &&
-	fail "the first look reports an unreachable source"
+cd "$T/src" || bail "cannot cd to $T/src"
+run sh -ex "$T/first-look.sh"
+expect_rc 0
+cp "$T/out" "$T/look.out"
+cp "$T/err" "$T/look.err"
+expect_out 'backend-pr-reviewer: recorded release 0.1.0 (v0.1.0'
+expect_out 'rollout 0.1.0 (commit '
+expect_out 'devex-dogfood: checklist items not done: contract-tests, security-review'
+expect_not "the first look reports an unreachable source" \
+	grep -q 'never reached\|unreachable' "$T/look.out" "$T/look.err"
+case_end
 
-# the workspace init --example wrote validates, and differs from the
-# shipped one only in where its plugin repositories live
+case_begin 'the workspace init --example wrote validates and differs only in its url_template'
 run "$SLUICE" --root "$T/src/admin" validate
 expect_rc 0
-diff "$SRC/workspaces/engineering.yaml" "$T/src/admin/workspaces/engineering.yaml" >"$T/diff" &&
-	fail "init --example did not point the workspace at the example repository"
-expect_eq 1 "$(grep -c '^>' "$T/diff")" "lines changed by init --example"
-grep -qF "url_template: \"file://$(cd "$T/src/admin" && pwd -P)/.sluice/examples/{repository}.git\"" \
-	"$T/src/admin/workspaces/engineering.yaml" || fail "url_template does not name the example repository"
+run diff "$SRC/workspaces/engineering.yaml" "$T/src/admin/workspaces/engineering.yaml"
+expect_rc 1
+expect_eq 1 "$(grep -c '^>' "$T/out")" "lines changed by init --example"
+expect_ok "url_template does not name the example repository" \
+	grep -qF "url_template: \"file://$(cd "$T/src/admin" && pwd -P)/.sluice/examples/{repository}.git\"" \
+	"$T/src/admin/workspaces/engineering.yaml"
+case_end
 
-# a second init --example refuses and leaves the repository alone
+case_begin 'a second init --example refuses and leaves the repository alone'
+cp "$T/src/admin/workspaces/engineering.yaml" "$T/ws.before"
 run "$SLUICE" init --example "$T/src/admin"
 expect_rc 1
 expect_err "already exists; init never overwrites files"
+expect_same "$T/ws.before" "$T/src/admin/workspaces/engineering.yaml" "the workspace after a refused init"
+case_end
 
 done_testing

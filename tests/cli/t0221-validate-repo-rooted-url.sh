@@ -6,34 +6,37 @@
 
 A=$T/admin
 mkdir -p "$A" "$T/elsewhere"
-"$SRC/scripts/make-example-repos.sh" "$A/git" >/dev/null || fail "make-example-repos"
+"$SRC/scripts/make-example-repos.sh" "$A/git" >/dev/null || bail "scripts/make-example-repos.sh $A/git failed"
 cp -r "$SRC/workspaces" "$SRC/rollouts" "$SRC/groups" "$A/"
 sed -i 's|file:///srv/git/|git/|' "$A/workspaces/engineering.yaml"
 grep -q 'url_template: "git/{repository}.git"' "$A/workspaces/engineering.yaml" ||
-	fail "the workspace's url_template was not made relative"
-cd "$T/elsewhere"
+	bail "the workspace's url_template was not made relative"
+cd "$T/elsewhere" || bail "cannot cd to $T/elsewhere"
 
-# from another directory: the URL is under --root
+case_begin 'validate --repo from another directory: the URL is under --root'
 run "$SLUICE" --root "$A" validate --repo acme/codex-plugin-backend-pr-reviewer --tag v0.1.1
 expect_rc 0
 expect_no_err "cannot fetch"
 expect_eq 2 "$(grep -c ': warning: ' "$T/out")" "warnings"
-[ -d "$A/.sluice/cache/acme+codex-plugin-backend-pr-reviewer.git" ] ||
-	fail "the mirror is not in --root's cache"
-[ ! -e "$T/elsewhere/.sluice" ] || fail "validate wrote into the working directory"
+expect_ok "the mirror is not in --root's cache" test -d "$A/.sluice/cache/acme+codex-plugin-backend-pr-reviewer.git"
+expect_not "validate wrote into the working directory" test -e "$T/elsewhere/.sluice"
+case_end
 
-# fetch reads the same URL the same way
+case_begin 'fetch reads the same URL the same way'
 run "$SLUICE" --root "$A" fetch -o json
 expect_rc 0
 expect_eq "$A/git/acme/codex-plugin-backend-pr-reviewer.git" "$(jq -r .url "$T/out")" "fetch url"
+case_end
 
-# a relative path that exists only under the working directory is not used
+case_begin 'a relative path that exists only under the working directory is not used'
 rm -rf "$A/git"
 mkdir -p "$T/elsewhere/git/acme"
-"$SRC/scripts/make-example-repos.sh" "$T/elsewhere/git" >/dev/null || fail "make-example-repos"
+"$SRC/scripts/make-example-repos.sh" "$T/elsewhere/git" >/dev/null ||
+	bail "scripts/make-example-repos.sh $T/elsewhere/git failed"
 rm -rf "$A/.sluice/cache"
 run "$SLUICE" --root "$A" validate --repo acme/codex-plugin-backend-pr-reviewer --tag v0.1.1
 expect_rc 1
 expect_err "error: cannot fetch acme/codex-plugin-backend-pr-reviewer: cannot reach '$A/git/acme/codex-plugin-backend-pr-reviewer.git'"
+case_end
 
 done_testing
