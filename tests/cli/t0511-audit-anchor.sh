@@ -7,8 +7,9 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib-ops.sh"
 setup_admin
-start_rollout
 
+case_begin 'audit head prints ID:HASH of the last row; verify --head accepts it'
+start_rollout
 S audit head
 expect_rc 0
 HEAD=$(cat "$T/out")
@@ -24,18 +25,21 @@ expect_out "it still holds row $ID of the given head unchanged"
 S audit verify --head "$HEAD" -o json
 expect_rc 0
 expect_eq "true $ID" "$(jq -r '"\(.ok) \(.head.id)"' "$T/out")" "json verify with head"
+case_end
 
-# later rows do not disturb an older head
+case_begin 'later rows do not disturb an older head'
 S pause $PLUGIN --reason "look" --as admin-ana --now $D2
 expect_rc 0
 S audit verify --head "$HEAD"
 expect_rc 0
 NEWHEAD=$(sq "SELECT id || ':' || hash FROM audit ORDER BY id DESC LIMIT 1")
-sqlite3 "$DB" "PRAGMA wal_checkpoint(TRUNCATE)" >/dev/null
-cp "$DB" "$T/clean.db"
-restore() { cp "$T/clean.db" "$DB"; rm -f "$DB-wal" "$DB-shm"; }
+run sqlite3 "$DB" "PRAGMA wal_checkpoint(TRUNCATE)"
+expect_rc 0
+cp "$DB" "$T/clean.db" || bail "cannot copy $DB"
+case_end
+restore() { cp "$T/clean.db" "$DB" || bail "cannot restore $DB"; rm -f "$DB-wal" "$DB-shm"; }
 
-# the attack: cut rows off the end (the pause)
+case_begin 'the attack: rows cut off the end (the pause), then the counter lowered: only the head kept elsewhere tells'
 sq "DROP TRIGGER audit_no_delete; DELETE FROM audit WHERE id > $ID"
 S audit verify
 expect_rc 1
@@ -52,15 +56,17 @@ S audit verify --head "$NEWHEAD" -o json
 expect_rc 1
 expect_eq "false ${NEWHEAD%%:*}" "$(jq -r '"\(.ok) \(.bad_id)"' "$T/out")" "json cut"
 restore
+case_end
 
-# the whole log rewritten: the head's row is there with another hash
+case_begin "the whole log rewritten: the head's row is there with another hash"
 sq "DROP TRIGGER audit_no_update; UPDATE audit SET hash = printf('%.64d', 7) WHERE id = ${NEWHEAD%%:*}"
 S audit verify --head "$NEWHEAD"
 expect_rc 1
 expect_err "does not verify at row ${NEWHEAD%%:*}"
 restore
+case_end
 
-# the attack: an approval inserted with no audit row
+case_begin 'the attack: an approval inserted with no audit row'
 COMMIT=$(sq "SELECT commit_id FROM releases WHERE version = '0.1.0'")
 sq "INSERT INTO approvals (workspace, plugin, version, commit_id, stage, approver, at)
 	VALUES ('engineering', '$PLUGIN', '0.1.0', '$COMMIT', 'backend-pilot', 'admin-ben',
@@ -73,7 +79,9 @@ S audit verify -o json
 expect_rc 1
 expect_eq "false 0" "$(jq -r '"\(.ok) \(.bad_id)"' "$T/out")" "json forged approval"
 restore
-# a stage start, and a freeze, written around sluice
+case_end
+
+case_begin 'a stage start, and a freeze, written around sluice'
 sq "UPDATE stage_starts SET actor = 'admin-ben'"
 S audit verify
 expect_rc 1
@@ -86,8 +94,9 @@ expect_err "the freeze of workspace engineering (by admin-ana) has no workspace.
 restore
 S audit verify --head "$NEWHEAD"
 expect_rc 0
+case_end
 
-# usage errors, nothing read
+case_begin 'usage errors, nothing read'
 for bad in "$ID" "$ID:xyz" "0:${HEAD#*:}" "abc:${HEAD#*:}"; do
 	S audit verify --head "$bad"
 	expect_rc 129
@@ -103,5 +112,6 @@ expect_rc 129
 S audit head --db "$T/none.db"
 expect_rc 1
 expect_err "no database at $T/none.db yet"
+case_end
 
 done_testing
