@@ -12,11 +12,11 @@
 # A failed check prints what was expected and what came instead, marks its
 # case failed and lets the case and the script go on, so the first failure
 # hides nothing. Every case runs; done_testing lists the failed cases by
-# title and the script exits 1 if one failed. A case fails too when it
-# checked nothing, or when a command given to run() had its exit status left
-# unchecked (expect_rc N, or expect_nonzero, must follow every run). Checks
-# outside any case are reported under "(outside any case)". See
-# docs/testing.md.
+# title and the script exits 1 if one failed. A script with no case fails.
+# A case fails too when it checked nothing, or when a command given to run()
+# had its exit status left unchecked (expect_rc N, or expect_nonzero, must
+# follow every run). Checks outside any case are reported under "(outside
+# any case)". See docs/testing.md.
 set -u
 : "${SLUICE:?run through ctest, or set SLUICE to the sluice binary}"
 : "${SLUICE_SOURCE_DIR:=$(cd "$(dirname "$0")/../.." && pwd)}"
@@ -175,13 +175,16 @@ expect_same() {
 	cmp -s "$1" "$2" || { diff "$1" "$2" >&2; fail "$3 (< $1, > $2)"; }
 }
 
-# done_testing: ends the script: the summary, and the failed cases by title
+# done_testing: ends the script: the summary, and the failed cases by title.
+# A script with no case at all fails, whatever it checked.
 done_testing() {
 	if [ -n "$CASE" ]; then
 		fail "no case_end before done_testing"
 		case_end
 	fi
 	_tl_rc_checked
+	[ "$TL_CASES" != 0 ] ||
+		fail "the script has no cases; write its checks in case_begin 'title' ... case_end"
 	TL_DONE=1
 	tl_n_failed=$(_tl_count "$TL/failed")
 	echo "$TL_SCRIPT: $TL_CASES cases, $(_tl_count "$TL/checks") checks, $tl_n_failed failed"

@@ -2,7 +2,8 @@
 # The test library itself (tests/cli/lib.sh, lib-ops.sh): a failing case is
 # reported by its title and makes the script exit 1 while the cases after
 # it still run; a case that checks nothing, a run whose exit status is not
-# checked and a script that stops before done_testing fail too; state_dump
+# checked, a script with no case and a script that stops before
+# done_testing fail too; state_dump
 # fails on a database without the state tables, so "state unchanged" cannot
 # pass on two empty dumps. Each inner script below is run as a test would
 # be, in its own temporary directory.
@@ -141,6 +142,30 @@ expect_err "(outside any case): outside: expected '1', got '2'"
 run sh "$T/unclosed.sh"
 expect_rc 1
 expect_err "no case_end before done_testing"
+case_end
+
+inner nocases <<'EOF'
+run true
+expect_rc 0
+expect_eq 1 1 "one"
+expect_ok "a file test" test -d "$T"
+done_testing
+EOF
+inner empty <<'EOF'
+done_testing
+EOF
+case_begin 'a script with no case fails, even when all its checks pass'
+run sh "$T/nocases.sh"
+expect_rc 1
+expect_out "nocases.sh: 0 cases, 3 checks, 1 failed"
+expect_err "FAIL: (outside any case): the script has no cases; write its checks in case_begin 'title' ... case_end"
+expect_eq "failed cases:
+  (outside any case): the script has no cases; write its checks in case_begin 'title' ... case_end" \
+	"$(sed -n '/^failed cases:/,$p' "$T/err")" "the list of failed cases"
+run sh "$T/empty.sh"
+expect_rc 1
+expect_out "empty.sh: 0 cases, 0 checks, 1 failed"
+expect_err "the script has no cases"
 case_end
 
 inner nodb <<'EOF'
