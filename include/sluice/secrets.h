@@ -6,6 +6,7 @@
 #define SLUICE_SECRETS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "sluice/config.h"
@@ -38,5 +39,25 @@ int sluice_secret_check(sluice_secret_meta *out, const sluice_secret_provider *p
 /* The variable the env provider looks at for `name`:
  * "codex/x/token" -> "SLUICE_SECRET_CODEX_X_TOKEN". Caller frees. */
 char *sluice_secret_env_name(const char *name);
+
+/* ---- binding (src/lib/secrets/binding.c) ---------------------------- */
+
+struct sluice_engine;
+struct sluice_watched;
+
+/* Checks the secrets bound by every release of `plugin` (repository
+ * `repo_key`) that may start a stage next: pending, or in progress or
+ * paused with a stage to go. A present secret is asked again after its
+ * provider's check_every, a missing one (or a provider error) at every
+ * call, and every one when `force`. Results go to the store
+ * (sluice_store_secret_put, audited on change). *calls (may be NULL)
+ * receives the number of provider calls made. Returns 0, or a negative
+ * code only when the store fails: a provider's failure is a result. */
+int sluice_secrets_refresh(struct sluice_engine *e, const char *repo_key, const char *plugin,
+			   bool force, int *calls);
+
+/* Whether a release in `state` with `stage_index` of `nstages` stages
+ * started may start a stage later, so its secrets are needed. */
+bool sluice_secrets_needed(int state, int stage_index, size_t nstages);
 
 #endif

@@ -12,6 +12,7 @@
 #include "sluice/error.h"
 #include "sluice/publish.h"
 #include "sluice/reconcile.h"
+#include "sluice/secrets.h"
 #include "sluice/release-snapshot.h"
 #include "sluice/semver.h"
 #include "sluice/source.h"
@@ -260,6 +261,9 @@ static int pass_plugin(sluice_engine *e, sluice_reconcile_item *it, const sluice
 		goto done;
 
 plan:
+	/* secrets a stage needs are checked before planning (docs/secrets.md) */
+	if ((rc = sluice_secrets_refresh(e, w->key, it->plugin, false, NULL)) < 0)
+		goto done;
 	if ((rc = sluice_engine_input_load(&in, e, w->key)) < 0 ||
 	    (rc = sluice_rollout_plan(&plan, &in->in)) < 0)
 		goto done;
