@@ -310,6 +310,7 @@ static int publish(bool *changed, sluice_engine *e)
 {
 	sluice_engine_input *in = NULL;
 	sluice_publish_plugin *plugins = NULL;
+	sluice_secret_row *secrets = NULL;
 	const char **groups = NULL;
 	int rc;
 
@@ -339,7 +340,12 @@ static int publish(bool *changed, sluice_engine *e)
 		.nplugins = in->in.nplugins,
 		.now = e->now,
 	};
-	rc = sluice_publish_run(changed, &c, false);
+	if ((rc = sluice_store_secret_rows(&secrets, &c.nsecrets, e->store, e->workspace, NULL,
+					   NULL)) == 0) {
+		c.secrets = secrets;
+		rc = sluice_publish_run(changed, &c, false);
+	}
+	sluice_secret_rows_free(secrets, c.nsecrets);
 	free(groups);
 	free(plugins);
 	sluice_engine_input_free(in);
