@@ -172,10 +172,18 @@ typedef struct {
 	sluice_pos pos;
 } sluice_ws_plugin;
 
+/* A secret provider (docs/secrets.md). Durations are in seconds and hold
+ * their defaults when not given. */
 typedef struct {
 	sluice_str name, type;
 	const sluice_node *node; /* the provider's settings */
 	sluice_strs allowed_prefixes;
+	sluice_str dir;                   /* file */
+	sluice_strs command;              /* exec: argv */
+	sluice_str address, mount, namespace_, token_env, token_file, ca_bundle; /* vault-kv2 */
+	int64_t max_age_days;             /* 0: no age warning */
+	int64_t check_every;              /* a present secret is re-checked after this */
+	int64_t timeout_ms;               /* exec: the helper; vault-kv2: a whole request */
 } sluice_secret_provider;
 
 typedef struct {

@@ -16,6 +16,7 @@
 
 #include "sluice/config.h"
 #include "sluice/rollout.h"
+#include "sluice/store.h"
 #include "sluice/tree.h"
 
 /* One watched plugin as a publisher sees it. */
@@ -41,6 +42,10 @@ typedef struct {
 	const sluice_publish_plugin *plugins;
 	size_t nplugins;
 	int64_t now;                /* generated_at */
+	/* the last secret checks (sluice_store_secret_rows): each entry's
+	 * secrets carry the version and checked_at found, never a value */
+	const sluice_secret_row *secrets;
+	size_t nsecrets;
 } sluice_publish_ctx;
 
 /* One release some group has: its files are copied next to the document.

@@ -19,7 +19,7 @@
 typedef struct sluice_store sluice_store;
 
 /* The schema version this build creates and understands. */
-#define SLUICE_STORE_SCHEMA_VERSION 2
+#define SLUICE_STORE_SCHEMA_VERSION 3
 
 /* Longest object id kept (hex SHA-256) plus the NUL. */
 #define SLUICE_STORE_OID_SZ 65
@@ -339,5 +339,32 @@ int sluice_store_attestation_list(sluice_attestation_list *out, sluice_store *s,
 				  const char *workspace, const char *plugin,
 				  const char *version);
 void sluice_attestation_list_clear(sluice_attestation_list *l);
+
+/* ---- secret checks (store-secrets.c) ---------------------------------- */
+
+/* The last check of one secret a release binds: metadata only. */
+typedef struct {
+	char *plugin, *version; /* the release */
+	char *var, *provider, *name;
+	bool present;
+	char *problem;        /* why not present (missing, or the provider's error) */
+	char *secret_version; /* the provider's version; NULL none */
+	int64_t updated_at;   /* when the secret last changed; 0 unknown */
+	int64_t checked_at;
+} sluice_secret_row;
+
+void sluice_secret_row_clear(sluice_secret_row *r);
+void sluice_secret_rows_free(sluice_secret_row *rows, size_t n);
+
+/* The checks of `workspace`, of one plugin (NULL: all) and one version
+ * (NULL: all), ordered by plugin, version, variable. *out is freed with
+ * sluice_secret_rows_free. */
+int sluice_store_secret_rows(sluice_secret_row **out, size_t *n, sluice_store *s,
+			     const char *workspace, const char *plugin, const char *version);
+
+/* Records a check. When the secret's state (present, or why not) differs
+ * from the last check, audits secret.present or secret.missing (once per
+ * change, not once per pass). */
+int sluice_store_secret_put(sluice_store *s, const char *workspace, const sluice_secret_row *r);
 
 #endif

@@ -104,6 +104,7 @@ extern const cli_cmd cmd_validate;
 extern const cli_cmd cmd_init;
 extern const cli_cmd cmd_plan;
 extern const cli_cmd cmd_reconcile;
+extern const cli_cmd cmd_secrets;
 extern const cli_cmd cmd_status;
 extern const cli_cmd cmd_approve;
 extern const cli_cmd cmd_attest;

@@ -22,13 +22,14 @@ static const char *const k_repositories[] = {"url_template", "ca_bundle", NULL};
 static const char *const k_wplugin[] = {"repository", "url", "versions", "environment",
 				       "credentials_env", "credentials_file", NULL};
 static const char *const k_provider_types[] = {"env", "file", "exec", "vault-kv2", NULL};
-static const char *const k_provider_env[] = {"type", "allowed_prefixes", NULL};
-static const char *const k_provider_file[] = {"type", "path", "allowed_prefixes", NULL};
-static const char *const k_provider_exec[] = {"type", "command", "timeout_ms",
-					      "allowed_prefixes", NULL};
-static const char *const k_provider_vault[] = {"type",	    "address",	 "mount",
-					       "token_env", "namespace", "ca_bundle",
-					       "allowed_prefixes", NULL};
+/* keys every provider type knows, then each type's own */
+#define K_PROVIDER_COMMON "type", "allowed_prefixes", "max_age_days", "check_every"
+static const char *const k_provider_env[] = {K_PROVIDER_COMMON, NULL};
+static const char *const k_provider_file[] = {K_PROVIDER_COMMON, "dir", NULL};
+static const char *const k_provider_exec[] = {K_PROVIDER_COMMON, "command", "timeout", NULL};
+static const char *const k_provider_vault[] = {K_PROVIDER_COMMON, "address",	"mount",
+					       "namespace",	  "token_env",	"token_file",
+					       "ca_bundle",	  "timeout",	NULL};
 static const char *const k_policy[] = {"rollout_policy",
 				       "min_approvals",
 				       "prevent_self_approval",
@@ -262,50 +263,113 @@ static void load_plugins(sluice_schema *s, sluice_workspace *ws, const sluice_no
 	}
 }
 
+/* A duration: a number of seconds, or a string "<N>s", "<N>m", "<N>h" or
+ * "<N>d". Stores it in *out (seconds) and returns true; false when absent
+ * (reported when wrong). */
+static bool load_duration(sluice_schema *s, int64_t *out, const sluice_node *map,
+			  const char *path, const char *key)
+{
+	const sluice_node *x = sluice_schema_get(
+		s, map, path, key, SLUICE_KIND(SLUICE_NODE_INT) | SLUICE_KIND(SLUICE_NODE_STRING),
+		"a duration (seconds, or a string such as \"30s\", \"10m\", \"1h\")", false);
+	int64_t v = -1;
+
+	if (!x)
+		return false;
+	if (x->kind == SLUICE_NODE_INT) {
+		v = x->v.i;
+	} else {
+		char *end = NULL;
+		const char *t = x->text ? x->text : "";
+		long long n = (t[0] >= '0' && t[0] <= '9') ? strtoll(t, &end, 10) : -1;
+		int64_t unit = 0;
+		if (end && end[0] && !end[1])
+			unit = end[0] == 's' ? 1 : end[0] == 'm' ? 60 : end[0] == 'h' ? 3600
+			     : end[0] == 'd' ? 86400 : 0;
+		if (n >= 0 && n <= 366LL * 86400 && unit)
+			v = n * unit;
+	}
+	if (v <= 0 || v > 366LL * 86400) {
+		sluice_diag_error(s->d, x->pos, "invalid-value",
+				  "'%s.%s' must be a positive duration such as 30s, 10m or 1h "
+				  "(at most a year)",
+				  path, key);
+		return false;
+	}
+	*out = v;
+	return true;
+}
+
 static void load_providers(sluice_schema *s, sluice_workspace *ws, const sluice_node *n)
 {
 	ws->providers = sluice_xcalloc(n->count ? n->count : 1, sizeof *ws->providers);
 	for (size_t i = 0; i < n->count; i++) {
 		const sluice_node_pair *p = &n->pairs[i];
+		const sluice_node *x = p->value;
 		char path[160];
 		snprintf(path, sizeof path, "secret_providers.%s", p->key);
-		if (p->value->kind != SLUICE_NODE_MAP) {
-			sluice_diag_error(s->d, p->value->pos, "wrong-type",
+		if (x->kind != SLUICE_NODE_MAP) {
+			sluice_diag_error(s->d, x->pos, "wrong-type",
 					  "'%s' must be a mapping with a type, not %s", path,
-					  sluice_node_kind_name(p->value->kind));
+					  sluice_node_kind_name(x->kind));
 			continue;
 		}
 		sluice_secret_provider *sp = &ws->providers[ws->nproviders++];
 		sp->name.s = p->key;
 		sp->name.pos = p->key_pos;
-		sp->node = p->value;
-		sluice_schema_enum(s, &sp->type, p->value, path, "type", true, k_provider_types);
+		sp->node = x;
+		sp->check_every = 600;
+		sluice_schema_enum(s, &sp->type, x, path, "type", true, k_provider_types);
+		const char *type = sp->type.s ? sp->type.s : "";
 		const char *const *keys = k_provider_env;
-		if (sp->type.s && strcmp(sp->type.s, "file") == 0)
+		if (strcmp(type, "file") == 0)
 			keys = k_provider_file;
-		else if (sp->type.s && strcmp(sp->type.s, "exec") == 0)
+		else if (strcmp(type, "exec") == 0)
 			keys = k_provider_exec;
-		else if (sp->type.s && strcmp(sp->type.s, "vault-kv2") == 0)
+		else if (strcmp(type, "vault-kv2") == 0)
 			keys = k_provider_vault;
-		sluice_schema_keys(s, p->value, path, keys);
-		sluice_schema_strs(s, &sp->allowed_prefixes, p->value, path, "allowed_prefixes",
-				   false, true);
-		if (sp->type.s && strcmp(sp->type.s, "vault-kv2") == 0) {
-			sluice_str tmp;
-			sluice_schema_str(s, &tmp, p->value, path, "address", true);
-			if (tmp.s && !sluice_str_has_prefix(tmp.s, "https://") &&
-			    !sluice_str_has_prefix(tmp.s, "http://127.0.0.1"))
-				sluice_diag_error(s->d, tmp.pos, "insecure",
-						  "'%s.address' must be an https:// URL", path);
-			sluice_schema_str(s, &tmp, p->value, path, "mount", true);
-			sluice_schema_str(s, &tmp, p->value, path, "token_env", true);
-		} else if (sp->type.s && strcmp(sp->type.s, "file") == 0) {
-			sluice_str tmp;
-			sluice_schema_str(s, &tmp, p->value, path, "path", true);
-		} else if (sp->type.s && strcmp(sp->type.s, "exec") == 0) {
-			sluice_strs cmd;
-			sluice_schema_strs(s, &cmd, p->value, path, "command", true, true);
-			free(cmd.items);
+		sluice_schema_keys(s, x, path, keys);
+		sluice_schema_strs(s, &sp->allowed_prefixes, x, path, "allowed_prefixes", false,
+				   true);
+		sluice_int age;
+		sluice_schema_int(s, &age, x, path, "max_age_days", false);
+		if (age.set && (age.v < 1 || age.v > 36500))
+			sluice_diag_error(s->d, age.pos, "invalid-value",
+					  "'%s.max_age_days' must be between 1 and 36500", path);
+		else if (age.set)
+			sp->max_age_days = age.v;
+		load_duration(s, &sp->check_every, x, path, "check_every");
+		int64_t timeout = 0;
+		if (keys == k_provider_exec || keys == k_provider_vault) {
+			sp->timeout_ms = keys == k_provider_exec ? 5000 : 10000;
+			if (load_duration(s, &timeout, x, path, "timeout"))
+				sp->timeout_ms = timeout * 1000;
+		}
+		if (strcmp(type, "vault-kv2") == 0) {
+			sluice_schema_str(s, &sp->address, x, path, "address", true);
+			if (sp->address.s && !sluice_str_has_prefix(sp->address.s, "https://"))
+				sluice_diag_error(s->d, sp->address.pos, "insecure",
+						  "'%s.address' must be an https:// URL (TLS is always "
+						  "verified; name a ca_bundle for a private CA)",
+						  path);
+			sluice_schema_str(s, &sp->mount, x, path, "mount", true);
+			sluice_schema_str(s, &sp->namespace_, x, path, "namespace", false);
+			sluice_schema_str(s, &sp->token_env, x, path, "token_env", false);
+			sluice_schema_str(s, &sp->token_file, x, path, "token_file", false);
+			sluice_schema_str(s, &sp->ca_bundle, x, path, "ca_bundle", false);
+			if (!!sp->token_env.s == !!sp->token_file.s)
+				sluice_diag_error(s->d, x->pos, sp->token_env.s ? "invalid-value"
+										: "missing-key",
+						  "'%s' needs exactly one of token_env and token_file",
+						  path);
+			if (sp->mount.s && (!*sp->mount.s || strstr(sp->mount.s, "..") ||
+					    strchr(sp->mount.s, '?') || strchr(sp->mount.s, '#')))
+				sluice_diag_error(s->d, sp->mount.pos, "invalid-value",
+						  "'%s.mount' must be a mount path such as secret", path);
+		} else if (strcmp(type, "file") == 0) {
+			sluice_schema_str(s, &sp->dir, x, path, "dir", true);
+		} else if (strcmp(type, "exec") == 0) {
+			sluice_schema_strs(s, &sp->command, x, path, "command", true, true);
 		}
 	}
 }
@@ -557,8 +621,10 @@ void sluice_workspace_free(sluice_workspace *ws)
 	for (size_t i = 0; i < ws->nplugins; i++)
 		free(ws->plugins[i].environment.items);
 	free(ws->plugins);
-	for (size_t i = 0; i < ws->nproviders; i++)
+	for (size_t i = 0; i < ws->nproviders; i++) {
 		free(ws->providers[i].allowed_prefixes.items);
+		free(ws->providers[i].command.items);
+	}
 	free(ws->providers);
 	free(ws->freeze);
 	for (size_t i = 0; i < ws->nnotifications; i++)

@@ -111,7 +111,37 @@ typedef struct {
 	sluice_rollout_approval *approvals;
 	const char ***lists; /* checklist arrays made here */
 	size_t nlists;
+	char **problems; /* secret_problem texts made here */
+	size_t nproblems;
 } input_priv;
+
+/* Fills secret_problem of each release from the stored secret checks
+ * (sluice_secrets_refresh): the first binding that is not present. */
+static int load_secret_problems(input_priv *p, sluice_engine *e, const char *plugin,
+				sluice_rollout_plugin *pl)
+{
+	sluice_secret_row *rows = NULL;
+	size_t n = 0;
+	int rc = sluice_store_secret_rows(&rows, &n, e->store, e->workspace, plugin, NULL);
+
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		if (rows[i].present)
+			continue;
+		for (size_t k = 0; k < pl->nreleases; k++) {
+			sluice_rollout_release *r = &pl->releases[k];
+			if (r->secret_problem || strcmp(r->version, rows[i].version) != 0)
+				continue;
+			char *t = sluice_xasprintf("secret %s: %s", rows[i].var,
+						   rows[i].problem ? rows[i].problem : "not present");
+			p->problems = sluice_xrealloc(p->problems,
+						      (p->nproblems + 1) * sizeof *p->problems);
+			p->problems[p->nproblems++] = t;
+			r->secret_problem = t;
+		}
+	}
+	sluice_secret_rows_free(rows, n);
+	return rc;
+}
 
 static void complete_release(input_priv *p, sluice_rollout_release *r, const sluice_range *range)
 {
@@ -178,6 +208,11 @@ int sluice_engine_input_load(sluice_engine_input **out, sluice_engine *e, const 
 		for (size_t k = 0; k < st->plugin.nreleases; k++)
 			complete_release(p, &st->plugin.releases[k], range);
 		sluice_range_free(range);
+		if ((rc = load_secret_problems(p, e, id, &st->plugin)) < 0) {
+			sluice_store_plugin_state_free(st);
+			free(id);
+			goto done;
+		}
 		in->watched[p->nstates] = w;
 		in->ids[p->nstates] = id;
 		p->plugins[p->nstates] = st->plugin;
@@ -218,6 +253,9 @@ void sluice_engine_input_free(sluice_engine_input *in)
 	for (size_t i = 0; i < p->nlists; i++)
 		free(p->lists[i]);
 	free(p->lists);
+	for (size_t i = 0; i < p->nproblems; i++)
+		free(p->problems[i]);
+	free(p->problems);
 	free(p->states);
 	free(p->plugins);
 	free(p->approvals);

@@ -75,6 +75,11 @@ int sluice_publish_signature(char **out, const sluice_publish_ctx *c)
 					  env->items[k].key.s,
 					  env->items[k].value.s ? env->items[k].value.s : "");
 	}
+	for (size_t i = 0; i < c->nsecrets; i++)
+		sluice_buf_printf(&b, "secret\t%s\t%s\t%s\t%s\t%lld\n", c->secrets[i].plugin,
+				  c->secrets[i].version, c->secrets[i].var,
+				  c->secrets[i].secret_version ? c->secrets[i].secret_version : "",
+				  (long long)c->secrets[i].checked_at);
 	rc = each_assignment(c, sig_line, &b);
 	*out = rc < 0 ? NULL : sluice_buf_detach(&b);
 	sluice_buf_clear(&b);
@@ -179,7 +184,34 @@ static bool record_usable(json_t *rec, const char *tag, const char *commit)
 /* The entry of effective.json for a release (docs/publishing.md): its record
  * with the workspace plugin's environment laid over the deploy file's. The
  * groups that have the release share it. */
-static json_t *entry_of(const sluice_effective_release *er, json_t *rec, const sluice_kvs *over)
+/* The release's secret references with what the last check found:
+ * provider, name, version (null when not checked or none) and checked_at. */
+static json_t *secrets_of(const sluice_publish_ctx *c, const sluice_effective_release *er,
+			  json_t *rec)
+{
+	json_t *out = json_deep_copy(json_object_get(rec, "secrets")), *v;
+	const char *var;
+
+	json_object_foreach (out, var, v) {
+		const sluice_secret_row *row = NULL;
+		for (size_t i = 0; i < c->nsecrets && !row; i++)
+			if (strcmp(c->secrets[i].plugin, er->plugin) == 0 &&
+			    strcmp(c->secrets[i].version, er->version) == 0 &&
+			    strcmp(c->secrets[i].var, var) == 0)
+				row = &c->secrets[i];
+		char when[SLUICE_TIME_BUFSZ];
+		json_object_set_new(v, "version",
+				    row && row->present && row->secret_version
+					    ? json_string(row->secret_version) : json_null());
+		json_object_set_new(v, "checked_at",
+				    row ? json_string(sluice_time_format(when, row->checked_at))
+					: json_null());
+	}
+	return out;
+}
+
+static json_t *entry_of(const sluice_publish_ctx *c, const sluice_effective_release *er,
+			json_t *rec, const sluice_kvs *over)
 {
 	json_t *env = json_copy(json_object_get(rec, "environment")), *tools = json_array(),
 	       *guidance = json_array(), *v;
@@ -196,10 +228,10 @@ static json_t *entry_of(const sluice_effective_release *er, json_t *rec, const s
 	json_array_foreach (json_object_get(rec, "guidance"), i, v)
 		json_array_append_new(guidance,
 				      json_sprintf("%s/%s", prefix, json_string_value(v)));
-	json_t *entry = json_pack("{s:s, s:s, s:s, s:s, s:o, s:O, s:O, s:o, s:o, s:s}", "id",
+	json_t *entry = json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:O, s:o, s:o, s:s}", "id",
 				  er->plugin, "version", er->version, "tag", er->tag, "commit",
-				  er->commit, "environment", env, "secrets",
-				  json_object_get(rec, "secrets"), "controls",
+				  er->commit, "environment", env, "secrets", secrets_of(c, er, rec),
+				  "controls",
 				  json_object_get(rec, "controls"), "tools", tools, "guidance",
 				  guidance, "files", prefix);
 	free(prefix);
@@ -298,7 +330,7 @@ static int release_entry(build_ctx *b, const sluice_publish_plugin *pp,
 	er->files = sluice_xcalloc(json_array_size(json_object_get(rec, "files")) + 1, sizeof(char *));
 	json_array_foreach (json_object_get(rec, "files"), i, f)
 		er->files[n++] = sluice_xstrdup(json_string_value(f));
-	er->entry = entry_of(er, rec, pp->environment);
+	er->entry = entry_of(b->c, er, rec, pp->environment);
 	*out = er->entry;
 	return 0;
 }

@@ -12,6 +12,7 @@
 #include "sluice/error.h"
 #include "sluice/publish.h"
 #include "sluice/reconcile.h"
+#include "sluice/secrets.h"
 #include "sluice/release-snapshot.h"
 #include "sluice/semver.h"
 #include "sluice/source.h"
@@ -260,6 +261,9 @@ static int pass_plugin(sluice_engine *e, sluice_reconcile_item *it, const sluice
 		goto done;
 
 plan:
+	/* secrets a stage needs are checked before planning (docs/secrets.md) */
+	if ((rc = sluice_secrets_refresh(e, w->key, it->plugin, false, NULL)) < 0)
+		goto done;
 	if ((rc = sluice_engine_input_load(&in, e, w->key)) < 0 ||
 	    (rc = sluice_rollout_plan(&plan, &in->in)) < 0)
 		goto done;
@@ -306,6 +310,7 @@ static int publish(bool *changed, sluice_engine *e)
 {
 	sluice_engine_input *in = NULL;
 	sluice_publish_plugin *plugins = NULL;
+	sluice_secret_row *secrets = NULL;
 	const char **groups = NULL;
 	int rc;
 
@@ -335,7 +340,12 @@ static int publish(bool *changed, sluice_engine *e)
 		.nplugins = in->in.nplugins,
 		.now = e->now,
 	};
-	rc = sluice_publish_run(changed, &c, false);
+	if ((rc = sluice_store_secret_rows(&secrets, &c.nsecrets, e->store, e->workspace, NULL,
+					   NULL)) == 0) {
+		c.secrets = secrets;
+		rc = sluice_publish_run(changed, &c, false);
+	}
+	sluice_secret_rows_free(secrets, c.nsecrets);
 	free(groups);
 	free(plugins);
 	sluice_engine_input_free(in);

@@ -232,10 +232,30 @@ static const char migration_2[] =
 	"  PRIMARY KEY (workspace, plugin)\n"
 	");\n";
 
+/* Secret bindings and the last check of each (docs/secrets.md): metadata
+ * only (whether it exists, the provider's version, when it changed), never
+ * a value. */
+static const char migration_3[] =
+	"CREATE TABLE secret_checks (\n"
+	"  workspace      TEXT NOT NULL,\n"
+	"  plugin         TEXT NOT NULL,\n"
+	"  version        TEXT NOT NULL,\n" /* the release */
+	"  var            TEXT NOT NULL,\n" /* the environment variable bound */
+	"  provider       TEXT NOT NULL,\n"
+	"  name           TEXT NOT NULL,\n"
+	"  present        INTEGER NOT NULL,\n" /* 0: missing or the provider failed */
+	"  problem        TEXT,\n"             /* why not present */
+	"  secret_version TEXT,\n"
+	"  updated_at     INTEGER,\n"
+	"  checked_at     INTEGER NOT NULL,\n"
+	"  PRIMARY KEY (workspace, plugin, version, var)\n"
+	");\n";
+
 static const char *const migrations[] = {
 	NULL, /* version 0: the empty database */
 	migration_1,
 	migration_2,
+	migration_3,
 };
 
 int store_migrate(sluice_store *s)

@@ -23,6 +23,7 @@ setup_admin() {
 		-e "s|identity: os-user|identity: asserted|" "$R/workspaces/engineering.yaml"
 	grep -q 'identity: asserted' "$R/workspaces/engineering.yaml" || bail "cannot set identity: asserted"
 	grep -q "file://$GIT/" "$R/workspaces/engineering.yaml" || bail "cannot point url_template at $GIT"
+	dev_secrets "$R/workspaces/engineering.yaml"
 	cd "$R" || bail "cannot cd to $R"
 }
 

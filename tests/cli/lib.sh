@@ -195,3 +195,15 @@ done_testing() {
 	fi
 	exit 0
 }
+
+# dev_secrets FILE: points the shipped workspace's enterprise-secrets
+# provider (vault-kv2 at an address that does not exist here) at the env
+# provider and sets the variable the example's secret names, so that the
+# secret check before a stage starts passes (docs/secrets.md)
+dev_secrets() {
+	sed -i -e 's|{type: vault-kv2, address: https://vault.acme.example, mount: secret,|{type: env,|' \
+		-e 's|^\( *\)token_env: VAULT_TOKEN, allowed_prefixes|\1allowed_prefixes|' "$1"
+	grep -q 'enterprise-secrets: {type: env,' "$1" || bail "cannot point enterprise-secrets at the env provider in $1"
+	SLUICE_SECRET_CODEX_BACKEND_PR_REVIEWER_SERVICE_TOKEN=present-for-tests
+	export SLUICE_SECRET_CODEX_BACKEND_PR_REVIEWER_SERVICE_TOKEN
+}

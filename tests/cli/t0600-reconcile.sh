@@ -14,6 +14,7 @@ cp -R "$SRC/workspaces" "$SRC/rollouts" "$SRC/groups" "$R/"
 # own settings holds the first stage
 sed -e "s|file:///srv/git|file://$GIT|" -e 's|identity: os-user|identity: asserted|' \
 	-e '/rollout_policy: standard/d' "$SRC/workspaces/engineering.yaml" >"$R/workspaces/engineering.yaml"
+dev_secrets "$R/workspaces/engineering.yaml"
 REPO=$GIT/acme/codex-plugin-backend-pr-reviewer.git
 W=$T/work
 git init -q "$W"

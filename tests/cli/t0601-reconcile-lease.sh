@@ -9,6 +9,7 @@ mkdir -p "$R"
 cp -R "$SRC/workspaces" "$SRC/rollouts" "$SRC/groups" "$R/"
 sed -e "s|file:///srv/git|file://$GIT|" -e 's|identity: os-user|identity: asserted|' \
 	-e '/rollout_policy: standard/d' "$SRC/workspaces/engineering.yaml" >"$R/workspaces/engineering.yaml"
+dev_secrets "$R/workspaces/engineering.yaml"
 W=$T/work
 git init -q "$W"
 cp -R "$SRC/examples/plugins/backend-pr-reviewer/." "$W/"

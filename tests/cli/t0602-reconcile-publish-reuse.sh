@@ -17,6 +17,7 @@ cp -R "$SRC/workspaces" "$SRC/rollouts" "$SRC/groups" "$R/"
 WS=$R/workspaces/engineering.yaml
 sed -e "s|file:///srv/git|file://$GIT|" -e 's|identity: os-user|identity: asserted|' \
 	-e '/rollout_policy: standard/d' "$SRC/workspaces/engineering.yaml" >"$WS"
+dev_secrets "$WS"
 REPO=$GIT/acme/codex-plugin-backend-pr-reviewer.git
 W=$T/work
 git init -q "$W"
