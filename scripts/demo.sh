@@ -28,6 +28,14 @@ mkdir -p "$R"
 cp -R "$src/workspaces" "$src/rollouts" "$src/groups" "$R/"
 sed -e "s|file:///srv/git|file://$D/git|" -e 's|identity: os-user|identity: asserted|' \
 	"$src/workspaces/engineering.yaml" >"$R/workspaces/engineering.yaml"
+# the example's Vault does not exist here: the env provider binds the
+# plugin's secret instead (docs/secrets.md)
+sed -i -e 's|{type: vault-kv2, address: https://vault.acme.example, mount: secret,|{type: env,|' \
+	-e 's|^\( *\)token_env: VAULT_TOKEN, allowed_prefixes|\1allowed_prefixes|' "$R/workspaces/engineering.yaml"
+grep -q 'enterprise-secrets: {type: env,' "$R/workspaces/engineering.yaml" ||
+	{ echo "demo: cannot point enterprise-secrets at the env provider" >&2; exit 1; }
+SLUICE_SECRET_CODEX_BACKEND_PR_REVIEWER_SERVICE_TOKEN=demo-token-not-a-secret
+export SLUICE_SECRET_CODEX_BACKEND_PR_REVIEWER_SERVICE_TOKEN
 # the webhook endpoint of the example is not running here
 sed -i '/^notifications:/,$d' "$R/workspaces/engineering.yaml"
 

@@ -27,6 +27,9 @@ extern const struct {
 #define EXAMPLE_TEMPLATE "\"file:///srv/git/{repository}.git\""
 /* the first release of examples/plugins/backend-pr-reviewer, as
  * scripts/make-example-repos.sh makes it: 2026-11-30T10:00:00Z */
+#define EXAMPLE_VAULT "{type: vault-kv2, address: https://vault.acme.example, mount: secret,\n" \
+	"                       token_env: VAULT_TOKEN, allowed_prefixes: [codex/]}"
+#define EXAMPLE_ENV "{type: env, allowed_prefixes: [codex/]}  # init --example: SLUICE_SECRET_* variables"
 #define EXAMPLE_TAG "v0.1.0"
 #define EXAMPLE_TAGGER "devex-lead@acme.example"
 #define EXAMPLE_WHEN 1796032800LL
@@ -60,20 +63,31 @@ done:
 	return rc;
 }
 
-/* The shipped workspace with its url_template pointed at the example
- * repository under `absdir`. Returns NULL (error set) when the shipped
- * file no longer has the template this expects. */
-static char *example_workspace(const char *data, const char *absdir)
+/* One text replacement in `data` (a malloc'd copy, caller frees). Returns
+ * NULL (error set) when the shipped file no longer has `from`. */
+static char *replace_once(const char *data, const char *from, const char *to)
 {
-	const char *at = strstr(data, EXAMPLE_TEMPLATE);
+	const char *at = strstr(data, from);
 	if (!at) {
-		sluice_error_set(SLUICE_ERROR, "the embedded workspace has no %s to point at the "
-			"example repository; rebuild sluice from an unmodified source tree",
-			EXAMPLE_TEMPLATE);
+		sluice_error_set(SLUICE_ERROR, "the embedded workspace has no '%s' for --example to "
+			"change; rebuild sluice from an unmodified source tree", from);
 		return NULL;
 	}
-	return sluice_xasprintf("%.*s\"file://%s/" EXAMPLE_GIT "/{repository}.git\"%s",
-				(int)(at - data), data, absdir, at + strlen(EXAMPLE_TEMPLATE));
+	return sluice_xasprintf("%.*s%s%s", (int)(at - data), data, to, at + strlen(from));
+}
+
+/* The shipped workspace with its url_template pointed at the example
+ * repository under `absdir`, and its secret provider (a Vault that does not
+ * exist here) replaced by the env provider, so the example's secret binding
+ * can be satisfied by one variable (docs/secrets.md). */
+static char *example_workspace(const char *data, const char *absdir)
+{
+	char *url = sluice_xasprintf("\"file://%s/" EXAMPLE_GIT "/{repository}.git\"", absdir);
+	char *a = replace_once(data, EXAMPLE_TEMPLATE, url);
+	char *b = a ? replace_once(a, EXAMPLE_VAULT, EXAMPLE_ENV) : NULL;
+	free(url);
+	free(a);
+	return b;
 }
 
 static int make_example(const char *absdir, bool quiet)

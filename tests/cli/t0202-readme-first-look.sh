@@ -26,16 +26,18 @@ cp "$T/err" "$T/look.err"
 expect_out 'backend-pr-reviewer: recorded release 0.1.0 (v0.1.0'
 expect_out 'rollout 0.1.0 (commit '
 expect_out 'devex-dogfood: checklist items not done: contract-tests, security-review'
+expect_out 'secret CODEX_PLUGIN_TOKEN: enterprise-secrets has no codex/backend-pr-reviewer/service-token'
 expect_not "the first look reports an unreachable source" \
 	grep -q 'never reached\|unreachable' "$T/look.out" "$T/look.err"
 case_end
 
-case_begin 'the workspace init --example wrote validates and differs only in its url_template'
+case_begin 'the workspace init --example wrote validates and differs only in its url_template and secret provider'
 run "$SLUICE" --root "$T/src/admin" validate
 expect_rc 0
 run diff "$SRC/workspaces/engineering.yaml" "$T/src/admin/workspaces/engineering.yaml"
 expect_rc 1
-expect_eq 1 "$(grep -c '^>' "$T/out")" "lines changed by init --example"
+expect_eq 2 "$(grep -c '^>' "$T/out")" "lines changed by init --example"
+expect_out '>   enterprise-secrets: {type: env, allowed_prefixes: [codex/]}'
 expect_ok "url_template does not name the example repository" \
 	grep -qF "url_template: \"file://$(cd "$T/src/admin" && pwd -P)/.sluice/examples/{repository}.git\"" \
 	"$T/src/admin/workspaces/engineering.yaml"
