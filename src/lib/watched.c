@@ -37,6 +37,7 @@ int sluice_watched_init(sluice_watched *w, const sluice_workspace *ws, const slu
 	w->ws_plugin = p;
 	w->key = sluice_watched_key(p);
 	w->url = rooted_url(root, sluice_workspace_repo_url(ws, p));
+	w->max_fetch_bytes = ws->max_fetch_bytes.set ? (uint64_t)ws->max_fetch_bytes.v : 0;
 	return w->url ? 0 : no_url(w);
 }
 
@@ -74,7 +75,8 @@ int sluice_watched_fetch(sluice_fetch_result *out, const sluice_watched *w, cons
 	}
 	if (p)
 		cred = sluice_path_under_root(root, p->credentials_file.s);
-	sluice_fetch_opts fo = {p ? p->credentials_env.s : NULL, cred, progress, payload};
+	sluice_fetch_opts fo = {p ? p->credentials_env.s : NULL, cred, progress, payload,
+				w->max_fetch_bytes};
 	rc = sluice_source_fetch(out, cache_dir, w->key, w->url, &fo);
 	free(cred);
 	return rc;
