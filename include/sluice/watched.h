@@ -62,6 +62,10 @@ int sluice_watched_fetch(sluice_fetch_result *out, const sluice_watched *w, cons
  * a malloc'd *out, or SLUICE_ENOTFOUND when no mirror, tag or id. */
 int sluice_watched_mirror_id(char **out, const char *cache_dir, const char *key);
 
+/* The watched plugin whose repository owner/name or explicit URL is
+ * `name`; NULL when none is. Borrowed from ws. */
+const sluice_ws_plugin *sluice_watched_by_name(const sluice_workspace *ws, const char *name);
+
 /* Finds the watched plugin that `name` designates without a store: its
  * repository's owner/name, its explicit URL, or its plugin id (the
  * manifest id at the newest version tag of its mirror). Returns 0 and *out

@@ -143,18 +143,22 @@ done:
 	return rc;
 }
 
-int sluice_watched_find(const sluice_ws_plugin **out, const sluice_workspace *ws,
-			const char *cache_dir, const char *name)
+const sluice_ws_plugin *sluice_watched_by_name(const sluice_workspace *ws, const char *name)
 {
-	*out = NULL;
 	for (size_t i = 0; i < ws->nplugins; i++) {
 		const sluice_ws_plugin *p = &ws->plugins[i];
 		if ((p->repository.s && strcmp(p->repository.s, name) == 0) ||
-		    (p->url.s && strcmp(p->url.s, name) == 0)) {
-			*out = p;
-			return 0;
-		}
+		    (p->url.s && strcmp(p->url.s, name) == 0))
+			return p;
 	}
+	return NULL;
+}
+
+int sluice_watched_find(const sluice_ws_plugin **out, const sluice_workspace *ws,
+			const char *cache_dir, const char *name)
+{
+	if ((*out = sluice_watched_by_name(ws, name)))
+		return 0;
 	/* A plugin id: read from each mirror's manifest. */
 	for (size_t i = 0; i < ws->nplugins; i++) {
 		const sluice_ws_plugin *p = &ws->plugins[i];
