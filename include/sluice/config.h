@@ -207,6 +207,9 @@ typedef struct {
 	sluice_admin *admins;
 	size_t nadmins;
 	sluice_str url_template, ca_bundle;
+	/* repositories.max_fetch_bytes: unset means the default,
+	 * SLUICE_FETCH_MAX_BYTES_DEFAULT (source.h) */
+	sluice_int max_fetch_bytes;
 	sluice_ws_plugin *plugins;
 	size_t nplugins;
 	sluice_secret_provider *providers;

@@ -30,9 +30,11 @@ int sluice_source_set_ca_bundle(const char *path);
  * SLUICE_EINVAL with a message that names the missing support. */
 int sluice_source_check_url(const char *url);
 
-/* A copy of `url` with any user:password@ replaced by "***@", for
- * messages and output. Caller frees. */
-char *sluice_source_redact_url(const char *url);
+/* A copy of `text` - a URL, or a message that quotes URLs - with the user
+ * information of every scheme://user:password@host in it replaced by
+ * "***": the one mask every message, row and line of output that shows a
+ * repository URL goes through. NULL for NULL; caller frees. */
+char *sluice_source_redact_url(const char *text);
 
 /* The mirror directory name for `key` (a repository's owner/name, or its
  * URL when it has none): a reversible escaping that keeps [A-Za-z0-9._-],
@@ -61,7 +63,14 @@ typedef struct {
 	/* Called while objects arrive; may be NULL. */
 	void (*progress)(void *payload, const sluice_fetch_progress *p);
 	void *payload;
+	/* The most a fetch may download (pack bytes, and so the largest
+	 * object): workspace repositories.max_fetch_bytes; 0 means
+	 * SLUICE_FETCH_MAX_BYTES_DEFAULT. Past it the fetch stops with
+	 * SLUICE_ELIMIT and the mirror is left as it was. */
+	uint64_t max_bytes;
 } sluice_fetch_opts;
+
+#define SLUICE_FETCH_MAX_BYTES_DEFAULT (256ull * 1024 * 1024)
 
 typedef enum {
 	SLUICE_FETCH_UNCHANGED = 0, /* the remote's tags equal the mirror's */
@@ -81,6 +90,10 @@ typedef struct {
 	char **new_tags;
 	char **moved_tags;
 	char **deleted_tags;
+	/* NULL-terminated, never NULL after a fetch: what the pass skipped and
+	 * why, e.g. "skipped ref 'refs/tags/\x1b[31m': not a valid ref name"
+	 * (control characters escaped). */
+	char **notes;
 	/* Set when the mirror was unreadable and was cloned again: why. */
 	char *warning;
 	unsigned objects;  /* received */

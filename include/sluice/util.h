@@ -2,6 +2,7 @@
 #ifndef SLUICE_UTIL_H
 #define SLUICE_UTIL_H
 
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -32,6 +33,15 @@ void *sluice_xrealloc(void *p, size_t n);
 char *sluice_xstrdup(const char *s);
 char *sluice_xstrndup(const char *s, size_t n);
 char *sluice_xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+char *sluice_xvasprintf(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
+
+/* A copy of `s` fit to print on a terminal: control characters (bytes below
+ * 0x20, DEL, and the UTF-8 C1 controls U+0080..U+009F) written as \xHH, so
+ * text from a repository (tag names, ref names, plugin ids, a remote's
+ * error messages) can neither move the cursor nor recolour the screen.
+ * Everything else, invalid UTF-8 included, is kept. NULL for NULL; caller
+ * frees. */
+char *sluice_str_escape_controls(const char *s);
 
 /* Reads a whole regular file of at most `max` bytes. Returns 0 and a
  * malloc'd NUL-terminated buffer (caller frees), SLUICE_ENOTFOUND,

@@ -24,14 +24,16 @@ typedef struct {
 					    * a repository named on the command line */
 	const char *key;  /* the mirror key: repository owner/name, or the URL */
 	char *url;        /* resolved against --root; NULL when none can be made */
+	uint64_t max_fetch_bytes; /* repositories.max_fetch_bytes; 0: the default */
 } sluice_watched;
 
 /* The mirror key of a watched plugin: its repository's owner/name, or its
  * URL when it has none. Borrowed from p. */
 const char *sluice_watched_key(const sluice_ws_plugin *p);
 
-/* Fills *w for plugin p of ws: its key and its URL (explicit url or
- * repositories.url_template), a plain relative path resolved against root.
+/* Fills *w for plugin p of ws: its key, its URL (explicit url or
+ * repositories.url_template), a plain relative path resolved against root,
+ * and the workspace's repositories.max_fetch_bytes.
  * Returns 0, or SLUICE_EINVAL ("no URL for ...") when no URL can be made;
  * *w is filled either way (url NULL then). Clear with
  * sluice_watched_clear. */
@@ -45,7 +47,8 @@ void sluice_watched_clear(sluice_watched *w);
 int sluice_watched_set_ca_bundle(const sluice_workspace *ws, const char *root);
 
 /* Brings the mirror of w in cache_dir up to date (sluice_source_fetch) with
- * w's credentials, the credentials file resolved against root. `progress`
+ * w's credentials, the credentials file resolved against root, and at most
+ * w->max_fetch_bytes downloaded. `progress`
  * may be NULL. Returns 0 with *out filled, or a negative code with the
  * error set: SLUICE_EINVAL ("no URL for ...") when w has no URL, or the
  * fetch's own error. Clear *out with sluice_fetch_result_clear either way. */
@@ -58,6 +61,10 @@ int sluice_watched_fetch(sluice_fetch_result *out, const sluice_watched *w, cons
  * highest version tag (vX.Y.Z; without one, its newest tag). Returns 0 and
  * a malloc'd *out, or SLUICE_ENOTFOUND when no mirror, tag or id. */
 int sluice_watched_mirror_id(char **out, const char *cache_dir, const char *key);
+
+/* The watched plugin whose repository owner/name or explicit URL is
+ * `name`; NULL when none is. Borrowed from ws. */
+const sluice_ws_plugin *sluice_watched_by_name(const sluice_workspace *ws, const char *name);
 
 /* Finds the watched plugin that `name` designates without a store: its
  * repository's owner/name, its explicit URL, or its plugin id (the

@@ -72,6 +72,9 @@ const char *cli_get_nth(const struct cli *c, const char *name, size_t n);
 /* Prints `error: ...` (lowercase message, says what to do) on stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* One line on stdout (the newline is added) with its control characters
+ * escaped: for lines that quote what a repository or remote said. */
+void cli_out(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Maps a library return code to an exit status, printing the last error. */
 int cli_fail(int code);
 

@@ -176,6 +176,8 @@ static void print_text(const struct cli *c, const item *it)
 
 	if (r->warning && !c->quiet)
 		cli_warn("%s", r->warning);
+	for (char **n = r->notes; n && *n && !c->quiet; n++)
+		cli_warn("%s: %s", it->key, *n);
 	if (it->error) {
 		cli_error("%s: %s", it->key, it->error);
 		return;
@@ -203,8 +205,13 @@ static void print_text(const struct cli *c, const item *it)
 	if (r->objects)
 		sluice_buf_printf(&b, "%s%u objects, %zu bytes", b.len ? "; " : "", r->objects,
 				  r->bytes);
-	printf("%s: %s%s%s%s\n", it->key, sluice_fetch_status_name(r->status),
-	       b.len ? " (" : "", b.len ? b.ptr : "", b.len ? ")" : "");
+	/* tag names come from the repository: printed escaped */
+	char *line = sluice_xasprintf("%s: %s%s%s%s", it->key, sluice_fetch_status_name(r->status),
+				      b.len ? " (" : "", b.len ? b.ptr : "", b.len ? ")" : "");
+	char *shown = sluice_str_escape_controls(line);
+	puts(shown);
+	free(shown);
+	free(line);
 	sluice_buf_clear(&b);
 }
 
@@ -219,6 +226,7 @@ static void print_json(const item *it)
 	json_object_set_new(o, "moved_tags", strv_json(r->moved_tags));
 	json_object_set_new(o, "deleted_tags", strv_json(r->deleted_tags));
 	json_object_set_new(o, "frozen_tags", strv_json(it->frozen));
+	json_object_set_new(o, "notes", strv_json(r->notes));
 	json_object_set_new(o, "warning", r->warning ? json_string(r->warning) : json_null());
 	json_object_set_new(o, "error", it->error ? json_string(it->error) : json_null());
 	char *line = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);

@@ -83,11 +83,11 @@ static int run(struct cli *c)
 			const char *name = it->plugin ? it->plugin : it->watched->key;
 			for (char **n = it->notes; n && *n; n++)
 				if (!c->quiet)
-					printf("%s: %s\n", name, *n);
+					cli_out("%s: %s", name, *n);
 			for (size_t k = 0; it->applied && k < it->applied->nactions; k++) {
 				char *line = sluice_engine_action_text(&it->applied->actions[k]);
 				if (!c->quiet)
-					printf("%s\n", line);
+					cli_out("%s", line);
 				free(line);
 			}
 			if (it->error)

@@ -200,9 +200,10 @@ static void print_text(sluice_engine *e, const sluice_engine_input *in, const sl
 		const sluice_rollout_plugin *p = &in->in.plugins[i];
 		ptrdiff_t stable = sluice_rollout_stable(p);
 		const sluice_rollout_release *r = shown_release(p, stable);
-		printf("\n%s: stable %s%s\n", in->ids[i],
-		       stable >= 0 ? p->releases[stable].version : "none",
-		       p->withdrawn ? " (withdrawn: delivered to no group)" : "");
+		putchar('\n');
+		cli_out("%s: stable %s%s", in->ids[i],
+			stable >= 0 ? p->releases[stable].version : "none",
+			p->withdrawn ? " (withdrawn: delivered to no group)" : "");
 		if (r) {
 			printf("  rollout %s (commit %.12s): %s", r->version, r->commit,
 			       sluice_release_state_name(r->state));
@@ -227,11 +228,11 @@ static void print_text(sluice_engine *e, const sluice_engine_input *in, const sl
 		for (size_t k = 0; k < p->nreleases; k++) {
 			const sluice_rollout_release *x = &p->releases[k];
 			if (x->refused)
-				printf("  refused %s: %s\n", x->version,
-				       x->refused_reason ? x->refused_reason : "?");
+				cli_out("  refused %s: %s", x->version,
+					x->refused_reason ? x->refused_reason : "?");
 			if (x->tag_moved)
-				printf("  tag %s moved from %.12s to %.12s: %s is frozen until an operator "
-				       "runs 'sluice accept-tag-move %s@%s'\n",
+				cli_out("  tag %s moved from %.12s to %.12s: %s is frozen until an operator "
+					"runs 'sluice accept-tag-move %s@%s'",
 				       x->tag, x->commit, x->moved_to_commit ? x->moved_to_commit : "?",
 				       x->version, in->ids[i], x->version);
 		}
@@ -244,11 +245,11 @@ static void print_text(sluice_engine *e, const sluice_engine_input *in, const sl
 			sluice_source_row_clear(&row);
 			if (ok) {
 				age(a, sizeof a, e->now - ok);
-				printf("  source %s is stale: not reached for %s (since %s): %s\n",
+				cli_out("  source %s is stale: not reached for %s (since %s): %s",
 				       in->watched[i]->key, a, day(d2, ok),
 				       json_string_value(json_object_get(src, "error")));
 			} else
-				printf("  source %s has never been reached: %s\n", in->watched[i]->key,
+				cli_out("  source %s has never been reached: %s", in->watched[i]->key,
 				       json_string_value(json_object_get(src, "error")));
 		}
 		int64_t due;

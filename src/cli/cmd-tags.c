@@ -1,5 +1,6 @@
 /* sluice tags: a repository's tags, the version each parses to, whether
  * the workspace's range admits it, and the candidate release. */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,6 +40,30 @@ static int row_cmp(const void *pa, const void *pb)
 			return c;
 	}
 	return strcmp(a->tag->name, b->tag->name);
+}
+
+/* One line of text output: tag names, ids and refusal reasons come from
+ * the repository, so the line is printed with its control characters
+ * escaped. */
+static void out(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void out(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	char *raw = sluice_xvasprintf(fmt, ap);
+	va_end(ap);
+	char *shown = sluice_str_escape_controls(raw);
+	puts(shown);
+	free(shown);
+	free(raw);
+}
+
+static size_t shown_len(const char *s)
+{
+	char *e = sluice_str_escape_controls(s);
+	size_t n = strlen(e);
+	free(e);
+	return n;
 }
 
 static int run(struct cli *c)
@@ -130,27 +155,27 @@ static int run(struct cli *c)
 	} else {
 		size_t w = 3;
 		for (size_t i = 0; i < tags.count; i++)
-			if (strlen(rows[i].tag->name) > w)
-				w = strlen(rows[i].tag->name);
-		printf("plugin %s (%s), versions \"%s\"\n", name, sluice_watched_key(p),
-		       range_text);
+			if (shown_len(rows[i].tag->name) > w)
+				w = shown_len(rows[i].tag->name);
+		out("plugin %s (%s), versions \"%s\"", name, sluice_watched_key(p), range_text);
 		if (tags.count)
-			printf("%-*s  %-20s  %s\n", (int)w, "TAG", "VERSION", "IN RANGE");
+			out("%-*s  %-20s  %s", (int)w, "TAG", "VERSION", "IN RANGE");
 		for (size_t i = 0; i < tags.count; i++) {
 			char *v = rows[i].is_version ? sluice_semver_format(&rows[i].v) : NULL;
 			const char *why = rows[i].in_range	      ? "yes"
 					  : !rows[i].is_version	      ? "no (not a vX.Y.Z tag)"
 					  : !rows[i].tag->commit[0]    ? "no (not a commit)"
 								      : "no";
-			printf("%-*s  %-20s  %s%s%s\n", (int)w, rows[i].tag->name, v ? v : "-", why,
-			       rows[i].refused ? "; refused: " : "",
-			       rows[i].refused ? rows[i].refused : "");
+			char *tag = sluice_str_escape_controls(rows[i].tag->name);
+			out("%-*s  %-20s  %s%s%s", (int)w, tag, v ? v : "-", why,
+			    rows[i].refused ? "; refused: " : "", rows[i].refused ? rows[i].refused : "");
+			free(tag);
 			free(v);
 		}
 		if (cand)
-			printf("candidate: %s\n", cand->tag->name);
+			out("candidate: %s", cand->tag->name);
 		else
-			printf("candidate: none (no tag in range \"%s\")\n", range_text);
+			out("candidate: none (no tag in range \"%s\")", range_text);
 	}
 	rc = EXIT_OK;
 done:

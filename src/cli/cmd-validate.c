@@ -70,7 +70,10 @@ static int open_release(sluice_tree **tree, struct cli *c, const sluice_workspac
 			const sluice_ws_plugin **watched, sluice_diags *d)
 {
 	const char *repo = cli_get(c, "repo"), *tag = cli_get(c, "tag");
-	sluice_watched w = {NULL, repo, NULL};
+	/* A URL's password never reaches a message or the mirror's name: the
+	 * masked URL names the repository, the real one is only fetched. */
+	char *shown = sluice_source_redact_url(repo);
+	sluice_watched w = {NULL, shown, NULL, 0};
 	sluice_fetch_result fr;
 	sluice_semver v;
 	int rc = 0;
@@ -87,8 +90,11 @@ static int open_release(sluice_tree **tree, struct cli *c, const sluice_workspac
 			rc = EXIT_INVALID;
 			goto done;
 		}
-	} else
+	} else {
 		w.url = sluice_xstrdup(repo);
+		if (ws && ws->max_fetch_bytes.set)
+			w.max_fetch_bytes = (uint64_t)ws->max_fetch_bytes.v;
+	}
 	if (sluice_semver_parse_tag(&v, tag) < 0) {
 		cli_error("%s; release tags look like v1.2.3", sluice_error_last());
 		rc = EXIT_INVALID;
@@ -100,12 +106,12 @@ static int open_release(sluice_tree **tree, struct cli *c, const sluice_workspac
 		goto done;
 	}
 	if (sluice_watched_fetch(&fr, &w, c->root, c->cache, NULL, NULL) < 0) {
-		cli_error("cannot fetch %s: %s", repo, sluice_error_last());
+		cli_error("cannot fetch %s: %s", shown, sluice_error_last());
 		rc = EXIT_FAIL;
 		goto done;
 	}
-	if (sluice_source_open_tree(tree, c->cache, repo, tag, NULL) < 0) {
-		cli_error("cannot read tag '%s' of %s: %s", tag, repo, sluice_error_last());
+	if (sluice_source_open_tree(tree, c->cache, w.key, tag, NULL) < 0) {
+		cli_error("cannot read tag '%s' of %s: %s", tag, shown, sluice_error_last());
 		rc = sluice_error_code() == SLUICE_ENOTFOUND ? EXIT_INVALID : EXIT_FAIL;
 		goto done;
 	}
@@ -123,6 +129,7 @@ done:
 	sluice_semver_clear(&v);
 	sluice_fetch_result_clear(&fr);
 	sluice_watched_clear(&w);
+	free(shown);
 	return rc;
 }
 

@@ -54,24 +54,39 @@ static const cli_opt global_opts[] = {
 	{NULL, 0, NULL, NULL, false},
 };
 
+/* Errors and warnings quote tag names, plugin ids and what remotes said:
+ * their control characters are escaped here, once for every command. */
+static void print_line(FILE *to, const char *prefix, const char *fmt, va_list ap)
+{
+	char *raw = sluice_xvasprintf(fmt, ap);
+	char *shown = sluice_str_escape_controls(raw);
+	fprintf(to, "%s%s\n", prefix, shown);
+	free(shown);
+	free(raw);
+}
+
+void cli_out(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	print_line(stdout, "", fmt, ap);
+	va_end(ap);
+}
+
 void cli_error(const char *fmt, ...)
 {
 	va_list ap;
-	fputs("error: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	print_line(stderr, "error: ", fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 }
 
 void cli_warn(const char *fmt, ...)
 {
 	va_list ap;
-	fputs("warning: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	print_line(stderr, "warning: ", fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 }
 
 int cli_fail(int code)

@@ -18,7 +18,8 @@ static const char *const k_workspace[] = {"workspace", "groups", "admins", "repo
 static const char *const k_group[] = {"members", "members_file", NULL};
 static const char *const k_admin[] = {"id", "roles", "emails", "ssh_keys", NULL};
 static const char *const k_roles[] = {"approver", "operator", "auditor", "ci", NULL};
-static const char *const k_repositories[] = {"url_template", "ca_bundle", NULL};
+static const char *const k_repositories[] = {"url_template", "ca_bundle", "max_fetch_bytes",
+					     NULL};
 static const char *const k_wplugin[] = {"repository", "url", "versions", "environment",
 				       "credentials_env", "credentials_file", NULL};
 static const char *const k_provider_types[] = {"env", "file", "exec", "vault-kv2", NULL};
@@ -568,6 +569,16 @@ int sluice_workspace_load(sluice_workspace **out, const char *path, sluice_diags
 		if (ws->url_template.s && !strstr(ws->url_template.s, "{repository}"))
 			sluice_diag_error(diags, ws->url_template.pos, "invalid-value",
 					  "'repositories.url_template' must contain {repository}");
+		/* docs/configuration.md: 1 MiB to 64 GiB */
+		sluice_schema_int(&s, &ws->max_fetch_bytes, x, "repositories", "max_fetch_bytes",
+				  false);
+		if (ws->max_fetch_bytes.set && (ws->max_fetch_bytes.v < 1048576 ||
+						ws->max_fetch_bytes.v > 68719476736)) {
+			sluice_diag_error(diags, ws->max_fetch_bytes.pos, "invalid-value",
+					  "'repositories.max_fetch_bytes' must be between 1048576 "
+					  "(1 MiB) and 68719476736 (64 GiB)");
+			ws->max_fetch_bytes.set = false;
+		}
 	}
 	if ((x = sluice_schema_get(&s, root, top, "plugins", sk, "a list of watched plugins",
 				   false)))

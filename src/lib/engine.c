@@ -206,12 +206,12 @@ char *sluice_engine_plugin_id(sluice_engine *e, const sluice_watched *w)
 
 const sluice_watched *sluice_engine_find(sluice_engine *e, const char *name)
 {
-	for (size_t i = 0; i < e->nwatched; i++) {
-		const sluice_watched *w = &e->watched[i];
-		if (strcmp(w->key, name) == 0 ||
-		    (w->ws_plugin->url.s && strcmp(w->ws_plugin->url.s, name) == 0))
-			return w;
-	}
+	/* by owner/name or URL as sluice_watched_find; by id, the store's
+	 * id first (sluice_engine_plugin_id) */
+	const sluice_ws_plugin *p = sluice_watched_by_name(e->ws, name);
+	for (size_t i = 0; p && i < e->nwatched; i++)
+		if (e->watched[i].ws_plugin == p)
+			return &e->watched[i];
 	for (size_t i = 0; i < e->nwatched; i++) {
 		char *id = sluice_engine_plugin_id(e, &e->watched[i]);
 		bool match = strcmp(id, name) == 0;

@@ -30,13 +30,13 @@ static void note(sluice_reconcile_item *it, const char *fmt, ...)
 	size_t n = 0;
 	va_list ap;
 
+	/* notes quote tag names and messages from repositories: escaped once
+	 * here, so no printer of a note has to */
 	va_start(ap, fmt);
-	char *msg = NULL;
-	if (vasprintf(&msg, fmt, ap) < 0)
-		msg = NULL;
+	char *raw = sluice_xvasprintf(fmt, ap);
 	va_end(ap);
-	if (!msg)
-		return;
+	char *msg = sluice_str_escape_controls(raw);
+	free(raw);
 	while (it->notes && it->notes[n])
 		n++;
 	it->notes = sluice_xrealloc(it->notes, (n + 2) * sizeof(char *));
@@ -388,6 +388,8 @@ int sluice_reconcile_run(sluice_reconcile_report *report, sluice_engine *e,
 			continue;
 		if (sluice_watched_fetch(&fr[i], w, e->root, e->cache_dir, NULL, NULL) < 0)
 			it->fetch_error = sluice_xstrdup(sluice_error_last());
+		for (char **n = fr[i].notes; n && *n; n++)
+			note(it, "%s", *n);
 	}
 	for (size_t i = 0; i < e->nwatched; i++) {
 		sluice_reconcile_item *it = &report->items[i];

@@ -17,17 +17,36 @@
 #include "sluice/error.h"
 #include "sluice/source.h"
 #include "sluice/util.h"
+#include "source-internal.h"
 
 #define TAGS_PREFIX "refs/tags/"
 #define TAGS_PREFIX_LEN (sizeof TAGS_PREFIX - 1)
 #define MAX_TOKEN_BYTES 4096
+/* A tag or commit object larger than this is no release: it is never
+ * loaded (a tag pointing at a huge object must not cost its size in RAM). */
+#define MAX_META_OBJECT_BYTES (1024u * 1024u)
+#define MAX_PEEL_DEPTH 8
 
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 static int init_rc;
 
+/* libgit2's defaults on 64-bit map pack windows of 1 GiB up to 8 GiB in
+ * all and cache 256 MiB of objects; every mapped page read counts in the
+ * resident set. Sluice reads a few small files per release, so small
+ * windows and a small cache keep a big fetch well under 100 MB
+ * (docs/sources.md). */
+#define MWINDOW_SIZE (8u * 1024u * 1024u)
+#define MWINDOW_MAPPED_LIMIT (32u * 1024u * 1024u)
+#define CACHE_MAX_BYTES (16 * 1024 * 1024)
+
 static void do_init(void)
 {
 	init_rc = git_libgit2_init() < 0 ? SLUICE_EGIT : 0;
+	if (init_rc == 0 &&
+	    (git_libgit2_opts(GIT_OPT_SET_MWINDOW_SIZE, (size_t)MWINDOW_SIZE) < 0 ||
+	     git_libgit2_opts(GIT_OPT_SET_MWINDOW_MAPPED_LIMIT, (size_t)MWINDOW_MAPPED_LIMIT) < 0 ||
+	     git_libgit2_opts(GIT_OPT_SET_CACHE_MAX_SIZE, (ssize_t)CACHE_MAX_BYTES) < 0))
+		init_rc = SLUICE_EGIT;
 }
 
 int sluice_source_init(void)
@@ -44,17 +63,31 @@ static const char *git_msg(void)
 	return e && e->message ? e->message : "unknown libgit2 error";
 }
 
-char *sluice_source_redact_url(const char *url)
+char *sluice_source_redact_url(const char *text)
 {
-	const char *scheme = strstr(url, "://");
-	if (!scheme)
-		return sluice_xstrdup(url);
-	const char *host = scheme + 3;
-	const char *slash = strchr(host, '/');
-	const char *at = strchr(host, '@');
-	if (!at || (slash && at > slash))
-		return sluice_xstrdup(url);
-	return sluice_xasprintf("%.*s***@%s", (int)(host - url), url, at + 1);
+	sluice_buf b = SLUICE_BUF_INIT;
+	const char *p = text, *sep;
+
+	if (!text)
+		return NULL;
+	while ((sep = strstr(p, "://"))) {
+		/* The authority ends where the path, query or fragment starts
+		 * (a '/', '?' or '#' cannot be in a password unescaped, so
+		 * libgit2 would not send what follows one as a password
+		 * either), or where the URL ends inside a message. Its last
+		 * '@' ends the user information. */
+		const char *host = sep + 3, *at = NULL;
+		size_t n = strcspn(host, "/?#'\"<>` \t\r\n");
+		for (const char *q = host; q < host + n; q++)
+			if (*q == '@')
+				at = q;
+		sluice_buf_put(&b, p, (size_t)(host - p));
+		if (at)
+			sluice_buf_puts(&b, "***");
+		p = at ? at : host;
+	}
+	sluice_buf_puts(&b, p);
+	return sluice_buf_detach(&b);
 }
 
 int sluice_source_set_ca_bundle(const char *path)
@@ -113,9 +146,11 @@ int sluice_source_check_url(const char *url)
 	if (sluice_str_has_prefix(url, "http://")) {
 		if (is_loopback_http(url))
 			return 0;
-		return sluice_error_set(SLUICE_EINVAL,
-					"plain http is not allowed for repository '%s'; use an https URL",
-					url);
+		char *r = sluice_source_redact_url(url);
+		sluice_error_set(SLUICE_EINVAL,
+				 "plain http is not allowed for repository '%s'; use an https URL", r);
+		free(r);
+		return SLUICE_EINVAL;
 	}
 	if (sluice_str_has_prefix(url, "ssh://") || sluice_str_has_prefix(url, "git+ssh://") ||
 	    sluice_str_has_prefix(url, "ssh+git://") || is_scp_like(url)) {
@@ -348,7 +383,12 @@ done:
 typedef struct {
 	const sluice_fetch_opts *opts;
 	const char *key;
+	uint64_t max_bytes;
 	bool tried_token, tried_agent, tried_user;
+	bool over_limit; /* stopped by max_bytes */
+	size_t stopped_at;
+	strv *notes;
+	sluice__local_ctx local;
 	char err[256];
 } fetch_state;
 
@@ -429,12 +469,32 @@ static int credentials_cb(git_credential **out, const char *url, const char *use
 static int transfer_cb(const git_indexer_progress *stats, void *payload)
 {
 	fetch_state *st = payload;
+	/* A non-zero return stops the download: the partial pack is dropped
+	 * and the mirror stays as it was. */
+	if (st->max_bytes && stats->received_bytes > st->max_bytes) {
+		st->over_limit = true;
+		st->stopped_at = stats->received_bytes;
+		git_error_set_str(GIT_ERROR_NET, "the download exceeds repositories.max_fetch_bytes");
+		return -1;
+	}
 	if (st->opts && st->opts->progress) {
 		sluice_fetch_progress p = {st->key, stats->received_objects, stats->total_objects,
 					   stats->received_bytes};
 		st->opts->progress(st->opts->payload, &p);
 	}
 	return 0;
+}
+
+static void local_note(void *ctx, const char *note)
+{
+	fetch_state *st = ctx;
+	strv_push(st->notes, note);
+}
+
+static int transport_cb(git_transport **out, git_remote *owner, void *payload)
+{
+	fetch_state *st = payload;
+	return sluice__local_transport(out, owner, &st->local);
 }
 
 /* ---- fetch ------------------------------------------------------------- */
@@ -465,13 +525,15 @@ void sluice_fetch_result_clear(sluice_fetch_result *r)
 	strv_free_raw(r->new_tags);
 	strv_free_raw(r->moved_tags);
 	strv_free_raw(r->deleted_tags);
+	strv_free_raw(r->notes);
 	free(r->warning);
 	memset(r, 0, sizeof *r);
 }
 
-/* The remote's tags from its advertisement (peeled "^{}" entries and
- * invalid names are skipped), sorted. */
-static void remote_tags(tagrefs *out, const git_remote_head **heads, size_t n)
+/* The remote's tags from its advertisement, sorted. Peeled "^{}" entries
+ * are skipped; so is a name git would refuse, with a note in `notes` (its
+ * control characters escaped): one bad ref must not cost the others. */
+static void remote_tags(tagrefs *out, strv *notes, const git_remote_head **heads, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
 		const char *name = heads[i]->name;
@@ -481,8 +543,15 @@ static void remote_tags(tagrefs *out, const git_remote_head **heads, size_t n)
 		if (len > 3 && strcmp(name + len - 3, "^{}") == 0)
 			continue;
 		int valid = 0;
-		if (git_reference_name_is_valid(&valid, name) < 0 || !valid)
+		if (git_reference_name_is_valid(&valid, name) < 0 || !valid) {
+			char *shown = sluice_str_escape_controls(name);
+			char *note = sluice_xasprintf("skipped ref '%s': not a valid ref name", shown);
+			strv_push(notes, note);
+			free(note);
+			free(shown);
+			git_error_clear();
 			continue;
+		}
 		tagrefs_add(out, name + TAGS_PREFIX_LEN, &heads[i]->oid);
 	}
 	if (out->count > 1)
@@ -532,7 +601,7 @@ int sluice_source_fetch(sluice_fetch_result *out, const char *cache_dir, const c
 	git_repository *repo = NULL;
 	git_remote *remote = NULL;
 	tagrefs local = {0}, remote_list = {0};
-	strv added = {0}, moved = {0}, deleted = {0};
+	strv added = {0}, moved = {0}, deleted = {0}, notes = {0}, specs = {0};
 	bool fresh = false;
 	fetch_state st;
 	int rc;
@@ -542,6 +611,9 @@ int sluice_source_fetch(sluice_fetch_result *out, const char *cache_dir, const c
 	memset(&st, 0, sizeof st);
 	st.opts = opts;
 	st.key = key;
+	st.max_bytes = opts && opts->max_bytes ? opts->max_bytes : SLUICE_FETCH_MAX_BYTES_DEFAULT;
+	st.notes = &notes;
+	sluice__local_ctx_init(&st.local, local_note, &st);
 	if ((rc = sluice_source_init()) < 0 || (rc = sluice_source_check_url(url)) < 0)
 		goto done;
 	rurl = sluice_source_redact_url(url);
@@ -576,6 +648,8 @@ int sluice_source_fetch(sluice_fetch_result *out, const char *cache_dir, const c
 	git_remote_callbacks cb = GIT_REMOTE_CALLBACKS_INIT;
 	cb.credentials = credentials_cb;
 	cb.transfer_progress = transfer_cb;
+	if (sluice__local_usable(url))
+		cb.transport = transport_cb;
 	cb.payload = &st;
 	/* No insteadOf rewriting and no default refspec: the mirror fetches
 	 * from exactly the URL the workspace names, only the tags. */
@@ -595,7 +669,7 @@ int sluice_source_fetch(sluice_fetch_result *out, const char *cache_dir, const c
 				      git_msg());
 		goto done;
 	}
-	remote_tags(&remote_list, heads, nheads);
+	remote_tags(&remote_list, &notes, heads, nheads);
 	fingerprint(out->fingerprint, &remote_list);
 	if ((rc = local_tags(&local, repo)) < 0)
 		goto done;
@@ -605,15 +679,39 @@ int sluice_source_fetch(sluice_fetch_result *out, const char *cache_dir, const c
 	}
 
 	if (added.n || moved.n) {
-		char *spec = "+refs/tags/*:refs/tags/*";
-		git_strarray specs = {&spec, 1};
+		/* One refspec per tag that changed, not refs/tags/ *: a glob
+		 * would take the refs remote_tags skipped too, and one invalid
+		 * name would fail the whole fetch. */
+		char *const *lists[] = {added.v, moved.v};
+		for (size_t k = 0; k < 2; k++)
+			for (size_t i = 0; lists[k] && lists[k][i]; i++) {
+				char *spec = sluice_xasprintf("+" TAGS_PREFIX "%s:" TAGS_PREFIX "%s",
+							      lists[k][i], lists[k][i]);
+				strv_push(&specs, spec);
+				free(spec);
+			}
+		git_strarray refspecs = {specs.v, specs.n};
 		git_fetch_options fo = GIT_FETCH_OPTIONS_INIT;
 		fo.callbacks = cb;
 		fo.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_NONE;
 		fo.update_fetchhead = 0;
-		if (git_remote_download(remote, &specs, &fo) < 0 ||
-		    git_remote_update_tips(remote, &cb, 0, GIT_REMOTE_DOWNLOAD_TAGS_NONE,
-					   "sluice fetch") < 0) {
+		/* The indexer refuses an object declared larger than the
+		 * limit before it allocates for it; transfer_cb stops the
+		 * pack as a whole. */
+		git_libgit2_opts(GIT_OPT_SET_PACK_MAX_OBJECT_SIZE, (size_t)st.max_bytes);
+		int err = git_remote_download(remote, &refspecs, &fo);
+		if (err == 0)
+			err = git_remote_update_tips(remote, &cb, 0, GIT_REMOTE_DOWNLOAD_TAGS_NONE,
+						     "sluice fetch");
+		if (err < 0 && st.over_limit) {
+			rc = sluice_error_set(SLUICE_ELIMIT,
+					      "refusing to fetch '%s': the download passed %zu bytes, "
+					      "over repositories.max_fetch_bytes (%llu bytes); remove "
+					      "the large objects from its tags or raise the limit",
+					      key, st.stopped_at, (unsigned long long)st.max_bytes);
+			goto done;
+		}
+		if (err < 0) {
 			rc = sluice_error_set(SLUICE_EIO, "cannot fetch the tags of '%s': %s", rurl,
 					      st.err[0] ? st.err : git_msg());
 			goto done;
@@ -659,6 +757,7 @@ int sluice_source_fetch(sluice_fetch_result *out, const char *cache_dir, const c
 		out->status = SLUICE_FETCH_FETCHED;
 	rc = 0;
 done:
+	/* first: closing the connection reports the refs a local git hid */
 	git_remote_free(remote);
 	git_repository_free(repo);
 	if (tmp && rc < 0)
@@ -668,6 +767,7 @@ done:
 	out->new_tags = strv_detach(&added);
 	out->moved_tags = strv_detach(&moved);
 	out->deleted_tags = strv_detach(&deleted);
+	out->notes = strv_detach(&notes);
 	if (rc < 0) {
 		/* On error nothing changed; report no tags. */
 		out->fingerprint[0] = '\0';
@@ -677,7 +777,19 @@ done:
 		out->new_tags = sluice_xcalloc(1, sizeof(char *));
 		out->moved_tags = sluice_xcalloc(1, sizeof(char *));
 		out->deleted_tags = sluice_xcalloc(1, sizeof(char *));
+		/* a remote's or libgit2's message may quote the URL, with its
+		 * password: every error leaves here masked (the copy, since the
+		 * message is the buffer being written) */
+		char *masked = sluice_source_redact_url(sluice_error_last());
+		sluice_error_set(rc, "%s", masked);
+		free(masked);
 	}
+	if (out->warning) {
+		char *masked = sluice_source_redact_url(out->warning);
+		free(out->warning);
+		out->warning = masked;
+	}
+	strv_free_raw(specs.v);
 	tagrefs_clear(&local);
 	tagrefs_clear(&remote_list);
 	free(why);
@@ -736,52 +848,82 @@ static bool has_ssh_signature(git_odb *odb, const git_oid *id)
 	return yes;
 }
 
-/* Fills t from the object `id` that refs/tags/<name> points at. */
+/* The object `id` when it is a tag or a commit of at most
+ * MAX_META_OBJECT_BYTES; *obj NULL for anything else. The header tells the
+ * type and size without inflating the object, so a tag pointing at a huge
+ * blob costs nothing. */
+static int lookup_meta(git_object **obj, git_repository *repo, git_odb *odb, const git_oid *id)
+{
+	size_t size;
+	git_object_t type;
+
+	*obj = NULL;
+	if (git_odb_read_header(&size, &type, odb, id) < 0)
+		return -1;
+	if ((type != GIT_OBJECT_TAG && type != GIT_OBJECT_COMMIT) || size > MAX_META_OBJECT_BYTES)
+		return 0;
+	return git_object_lookup(obj, repo, id, type);
+}
+
+static void describe_commit(sluice_tag *t, const git_commit *c)
+{
+	git_oid_tostr(t->commit, sizeof t->commit, git_commit_id(c));
+	t->author_email = dup_email(git_commit_author(c));
+	t->committer_email = dup_email(git_commit_committer(c));
+	/* a lightweight tag has no tagger: its commit's author and, when
+	 * another person, its committer both made the release */
+	if (t->tagger_email)
+		t->attribution = sluice_xstrdup(t->tagger_email);
+	else if (t->author_email && t->committer_email &&
+		 strcasecmp(t->author_email, t->committer_email) != 0)
+		t->attribution = sluice_xasprintf("%s, %s", t->author_email, t->committer_email);
+	else if (t->author_email || t->committer_email)
+		t->attribution =
+			sluice_xstrdup(t->author_email ? t->author_email : t->committer_email);
+	if (!t->annotated)
+		t->time = git_commit_time(c);
+}
+
+/* Fills t from the object `id` that refs/tags/<name> points at. A tag of a
+ * tree or blob, or one whose tag or commit objects are oversized, is listed
+ * with an empty commit: it cannot be a release. */
 static int describe_tag(sluice_tag *t, git_repository *repo, git_odb *odb, const char *name,
 			const git_oid *id)
 {
-	git_object *obj = NULL, *peeled = NULL;
+	git_object *obj = NULL;
+	git_oid next;
 	int rc = 0;
 
 	memset(t, 0, sizeof *t);
 	t->name = sluice_xstrdup(name);
 	git_oid_tostr(t->id, sizeof t->id, id);
-	if (git_object_lookup(&obj, repo, id, GIT_OBJECT_ANY) < 0) {
-		rc = sluice_error_set(SLUICE_EGIT, "cannot read tag '%s': %s", name, git_msg());
-		goto done;
-	}
-	if (git_object_type(obj) == GIT_OBJECT_TAG) {
+	git_oid_cpy(&next, id);
+	for (int depth = 0; depth < MAX_PEEL_DEPTH; depth++) {
+		if (lookup_meta(&obj, repo, odb, &next) < 0) {
+			rc = sluice_error_set(SLUICE_EGIT, "cannot read tag '%s': %s", name,
+					      git_msg());
+			goto done;
+		}
+		if (!obj)
+			break;
+		if (git_object_type(obj) == GIT_OBJECT_COMMIT) {
+			describe_commit(t, (const git_commit *)obj);
+			break;
+		}
 		const git_tag *tag = (const git_tag *)obj;
-		const git_signature *tagger = git_tag_tagger(tag);
-		t->annotated = true;
-		t->tagger_email = dup_email(tagger);
-		if (tagger)
-			t->time = tagger->when.time;
-		t->ssh_signed = has_ssh_signature(odb, id);
+		if (depth == 0) {
+			const git_signature *tagger = git_tag_tagger(tag);
+			t->annotated = true;
+			t->tagger_email = dup_email(tagger);
+			if (tagger)
+				t->time = tagger->when.time;
+			t->ssh_signed = has_ssh_signature(odb, id);
+		}
+		git_oid_cpy(&next, git_tag_target_id(tag));
+		git_object_free(obj);
+		obj = NULL;
 	}
-	if (git_object_peel(&peeled, obj, GIT_OBJECT_COMMIT) == 0) {
-		const git_commit *c = (const git_commit *)peeled;
-		git_oid_tostr(t->commit, sizeof t->commit, git_commit_id(c));
-		t->author_email = dup_email(git_commit_author(c));
-		t->committer_email = dup_email(git_commit_committer(c));
-		/* a lightweight tag has no tagger: its commit's author and, when
-		 * another person, its committer both made the release */
-		if (t->tagger_email)
-			t->attribution = sluice_xstrdup(t->tagger_email);
-		else if (t->author_email && t->committer_email &&
-			 strcasecmp(t->author_email, t->committer_email) != 0)
-			t->attribution = sluice_xasprintf("%s, %s", t->author_email,
-							  t->committer_email);
-		else if (t->author_email || t->committer_email)
-			t->attribution = sluice_xstrdup(t->author_email ? t->author_email
-									: t->committer_email);
-		if (!t->annotated)
-			t->time = git_commit_time(c);
-	}
-	/* A tag of a tree or blob is listed with an empty commit: it cannot be
-	 * a release. */
 done:
-	git_object_free(peeled);
 	git_object_free(obj);
 	return rc;
 }
@@ -917,7 +1059,21 @@ int sluice_source_verify_tag(const char *cache_dir, const char *key, const char 
 		goto done;
 	}
 	const git_oid *id = git_reference_target(ref);
-	if (git_tag_lookup(&tobj, repo, id) < 0) {
+	size_t tsize;
+	git_object_t ttype;
+	if (git_repository_odb(&odb, repo) < 0 || git_odb_read_header(&tsize, &ttype, odb, id) < 0) {
+		rc = sluice_error_set(SLUICE_EGIT, "cannot read tag '%s' of '%s': %s", tag, key,
+				      git_msg());
+		goto done;
+	}
+	if (ttype == GIT_OBJECT_TAG && tsize > MAX_META_OBJECT_BYTES) {
+		rc = sluice_error_set(SLUICE_EREFUSED,
+				      "tag '%s' of '%s' is a tag object of %zu bytes, over the %u "
+				      "bytes a tag may have",
+				      tag, key, tsize, MAX_META_OBJECT_BYTES);
+		goto done;
+	}
+	if (ttype != GIT_OBJECT_TAG || git_tag_lookup(&tobj, repo, id) < 0) {
 		rc = sluice_error_set(SLUICE_EREFUSED,
 				      "tag '%s' of '%s' is lightweight, so it cannot be signed; "
 				      "require_signed_tags needs an annotated tag signed with an "
@@ -926,7 +1082,7 @@ int sluice_source_verify_tag(const char *cache_dir, const char *key, const char 
 		goto done;
 	}
 	const git_signature *tagger = git_tag_tagger(tobj);
-	if (git_repository_odb(&odb, repo) < 0 || git_odb_read(&obj, odb, id) < 0) {
+	if (git_odb_read(&obj, odb, id) < 0) {
 		rc = sluice_error_set(SLUICE_EGIT, "cannot read tag '%s' of '%s': %s", tag, key,
 				      git_msg());
 		goto done;

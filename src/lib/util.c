@@ -59,15 +59,46 @@ char *sluice_xstrndup(const char *s, size_t n)
 	return p;
 }
 
+char *sluice_xvasprintf(const char *fmt, va_list ap)
+{
+	char *s = NULL;
+	if (vasprintf(&s, fmt, ap) < 0)
+		oom();
+	return s;
+}
+
 char *sluice_xasprintf(const char *fmt, ...)
 {
 	va_list ap;
-	char *s = NULL;
 	va_start(ap, fmt);
-	if (vasprintf(&s, fmt, ap) < 0)
-		oom();
+	char *s = sluice_xvasprintf(fmt, ap);
 	va_end(ap);
 	return s;
+}
+
+char *sluice_str_escape_controls(const char *s)
+{
+	static const char hex[] = "0123456789abcdef";
+	sluice_buf b = SLUICE_BUF_INIT;
+
+	if (!s)
+		return NULL;
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		/* C0 controls and DEL, and the C1 controls U+0080..U+009F in
+		 * their UTF-8 form (0xC2 0x80..0x9F): a terminal acts on both */
+		bool c1 = p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f;
+		if (*p < 0x20 || *p == 0x7f || c1) {
+			for (int k = 0; k < (c1 ? 2 : 1); k++) {
+				char esc[4] = {'\\', 'x', hex[p[k] >> 4], hex[p[k] & 15]};
+				sluice_buf_put(&b, esc, 4);
+			}
+			p += c1;
+		} else
+			sluice_buf_put(&b, p, 1);
+	}
+	if (!b.ptr)
+		return sluice_xstrdup("");
+	return sluice_buf_detach(&b);
 }
 
 int sluice_buf_grow(sluice_buf *b, size_t extra)

@@ -37,6 +37,7 @@ int sluice_watched_init(sluice_watched *w, const sluice_workspace *ws, const slu
 	w->ws_plugin = p;
 	w->key = sluice_watched_key(p);
 	w->url = rooted_url(root, sluice_workspace_repo_url(ws, p));
+	w->max_fetch_bytes = ws->max_fetch_bytes.set ? (uint64_t)ws->max_fetch_bytes.v : 0;
 	return w->url ? 0 : no_url(w);
 }
 
@@ -74,7 +75,8 @@ int sluice_watched_fetch(sluice_fetch_result *out, const sluice_watched *w, cons
 	}
 	if (p)
 		cred = sluice_path_under_root(root, p->credentials_file.s);
-	sluice_fetch_opts fo = {p ? p->credentials_env.s : NULL, cred, progress, payload};
+	sluice_fetch_opts fo = {p ? p->credentials_env.s : NULL, cred, progress, payload,
+				w->max_fetch_bytes};
 	rc = sluice_source_fetch(out, cache_dir, w->key, w->url, &fo);
 	free(cred);
 	return rc;
@@ -141,18 +143,22 @@ done:
 	return rc;
 }
 
-int sluice_watched_find(const sluice_ws_plugin **out, const sluice_workspace *ws,
-			const char *cache_dir, const char *name)
+const sluice_ws_plugin *sluice_watched_by_name(const sluice_workspace *ws, const char *name)
 {
-	*out = NULL;
 	for (size_t i = 0; i < ws->nplugins; i++) {
 		const sluice_ws_plugin *p = &ws->plugins[i];
 		if ((p->repository.s && strcmp(p->repository.s, name) == 0) ||
-		    (p->url.s && strcmp(p->url.s, name) == 0)) {
-			*out = p;
-			return 0;
-		}
+		    (p->url.s && strcmp(p->url.s, name) == 0))
+			return p;
 	}
+	return NULL;
+}
+
+int sluice_watched_find(const sluice_ws_plugin **out, const sluice_workspace *ws,
+			const char *cache_dir, const char *name)
+{
+	if ((*out = sluice_watched_by_name(ws, name)))
+		return 0;
 	/* A plugin id: read from each mirror's manifest. */
 	for (size_t i = 0; i < ws->nplugins; i++) {
 		const sluice_ws_plugin *p = &ws->plugins[i];
