@@ -311,6 +311,10 @@ int sluice_store_telemetry_summary(sluice_telemetry_summary *out, sluice_store *
 /* Deletes plugin's raw events older than `before`; rollups stay. */
 int sluice_store_telemetry_prune(int64_t *deleted, sluice_store *s, const char *workspace,
 				 const char *plugin, int64_t before);
+/* The audit.retention_days of plugin's newest recorded release that sets
+ * it, or 0 in *days when none does (its events are then kept). */
+int sluice_store_telemetry_retention(int64_t *days, sluice_store *s, const char *workspace,
+				     const char *plugin);
 int sluice_store_telemetry_count(int64_t *events, sluice_store *s, const char *workspace);
 
 /* ---- the administrators' actions (store-ops.c) ----------------------- */

@@ -453,3 +453,27 @@ int sluice_store_telemetry_count(int64_t *events, sluice_store *s, const char *w
 	store_done(st);
 	return rc;
 }
+
+int sluice_store_telemetry_retention(int64_t *days, sluice_store *s, const char *workspace,
+				     const char *plugin)
+{
+	static const char sql[] =
+		"SELECT json_extract(deploy_snapshot, '$.audit_retention_days') FROM releases"
+		" WHERE workspace = ?1 AND plugin = ?2 AND deploy_snapshot IS NOT NULL"
+		" AND json_extract(deploy_snapshot, '$.audit_retention_days') IS NOT NULL"
+		" ORDER BY seen_at DESC, id DESC LIMIT 1";
+	sqlite3_stmt *st = NULL;
+	int rc, step;
+
+	*days = 0;
+	if ((rc = store_stmt(s, &st, sql)) < 0)
+		return rc;
+	store_bind_text(st, 1, workspace);
+	store_bind_text(st, 2, plugin);
+	if ((step = sqlite3_step(st)) == SQLITE_ROW)
+		*days = sqlite3_column_int64(st, 0);
+	else if (step != SQLITE_DONE)
+		rc = store_error(s, step, "cannot read the plugin's retention");
+	store_done(st);
+	return rc;
+}
