@@ -380,6 +380,8 @@ static void check_gates(planner *pl, gate_result *res, const char *plugin,
 		}
 		if (g->has_max_p95_latency_ms) {
 			if (t->latency_samples < min_calls) {
+				/* too few calls says it already */
+				waited_lat = waited_lat || waited_calls;
 				gate_wait(pl, res, plugin, r, next, g, &waited_lat,
 					  sluice_xasprintf("waiting for data: %lld of %lld tool calls with "
 							   "a latency since %s started",
