@@ -160,7 +160,10 @@ int sluice_store_ingest_begin(sluice_store_ingest **out, sluice_store *s, const 
 	int rc;
 
 	*out = NULL;
-	if ((rc = store_tx_begin(s)) < 0)
+	/* a big batch writes each page once at commit instead of spilling
+	 * the cache to the WAL as it goes */
+	if ((rc = store_exec(s, "PRAGMA cache_size = -65536", "cannot size the page cache")) < 0 ||
+	    (rc = store_tx_begin(s)) < 0)
 		return rc;
 	g = sluice_xcalloc(1, sizeof *g);
 	g->s = s;
