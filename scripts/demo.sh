@@ -56,6 +56,26 @@ act() {
 	sl "$@" --as "$who" --now "$when" 2>&1 | sed 's/^/    /'
 }
 
+# telemetry_day DATE: the day's telemetry from every group that has the
+# plugin (scripts/demo-telemetry.sh writes it: 25 tool calls with one error
+# and one "up" rating per group and version), ingested before the day's
+# reconcile so that the policy's health gates have data to decide on
+# (docs/telemetry.md). A real workspace gets these from its producers.
+telemetry_day() {
+	has telemetry || return 0
+	f=$D/telemetry-$1.jsonl
+	: >"$f"
+	for g in platform-devex backend-engineers-pilot backend-engineers staff-engineers; do
+		sl resolve --group "$g" -o json --now "$1T08:00:00Z" 2>/dev/null |
+			sed -n 's/^ *"version": "\([^"]*\)".*/\1/p' |
+			while read -r v; do
+				"$here/demo-telemetry.sh" "$P" "$v" "$g" "$1" >>"$f"
+			done
+	done
+	[ -s "$f" ] && sl telemetry ingest "$f" -q --now "$1T08:00:00Z"
+	return 0
+}
+
 say "== the example repository: v0.1.0 =="
 "$src/scripts/make-example-repos.sh" "$D/git" v0.1.0 | sed 's/^/  /'
 
@@ -90,6 +110,7 @@ while [ $day -le 40 ]; do
 		sl plan --now "$now" | sed -n 's/^  /    /p'
 		;;
 	esac
+	telemetry_day "$d"
 	out=$(sl reconcile --now "$now")
 	if [ -n "$out" ]; then
 		case $d in 2026-12-01 | 2026-12-10 | 2026-12-11 | 2026-12-21) ;; *) echo "-- $d" ;; esac

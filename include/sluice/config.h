@@ -249,6 +249,10 @@ typedef struct {
 		min_positive_feedback_ratio;
 	int64_t min_samples;          /* tool calls before rates count */
 	int64_t min_feedback_samples; /* ratings before the ratio counts */
+	bool has_max_p95_latency_ms, has_max_error_rate_increase;
+	int64_t max_p95_latency_ms;
+	double max_error_rate_increase; /* above the stable release's rate */
+	int64_t max_wait_days;          /* 0: waiting is never flagged */
 	sluice_str on_breach; /* pause | rollback */
 	sluice_pos pos;
 } sluice_health_gate;

@@ -70,6 +70,9 @@ typedef struct {
 	bool tag_moved;     /* the tag now points elsewhere */
 	const char *moved_to_commit;
 	const char *secret_problem; /* NULL, or why a secret binding fails */
+	/* when "waiting for data" past max_wait_days was flagged (a notice);
+	 * it counts for the current stage when >= stage_started_at */
+	int64_t gate_wait_notice_at;
 
 	/* from the release's deploy file and manifest */
 	const sluice_rollout_stage *stages;
@@ -130,14 +133,32 @@ typedef struct {
 	int64_t min_samples;          /* tool calls needed to judge rates */
 	int64_t min_feedback_samples; /* ratings needed; 0: min_samples */
 	bool rollback_on_breach;      /* on_breach: rollback (else pause) */
+	/* p95 latency of the calls with a latency, at most this */
+	bool has_max_p95_latency_ms;
+	int64_t max_p95_latency_ms;
+	/* tool error rate at most this much above the stable release's over
+	 * the same days (0.02: two points); judged once both have
+	 * min_samples calls; not checked while the plugin has no stable
+	 * release (or the release is the stable one) */
+	bool has_max_error_rate_increase;
+	double max_error_rate_increase;
+	/* waiting for data longer than this since the stage started flags the
+	 * rollout once (a NOTICE); it stays held. 0: never flagged */
+	int64_t max_wait_days;
 } sluice_rollout_gate;
 
-/* Telemetry of one release in one stage, counted since the stage started. */
+/* Telemetry of one release in one stage, counted since the stage started
+ * (whole UTC days: the rollups are daily), and of the plugin's stable
+ * release over the same days for the relative gate. */
 typedef struct {
 	const char *plugin, *version;
 	int stage_index;
 	int64_t calls, errors, refusals, escalations;
 	int64_t feedback_positive, feedback_total;
+	int64_t latency_samples; /* calls with a latency */
+	int64_t p95_latency_ms;  /* of those; 0 when none */
+	const char *stable_version; /* NULL: no stable release to compare with */
+	int64_t stable_calls, stable_errors;
 } sluice_rollout_telemetry;
 
 /* Workspace policy and the rollout policy, flattened. */
@@ -193,6 +214,7 @@ typedef enum {
 	SLUICE_NOTICE_NONE = 0,
 	SLUICE_NOTICE_SUNSET,
 	SLUICE_NOTICE_REVIEW,
+	SLUICE_NOTICE_GATE_WAIT, /* a release waited for data past max_wait_days */
 } sluice_rollout_notice_kind;
 
 typedef struct {

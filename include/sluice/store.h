@@ -15,11 +15,12 @@
 #include <stdint.h>
 
 #include "sluice/rollout.h"
+#include "sluice/telemetry.h"
 
 typedef struct sluice_store sluice_store;
 
 /* The schema version this build creates and understands. */
-#define SLUICE_STORE_SCHEMA_VERSION 3
+#define SLUICE_STORE_SCHEMA_VERSION 4
 
 /* Longest object id kept (hex SHA-256) plus the NUL. */
 #define SLUICE_STORE_OID_SZ 65
@@ -266,6 +267,55 @@ void sluice_store_plugin_state_free(sluice_store_plugin_state *st);
  * `now`. */
 int sluice_store_apply_actions(sluice_store *s, const char *workspace, const sluice_plan *plan,
 			       const char *plugin, bool promote, int64_t now);
+
+/* ---- telemetry (store-telemetry.c; docs/telemetry.md) ----------------- */
+
+/* The workspace's key for hashing user ids, made (random) and stored on
+ * first use. Returns 0 and the key. */
+int sluice_store_telemetry_key(unsigned char key[SLUICE_TELEMETRY_KEY_SZ], sluice_store *s,
+			       const char *workspace, int64_t now);
+
+/* An ingest: events added inside one unit of work (joining the caller's
+ * transaction); the daily rollups and latency histograms of the events
+ * actually inserted are written when it ends, in the same unit. */
+typedef struct sluice_store_ingest sluice_store_ingest;
+
+int sluice_store_ingest_begin(sluice_store_ingest **out, sluice_store *s, const char *workspace);
+/* Stores ev (already checked) with the user's keyed hash (may be NULL).
+ * *added is false when an event with the same id is stored already:
+ * ingesting twice changes nothing. */
+int sluice_store_ingest_add(sluice_store_ingest *g, const sluice_event *ev, const char *user_hash,
+			    bool *added);
+/* rc >= 0: writes the rollups and commits; rc < 0: rolls everything back.
+ * Frees g (NULL-safe) and returns rc or the commit's error. */
+int sluice_store_ingest_end(sluice_store_ingest *g, int rc);
+
+/* Every recorded (plugin, version) of the workspace, sorted; caller frees
+ * each string and both arrays. */
+int sluice_store_release_versions(char ***plugins, char ***versions, size_t *n, sluice_store *s,
+				  const char *workspace);
+
+/* A release's telemetry over the UTC days from since's day to until, read
+ * from the rollups. p95_latency_ms is the upper bound of the histogram
+ * bucket holding the 95th percentile (0 without latency samples). */
+typedef struct {
+	int64_t calls, errors, refusals, escalations;
+	int64_t latency_samples, p95_latency_ms;
+	int64_t feedback_total, feedback_positive;
+} sluice_telemetry_summary;
+
+int sluice_store_telemetry_summary(sluice_telemetry_summary *out, sluice_store *s,
+				   const char *workspace, const char *plugin, const char *version,
+				   int64_t since, int64_t until);
+
+/* Deletes plugin's raw events older than `before`; rollups stay. */
+int sluice_store_telemetry_prune(int64_t *deleted, sluice_store *s, const char *workspace,
+				 const char *plugin, int64_t before);
+/* The audit.retention_days of plugin's newest recorded release that sets
+ * it, or 0 in *days when none does (its events are then kept). */
+int sluice_store_telemetry_retention(int64_t *days, sluice_store *s, const char *workspace,
+				     const char *plugin);
+int sluice_store_telemetry_count(int64_t *events, sluice_store *s, const char *workspace);
 
 /* ---- the administrators' actions (store-ops.c) ----------------------- */
 /* Each checks its precondition and writes its audit row in one unit of

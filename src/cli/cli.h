@@ -101,8 +101,10 @@ int cli_engine_authorize(struct cli *c, sluice_engine *e, unsigned roles, const 
 /* Commands (one cmd-*.c each). */
 extern const cli_cmd cmd_accept_tag_move;
 extern const cli_cmd cmd_audit;
+extern const cli_cmd cmd_feedback;
 extern const cli_cmd cmd_fetch;
 extern const cli_cmd cmd_tags;
+extern const cli_cmd cmd_telemetry;
 extern const cli_cmd cmd_validate;
 extern const cli_cmd cmd_init;
 extern const cli_cmd cmd_plan;

@@ -795,6 +795,9 @@ static const char *const k_gate[] = {"stage",
 				     "max_escalation_rate",
 				     "min_feedback_samples",
 				     "min_positive_feedback_ratio",
+				     "max_p95_latency_ms",
+				     "max_error_rate_increase",
+				     "max_wait_days",
 				     "on_breach",
 				     NULL};
 static const char *const k_on_breach[] = {"pause", "rollback", NULL};
@@ -895,6 +898,19 @@ int sluice_rollout_policy_load(sluice_rollout_policy **out, const char *path,
 			     &hg->max_escalation_rate);
 			rate(&s, g, gp, "min_positive_feedback_ratio",
 			     &hg->has_min_positive_feedback_ratio, &hg->min_positive_feedback_ratio);
+			rate(&s, g, gp, "max_error_rate_increase", &hg->has_max_error_rate_increase,
+			     &hg->max_error_rate_increase);
+			sluice_schema_int(&s, &ms, g, gp, "max_p95_latency_ms", false);
+			hg->has_max_p95_latency_ms = ms.set && ms.v >= 1;
+			hg->max_p95_latency_ms = ms.set ? ms.v : 0;
+			if (ms.set && ms.v < 1)
+				sluice_diag_error(diags, ms.pos, "invalid-value",
+						  "'%s.max_p95_latency_ms' must be at least 1", gp);
+			sluice_schema_int(&s, &ms, g, gp, "max_wait_days", false);
+			hg->max_wait_days = ms.set && ms.v > 0 ? ms.v : 0;
+			if (ms.set && ms.v < 1)
+				sluice_diag_error(diags, ms.pos, "invalid-value",
+						  "'%s.max_wait_days' must be at least 1", gp);
 			sluice_schema_enum(&s, &hg->on_breach, g, gp, "on_breach", false, k_on_breach);
 		}
 	}

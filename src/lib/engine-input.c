@@ -73,6 +73,11 @@ void sluice__engine_rules_init(sluice_engine *e)
 		o->min_samples = g->min_samples;
 		o->min_feedback_samples = g->min_feedback_samples;
 		o->rollback_on_breach = g->on_breach.s && strcmp(g->on_breach.s, "rollback") == 0;
+		o->has_max_p95_latency_ms = g->has_max_p95_latency_ms;
+		o->max_p95_latency_ms = g->max_p95_latency_ms;
+		o->has_max_error_rate_increase = g->has_max_error_rate_increase;
+		o->max_error_rate_increase = g->max_error_rate_increase;
+		o->max_wait_days = g->max_wait_days;
 	}
 	r->gates = p->gates;
 	r->ngates = e->policy->ngates;
@@ -113,6 +118,7 @@ typedef struct {
 	size_t nlists;
 	char **problems; /* secret_problem texts made here */
 	size_t nproblems;
+	sluice_rollout_telemetry *telemetry;
 } input_priv;
 
 /* Fills secret_problem of each release from the stored secret checks
@@ -140,6 +146,64 @@ static int load_secret_problems(input_priv *p, sluice_engine *e, const char *plu
 		}
 	}
 	sluice_secret_rows_free(rows, n);
+	return rc;
+}
+
+/* The gates' telemetry (docs/telemetry.md): for every release in flight,
+ * its rollups since its current stage started, and the stable release's
+ * over the same days. Read only when the policy has gates. */
+static int load_telemetry(sluice_engine_input *in, input_priv *p, sluice_engine *e)
+{
+	size_t n = 0, cap = 0;
+	int rc = 0;
+
+	if (e->rules.ngates == 0)
+		return 0;
+	for (size_t i = 0; i < p->nstates; i++) {
+		const sluice_rollout_plugin *pl = &p->plugins[i];
+		ptrdiff_t stable = sluice_rollout_stable(pl);
+		for (size_t k = 0; k < pl->nreleases; k++) {
+			const sluice_rollout_release *r = &pl->releases[k];
+			sluice_telemetry_summary sum, base;
+			sluice_rollout_telemetry *t;
+
+			if (r->state != SLUICE_RELEASE_IN_PROGRESS || r->stage_index < 0 ||
+			    !r->stage_started_at)
+				continue;
+			if ((rc = sluice_store_telemetry_summary(&sum, e->store, e->workspace, pl->id,
+								 r->version, r->stage_started_at,
+								 e->now)) < 0)
+				return rc;
+			if (n == cap) {
+				cap = cap ? 2 * cap : 8;
+				p->telemetry = sluice_xrealloc(p->telemetry, cap * sizeof *p->telemetry);
+			}
+			t = &p->telemetry[n++];
+			memset(t, 0, sizeof *t);
+			t->plugin = pl->id;
+			t->version = r->version;
+			t->stage_index = r->stage_index;
+			t->calls = sum.calls;
+			t->errors = sum.errors;
+			t->refusals = sum.refusals;
+			t->escalations = sum.escalations;
+			t->feedback_total = sum.feedback_total;
+			t->feedback_positive = sum.feedback_positive;
+			t->latency_samples = sum.latency_samples;
+			t->p95_latency_ms = sum.p95_latency_ms;
+			if (stable < 0 || (size_t)stable == k)
+				continue;
+			if ((rc = sluice_store_telemetry_summary(&base, e->store, e->workspace, pl->id,
+								 pl->releases[stable].version,
+								 r->stage_started_at, e->now)) < 0)
+				return rc;
+			t->stable_version = pl->releases[stable].version;
+			t->stable_calls = base.calls;
+			t->stable_errors = base.errors;
+		}
+	}
+	in->in.telemetry = p->telemetry;
+	in->in.ntelemetry = n;
 	return rc;
 }
 
@@ -233,6 +297,7 @@ int sluice_engine_input_load(sluice_engine_input **out, sluice_engine *e, const 
 	in->in.rules.frozen = frozen;
 	in->in.rules.frozen_reason = in->frozen_reason;
 	in->in.now = e->now;
+	rc = load_telemetry(in, p, e);
 done:
 	if (rc < 0)
 		sluice_engine_input_free(in);
@@ -259,6 +324,7 @@ void sluice_engine_input_free(sluice_engine_input *in)
 	free(p->states);
 	free(p->plugins);
 	free(p->approvals);
+	free(p->telemetry);
 	free(p);
 	free(in->ids);
 	free(in->watched);

@@ -37,6 +37,10 @@ char *sluice_release_snapshot_encode(const sluice_plugin *pl)
 				      "collect_feedback", d->collect_feedback.set && d->collect_feedback.v,
 				      "audit_dashboard", d->audit_dashboard.s));
 	json_object_set_new(root, "risk", json_integer((json_int_t)pl->risk));
+	/* read by `sluice telemetry prune` (store-telemetry.c) */
+	if (m->audit_retention_days.set)
+		json_object_set_new(root, "audit_retention_days",
+				    json_integer((json_int_t)m->audit_retention_days.v));
 	if (m->lifecycle_review_every_days.set)
 		json_object_set_new(life, "review_every_days",
 				    json_integer((json_int_t)m->lifecycle_review_every_days.v));

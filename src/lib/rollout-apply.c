@@ -69,6 +69,12 @@ bool sluice_rollout_apply_plugin_action(sluice_rollout_plugin *p, const sluice_r
 		p->withdrawn = true;
 		return true;
 	case SLUICE_ACTION_NOTICE:
+		if (a->notice == SLUICE_NOTICE_GATE_WAIT) {
+			for (size_t i = 0; a->version && i < p->nreleases; i++)
+				if (sluice__streq(p->releases[i].version, a->version))
+					p->releases[i].gate_wait_notice_at = a->at;
+			return true;
+		}
 		if (a->notice == SLUICE_NOTICE_SUNSET)
 			p->sunset_notice_at = a->at;
 		else if (a->notice == SLUICE_NOTICE_REVIEW)

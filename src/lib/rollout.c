@@ -262,13 +262,41 @@ static bool gate_applies(const sluice_rollout_gate *g, const char *stage)
 typedef struct {
 	bool breached;
 	bool rollback;
-	char *why; /* the breach, malloc'd */
-	int gates; /* how many gates apply */
+	char *why;  /* the breach, malloc'd */
+	int gates;  /* how many gates apply */
+	bool waiting;        /* some gate waits for data */
+	int64_t wait_days;   /* the smallest max_wait_days of a waiting gate; 0 none */
+	char *wait_why;      /* the first "waiting for data" message, malloc'd */
 } gate_result;
 
-/* Evaluates the gates of stage k of r over the telemetry since it started:
- * a breach is returned at once; too few samples add a "waiting for data"
- * block. */
+static void gate_wait(planner *pl, gate_result *res, const char *plugin,
+		      const sluice_rollout_release *r, int next, const sluice_rollout_gate *g,
+		      bool *once, char *msg)
+{
+	res->waiting = true;
+	if (g->max_wait_days > 0 && (res->wait_days == 0 || g->max_wait_days < res->wait_days))
+		res->wait_days = g->max_wait_days;
+	if (*once) {
+		free(msg);
+		return;
+	}
+	*once = true;
+	if (!res->wait_why)
+		res->wait_why = sluice_xstrdup(msg);
+	add_block(pl, plugin, r, next, SLUICE_BLOCK_GATE, 0, msg);
+}
+
+static void gate_breach(gate_result *res, const sluice_rollout_gate *g, char *why)
+{
+	res->breached = true;
+	res->rollback = g->rollback_on_breach;
+	res->why = why;
+}
+
+/* Evaluates the gates of stage k of r over the telemetry since it started
+ * (docs/telemetry.md): a breach is returned at once, with the numbers;
+ * too few samples add a "waiting for data" block, which holds the next
+ * stage and is neither a pass nor a breach. */
 static void check_gates(planner *pl, gate_result *res, const char *plugin,
 			const sluice_rollout_release *r, int next)
 {
@@ -277,7 +305,7 @@ static void check_gates(planner *pl, gate_result *res, const char *plugin,
 	const char *sname = stage_name(r, k);
 	static const sluice_rollout_telemetry none;
 	const sluice_rollout_telemetry *t = telemetry_for(in, plugin, r, k);
-	bool waited_calls = false, waited_fb = false;
+	bool waited_calls = false, waited_fb = false, waited_lat = false, waited_stable = false;
 
 	if (!t)
 		t = &none;
@@ -286,8 +314,11 @@ static void check_gates(planner *pl, gate_result *res, const char *plugin,
 		const sluice_rollout_gate *g = &in->rules.gates[i];
 		bool rates = g->has_max_tool_error_rate || g->has_max_refusal_rate ||
 			     g->has_max_escalation_rate;
+		int64_t min_calls = g->min_samples > 0 ? g->min_samples : 1;
 		int64_t min_fb = g->min_feedback_samples > 0 ? g->min_feedback_samples
 							     : g->min_samples;
+		bool relative = g->has_max_error_rate_increase && t->stable_version &&
+				!sluice__streq(t->stable_version, r->version);
 		struct {
 			bool has;
 			double max;
@@ -303,51 +334,84 @@ static void check_gates(planner *pl, gate_result *res, const char *plugin,
 		if (!gate_applies(g, sname))
 			continue;
 		res->gates++;
-		if (rates && (t->calls < g->min_samples || t->calls == 0)) {
-			if (!waited_calls)
-				add_block(pl, plugin, r, next, SLUICE_BLOCK_GATE, 0,
-					  sluice_xasprintf("waiting for data: %lld of %lld tool "
-							   "calls since %s started",
-							   (long long)t->calls,
-							   (long long)(g->min_samples > 0 ? g->min_samples : 1),
-							   sname));
-			waited_calls = true;
+		if ((rates || relative) && t->calls < min_calls) {
+			gate_wait(pl, res, plugin, r, next, g, &waited_calls,
+				  sluice_xasprintf("waiting for data: %lld of %lld tool calls since %s "
+						   "started",
+						   (long long)t->calls, (long long)min_calls, sname));
 		} else if (rates) {
 			for (size_t c = 0; c < sizeof checks / sizeof *checks; c++) {
 				double rate = (double)checks[c].n / (double)t->calls;
 				if (!checks[c].has || rate <= checks[c].max)
 					continue;
-				res->breached = true;
-				res->rollback = g->rollback_on_breach;
-				res->why = sluice_xasprintf(
+				gate_breach(res, g, sluice_xasprintf(
 					"%s %.1f%% (%lld of %lld calls) in %s is above the "
 					"gate's %.1f%%",
 					checks[c].what, 100.0 * rate, (long long)checks[c].n,
-					(long long)t->calls, sname, 100.0 * checks[c].max);
+					(long long)t->calls, sname, 100.0 * checks[c].max));
+				return;
+			}
+		}
+		if (relative && t->calls >= min_calls) {
+			if (t->stable_calls < min_calls) {
+				gate_wait(pl, res, plugin, r, next, g, &waited_stable,
+					  sluice_xasprintf("waiting for data: %lld of %lld tool calls of "
+							   "the stable release %s over the same days",
+							   (long long)t->stable_calls, (long long)min_calls,
+							   t->stable_version));
+			} else {
+				double rate = (double)t->errors / (double)t->calls;
+				double base = (double)t->stable_errors / (double)t->stable_calls;
+				/* a hair of slack so that equal rates never breach by rounding */
+				if (rate - base > g->max_error_rate_increase + 1e-9) {
+					gate_breach(res, g, sluice_xasprintf(
+						"tool error rate %.1f%% (%lld of %lld calls) in %s is "
+						"%.1f points above the stable release %s's %.1f%% "
+						"(%lld of %lld calls) over the same days; the gate "
+						"allows %.1f",
+						100.0 * rate, (long long)t->errors, (long long)t->calls,
+						sname, 100.0 * (rate - base), t->stable_version,
+						100.0 * base, (long long)t->stable_errors,
+						(long long)t->stable_calls,
+						100.0 * g->max_error_rate_increase));
+					return;
+				}
+			}
+		}
+		if (g->has_max_p95_latency_ms) {
+			if (t->latency_samples < min_calls) {
+				/* too few calls says it already */
+				waited_lat = waited_lat || waited_calls;
+				gate_wait(pl, res, plugin, r, next, g, &waited_lat,
+					  sluice_xasprintf("waiting for data: %lld of %lld tool calls with "
+							   "a latency since %s started",
+							   (long long)t->latency_samples,
+							   (long long)min_calls, sname));
+			} else if (t->p95_latency_ms > g->max_p95_latency_ms) {
+				gate_breach(res, g, sluice_xasprintf(
+					"p95 latency %lld ms (%lld calls) in %s is above the "
+					"gate's %lld ms",
+					(long long)t->p95_latency_ms, (long long)t->latency_samples,
+					sname, (long long)g->max_p95_latency_ms));
 				return;
 			}
 		}
 		if (g->has_min_positive_feedback_ratio) {
 			if (t->feedback_total < min_fb || t->feedback_total == 0) {
-				if (!waited_fb)
-					add_block(pl, plugin, r, next, SLUICE_BLOCK_GATE, 0,
-						  sluice_xasprintf("waiting for data: %lld of %lld "
-								   "feedback ratings since %s started",
-								   (long long)t->feedback_total,
-								   (long long)(min_fb > 0 ? min_fb : 1),
-								   sname));
-				waited_fb = true;
+				gate_wait(pl, res, plugin, r, next, g, &waited_fb,
+					  sluice_xasprintf("waiting for data: %lld of %lld "
+							   "feedback ratings since %s started",
+							   (long long)t->feedback_total,
+							   (long long)(min_fb > 0 ? min_fb : 1), sname));
 			} else {
 				double ratio = (double)t->feedback_positive / (double)t->feedback_total;
 				if (ratio < g->min_positive_feedback_ratio) {
-					res->breached = true;
-					res->rollback = g->rollback_on_breach;
-					res->why = sluice_xasprintf(
+					gate_breach(res, g, sluice_xasprintf(
 						"positive feedback %.1f%% (%lld of %lld ratings) in "
 						"%s is below the gate's %.1f%%",
 						100.0 * ratio, (long long)t->feedback_positive,
 						(long long)t->feedback_total, sname,
-						100.0 * g->min_positive_feedback_ratio);
+						100.0 * g->min_positive_feedback_ratio));
 					return;
 				}
 			}
@@ -534,9 +598,25 @@ static bool advance(planner *pl, const sluice_rollout_plugin *p, sluice_rollout_
 						  sluice_xasprintf("%s; pausing", g.why)));
 			}
 			free(g.why);
+			free(g.wait_why);
 			changed = true;
 			goto done;
 		}
+		/* waiting past max_wait_days: flagged once per stage, still held */
+		if (g.waiting && g.wait_days > 0 &&
+		    in->now >= r->stage_started_at + g.wait_days * SLUICE_DAY_SECONDS &&
+		    r->gate_wait_notice_at < r->stage_started_at) {
+			sluice_rollout_action *a = add_action(
+				pl, SLUICE_ACTION_NOTICE, p->id, r, k,
+				sluice_xasprintf("%s: still waiting after %lld day%s (max_wait_days); "
+						 "the next stage stays held until the data comes or "
+						 "an operator promotes it",
+						 g.wait_why ? g.wait_why : "waiting for data",
+						 (long long)g.wait_days, plural(g.wait_days)));
+			a->notice = SLUICE_NOTICE_GATE_WAIT;
+			r->gate_wait_notice_at = in->now;
+		}
+		free(g.wait_why);
 		if (st->duration_days > 0) {
 			int64_t end = r->stage_started_at + st->duration_days * SLUICE_DAY_SECONDS +
 				      r->paused_seconds;

@@ -379,7 +379,7 @@ static int load_releases(pool *p, sluice_store *s, sluice_rollout_plugin *pl, co
 	static const char sql[] =
 		"SELECT r.version, r.tag, r.commit_id, r.tagger_email, r.seen_at, r.state,"
 		" r.stage_index, r.stage_started_at, r.paused_at, r.paused_seconds,"
-		" r.refused_reason, r.deploy_snapshot, t.moved_to_commit"
+		" r.refused_reason, r.deploy_snapshot, t.moved_to_commit, r.gate_wait_notice_at"
 		" FROM releases r LEFT JOIN tags t ON t.plugin = r.plugin AND t.tag = r.tag"
 		" WHERE r.workspace = ?1 AND r.plugin = ?2 ORDER BY r.id";
 	sqlite3_stmt *st = NULL;
@@ -417,6 +417,7 @@ static int load_releases(pool *p, sluice_store *s, sluice_rollout_plugin *pl, co
 		snapshots[n] = store_col_dup(st, 11);
 		r->moved_to_commit = pool_col(p, st, 12);
 		r->tag_moved = r->moved_to_commit != NULL;
+		r->gate_wait_notice_at = store_col_time(st, 13);
 		n++;
 	}
 	store_done(st);
@@ -698,9 +699,23 @@ static int record_notice(sluice_store *s, const char *ws, const sluice_rollout_a
 	static const char sql_sunset[] =
 		"INSERT INTO plugin_state (workspace, plugin, sunset_notice_at) VALUES (?1, ?2, ?3)"
 		" ON CONFLICT (workspace, plugin) DO UPDATE SET sunset_notice_at = excluded.sunset_notice_at";
+	static const char sql_gate_wait[] =
+		"UPDATE releases SET gate_wait_notice_at = ?4 WHERE workspace = ?1 AND plugin = ?2"
+		" AND version = ?3";
 	sqlite3_stmt *st = NULL;
 	int rc;
 
+	if (a->notice == SLUICE_NOTICE_GATE_WAIT) {
+		if ((rc = store_stmt(s, &st, sql_gate_wait)) < 0)
+			return rc;
+		store_bind_text(st, 1, ws);
+		store_bind_text(st, 2, a->plugin);
+		store_bind_text(st, 3, a->version);
+		store_bind_int(st, 4, a->at);
+		rc = store_step_done(s, st, "cannot record the waiting-for-data flag");
+		store_done(st);
+		return rc;
+	}
 	if (a->notice != SLUICE_NOTICE_REVIEW && a->notice != SLUICE_NOTICE_SUNSET)
 		return 0;
 	if ((rc = store_stmt(s, &st, a->notice == SLUICE_NOTICE_REVIEW ? sql_review : sql_sunset)) < 0)
@@ -725,6 +740,8 @@ static const char *audit_action(const sluice_rollout_action *a)
 	case SLUICE_ACTION_WITHDRAW: return "plugin.withdrawn";
 	case SLUICE_ACTION_FREEZE_RELEASE: return "release.frozen";
 	case SLUICE_ACTION_NOTICE:
+		if (a->notice == SLUICE_NOTICE_GATE_WAIT)
+			return "notice.gate_wait";
 		return a->notice == SLUICE_NOTICE_SUNSET ? "notice.sunset" : "notice.review";
 	}
 	return "unknown";

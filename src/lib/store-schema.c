@@ -251,11 +251,75 @@ static const char migration_3[] =
 	"  PRIMARY KEY (workspace, plugin, version, var)\n"
 	");\n";
 
+/* Telemetry (docs/telemetry.md): raw events, kept for the plugin's
+ * audit.retention_days; daily rollups per plugin, version, group, tool and
+ * day that gates and export read, kept for good; a latency histogram per
+ * rollup row for p95; the per-workspace key that hashes user ids; and per
+ * release the time the "waiting for data" flag went out. Rows are keyed
+ * WITHOUT ROWID so each insert touches one b-tree. Feedback rolls up
+ * under tool ''. Days are the UTC midnight, in seconds. */
+static const char migration_4[] =
+	"CREATE TABLE telemetry_keys (\n"
+	"  workspace        TEXT PRIMARY KEY,\n"
+	"  key              BLOB NOT NULL CHECK (length(key) = 32),\n"
+	"  created_at       INTEGER NOT NULL\n"
+	");\n"
+	"CREATE TABLE telemetry_events (\n"
+	"  workspace        TEXT NOT NULL,\n"
+	"  id               TEXT NOT NULL,\n"
+	"  type             TEXT NOT NULL CHECK (type IN ('tool_call', 'feedback')),\n"
+	"  time             INTEGER NOT NULL,\n"
+	"  plugin           TEXT NOT NULL,\n"
+	"  version          TEXT NOT NULL,\n"
+	"  group_name       TEXT NOT NULL,\n"
+	"  user_hash        TEXT,\n"
+	"  tool             TEXT,\n"
+	"  outcome          TEXT CHECK (outcome IS NULL OR outcome IN\n"
+	"                     ('ok', 'error', 'refusal', 'escalation')),\n"
+	"  error_category   TEXT,\n"
+	"  latency_ms       INTEGER CHECK (latency_ms IS NULL OR latency_ms >= 0),\n"
+	"  rating           TEXT CHECK (rating IS NULL OR rating IN\n"
+	"                     ('up', 'down', '1', '2', '3', '4', '5')),\n"
+	"  comment          TEXT,\n"
+	"  PRIMARY KEY (workspace, id)\n"
+	") WITHOUT ROWID;\n"
+	"CREATE TABLE telemetry_daily (\n"
+	"  workspace        TEXT NOT NULL,\n"
+	"  plugin           TEXT NOT NULL,\n"
+	"  version          TEXT NOT NULL,\n"
+	"  group_name       TEXT NOT NULL,\n"
+	"  tool             TEXT NOT NULL,\n"
+	"  day              INTEGER NOT NULL,\n"
+	"  calls            INTEGER NOT NULL DEFAULT 0,\n"
+	"  errors           INTEGER NOT NULL DEFAULT 0,\n"
+	"  refusals         INTEGER NOT NULL DEFAULT 0,\n"
+	"  escalations      INTEGER NOT NULL DEFAULT 0,\n"
+	"  latency_count    INTEGER NOT NULL DEFAULT 0,\n"
+	"  latency_sum_ms   INTEGER NOT NULL DEFAULT 0,\n"
+	"  feedback_total   INTEGER NOT NULL DEFAULT 0,\n"
+	"  feedback_positive INTEGER NOT NULL DEFAULT 0,\n"
+	"  PRIMARY KEY (workspace, plugin, version, group_name, tool, day)\n"
+	") WITHOUT ROWID;\n"
+	"CREATE TABLE telemetry_latency (\n"
+	"  workspace        TEXT NOT NULL,\n"
+	"  plugin           TEXT NOT NULL,\n"
+	"  version          TEXT NOT NULL,\n"
+	"  group_name       TEXT NOT NULL,\n"
+	"  tool             TEXT NOT NULL,\n"
+	"  day              INTEGER NOT NULL,\n"
+	"  bucket           INTEGER NOT NULL,\n"
+	"  le_ms            INTEGER NOT NULL,\n"
+	"  n                INTEGER NOT NULL,\n"
+	"  PRIMARY KEY (workspace, plugin, version, group_name, tool, day, bucket)\n"
+	") WITHOUT ROWID;\n"
+	"ALTER TABLE releases ADD COLUMN gate_wait_notice_at INTEGER;\n";
+
 static const char *const migrations[] = {
 	NULL, /* version 0: the empty database */
 	migration_1,
 	migration_2,
 	migration_3,
+	migration_4,
 };
 
 int store_migrate(sluice_store *s)

@@ -24,7 +24,17 @@ setup_admin() {
 	grep -q 'identity: asserted' "$R/workspaces/engineering.yaml" || bail "cannot set identity: asserted"
 	grep -q "file://$GIT/" "$R/workspaces/engineering.yaml" || bail "cannot point url_template at $GIT"
 	dev_secrets "$R/workspaces/engineering.yaml"
+	# The shipped policy's health gates need telemetry, which these tests do
+	# not produce: they run without gates; gates_on puts them back (t0810).
+	cp "$R/rollouts/standard.yaml" "$T/standard-with-gates.yaml"
+	sed -i '/^health_gates:/,/^$/d' "$R/rollouts/standard.yaml"
+	! grep -q '^health_gates:' "$R/rollouts/standard.yaml" || bail "cannot drop the health gates"
 	cd "$R" || bail "cannot cd to $R"
+}
+
+# gates_on: the shipped rollout policy with its health gates
+gates_on() {
+	cp "$T/standard-with-gates.yaml" "$R/rollouts/standard.yaml"
 }
 
 # example_tags TAG...: the example repository in $GIT with these tags

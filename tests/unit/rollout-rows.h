@@ -530,6 +530,79 @@ ROWS_FN void s_gate_breach_rollback_none(world *w)
 	w->tel[w->ntel++] = (sluice_rollout_telemetry){PLUGIN, "0.1.0", 0, 50, 0, 0, 3, 0, 0};
 }
 
+/* the p95, relative and max_wait_days gates (docs/telemetry.md) */
+ROWS_FN void s_p95_breach(world *w)
+{
+	s_soaking(w);
+	w->gates[w->ngates++] = (sluice_rollout_gate){
+		.stage = "*", .has_max_p95_latency_ms = true, .max_p95_latency_ms = 500,
+		.min_samples = 50};
+	w->tel[w->ntel++] = (sluice_rollout_telemetry){
+		.plugin = PLUGIN, .version = "0.1.0", .stage_index = 0, .calls = 60,
+		.latency_samples = 60, .p95_latency_ms = 800};
+}
+
+ROWS_FN void s_p95_waiting(world *w)
+{
+	s_p95_breach(w);
+	w->in.now = T("2026-11-09T09:00:00Z");
+	w->tel[0].latency_samples = 10;
+}
+
+/* 0.0.9 is stable; 0.1.0 soaked its first stage; 20% errors */
+ROWS_FN void s_relative(world *w, int64_t stable_calls, int64_t stable_errors)
+{
+	w->rel[0].rank = 9;
+	w->rel[0].version = "0.0.9";
+	w->rel[0].tag = "v0.0.9";
+	w->rel[0].commit = C009;
+	in_stage(&w->rel[0], 2, "2026-10-01T09:00:00Z");
+	add_rel(w, "0.1.0", C010, 10);
+	in_stage(&w->rel[1], 0, "2026-11-02T09:00:00Z");
+	w->in.now = T("2026-11-09T09:00:00Z");
+	w->gates[w->ngates++] = (sluice_rollout_gate){
+		.stage = "*", .has_max_tool_error_rate = true, .max_tool_error_rate = 0.5,
+		.has_max_error_rate_increase = true, .max_error_rate_increase = 0.02,
+		.min_samples = 50};
+	w->tel[w->ntel++] = (sluice_rollout_telemetry){
+		.plugin = PLUGIN, .version = "0.1.0", .stage_index = 0, .calls = 100,
+		.errors = 20, .stable_version = "0.0.9", .stable_calls = stable_calls,
+		.stable_errors = stable_errors};
+}
+
+ROWS_FN void s_relative_equal(world *w)
+{
+	s_relative(w, 200, 40);
+}
+
+ROWS_FN void s_relative_breach(world *w)
+{
+	s_relative(w, 200, 20);
+}
+
+ROWS_FN void s_relative_stable_waiting(world *w)
+{
+	s_relative(w, 10, 2);
+}
+
+ROWS_FN void s_wait_flagged(world *w)
+{
+	s_gate_waiting(w);
+	w->gates[0].max_wait_days = 5;
+}
+
+ROWS_FN void s_wait_flagged_once(world *w)
+{
+	s_wait_flagged(w);
+	w->rel[0].gate_wait_notice_at = T("2026-11-08T09:00:00Z");
+}
+
+ROWS_FN void s_wait_not_yet(world *w)
+{
+	s_wait_flagged(w);
+	w->gates[0].max_wait_days = 10;
+}
+
 ROWS_FN void s_feedback_waiting(world *w)
 {
 	s_soaked(w);
@@ -845,6 +918,33 @@ static const row rows[] = {
 	 "rollback 0.1.0 devex-dogfood: escalation rate 6.0% (3 of 50 calls) in devex-dogfood "
 	 "is above the gate's 2.0%; rolling back: no earlier release, the plugin is removed\n",
 	 ""},
+	{"3.5 p95 latency above the gate pauses", s_p95_breach,
+	 "pause 0.1.0 devex-dogfood: p95 latency 800 ms (60 calls) in devex-dogfood is above the gate's 500 ms; pausing\n",
+	 "[policy] 0.1.0 backend-pilot: paused; soak is stopped until an operator runs 'sluice resume backend-pr-reviewer'\n"},
+	{"3.5 too few calls with a latency: waiting for data", s_p95_waiting,
+	 "",
+	 "[gate] 0.1.0 backend-pilot: waiting for data: 10 of 50 tool calls with a latency since devex-dogfood started\n"},
+	{"3.5 relative gate: equal to the stable release's rate passes", s_relative_equal,
+	 "start_stage 0.1.0 backend-pilot: devex-dogfood soaked 7 days; health gates pass\n",
+	 "[approval] 0.1.0 backend-general: needs 1 approval (approvers: admin-ana, admin-ben)\n"
+	 "[soak] 0.1.0 backend-general: soak ends 2026-11-23 (opens 2026-11-23)\n"
+	 "[gate] 0.1.0 backend-general: waiting for data: 0 of 50 tool calls since backend-pilot started\n"},
+	{"3.5 relative gate: more than max_error_rate_increase above stable pauses",
+	 s_relative_breach,
+	 "pause 0.1.0 devex-dogfood: tool error rate 20.0% (20 of 100 calls) in devex-dogfood is 10.0 points above the stable release 0.0.9's 10.0% (20 of 200 calls) over the same days; the gate allows 2.0; pausing\n",
+	 "[policy] 0.1.0 backend-pilot: paused; soak is stopped until an operator runs 'sluice resume backend-pr-reviewer'\n"},
+	{"3.5 relative gate: too few stable calls waits", s_relative_stable_waiting,
+	 "",
+	 "[gate] 0.1.0 backend-pilot: waiting for data: 10 of 50 tool calls of the stable release 0.0.9 over the same days\n"},
+	{"3.5 waiting past max_wait_days is flagged once, still held", s_wait_flagged,
+	 "notice 0.1.0 devex-dogfood: waiting for data: 12 of 50 tool calls since devex-dogfood started: still waiting after 5 days (max_wait_days); the next stage stays held until the data comes or an operator promotes it\n",
+	 "[gate] 0.1.0 backend-pilot: waiting for data: 12 of 50 tool calls since devex-dogfood started\n"},
+	{"3.5 the waiting flag goes out once per stage", s_wait_flagged_once,
+	 "",
+	 "[gate] 0.1.0 backend-pilot: waiting for data: 12 of 50 tool calls since devex-dogfood started\n"},
+	{"3.5 waiting within max_wait_days is not flagged", s_wait_not_yet,
+	 "",
+	 "[gate] 0.1.0 backend-pilot: waiting for data: 12 of 50 tool calls since devex-dogfood started\n"},
 	{"3.5 too few feedback ratings: waiting for data", s_feedback_waiting, "",
 	 "[gate] 0.1.0 backend-pilot: waiting for data: 4 of 10 feedback ratings since "
 	 "devex-dogfood started\n"},

@@ -30,10 +30,10 @@ static char *render_state(const sluice_rollout_plugin *p)
 	sluice_buf b = SLUICE_BUF_INIT;
 	for (size_t i = 0; i < p->nreleases; i++) {
 		const sluice_rollout_release *r = &p->releases[i];
-		sluice_buf_printf(&b, "%s %s stage %d started %lld paused %lld/%lld\n", r->version,
-				  sluice_release_state_name(r->state), r->stage_index,
+		sluice_buf_printf(&b, "%s %s stage %d started %lld paused %lld/%lld gate wait %lld\n",
+				  r->version, sluice_release_state_name(r->state), r->stage_index,
 				  (long long)r->stage_started_at, (long long)r->paused_at,
-				  (long long)r->paused_seconds);
+				  (long long)r->paused_seconds, (long long)r->gate_wait_notice_at);
 	}
 	sluice_buf_printf(&b, "plugin withdrawn %d review notice %lld sunset notice %lld\n",
 			  p->withdrawn, (long long)p->review_notice_at,
@@ -59,10 +59,12 @@ static void seed(fixture *f, const char *ws, const world *w)
 		sql(f->path, sluice_xasprintf(
 				     "UPDATE releases SET state = '%s', stage_index = nullif(%d, -1),"
 				     " stage_started_at = %lld, paused_at = %lld,"
-				     " paused_seconds = %lld WHERE workspace = '%s' AND version = '%s'",
+				     " paused_seconds = %lld, gate_wait_notice_at = nullif(%lld, 0)"
+				     " WHERE workspace = '%s' AND version = '%s'",
 				     sluice_release_state_name(r->state), r->stage_index,
 				     (long long)r->stage_started_at, (long long)r->paused_at,
-				     (long long)r->paused_seconds, ws, r->version));
+				     (long long)r->paused_seconds, (long long)r->gate_wait_notice_at,
+				     ws, r->version));
 		/* 0 is "none": stored as NULL */
 		sql(f->path, sluice_xasprintf("UPDATE releases SET stage_started_at ="
 					      " nullif(stage_started_at, 0), paused_at ="

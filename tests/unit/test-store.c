@@ -465,6 +465,9 @@ static void test_migrates_an_older_database(void **state)
 	f->s = NULL;
 	assert_int_equal(raw_exec(f->path, "ALTER TABLE releases DROP COLUMN refused_reason;"
 					   " DROP TABLE plugin_state; DROP TABLE secret_checks;"
+					   " ALTER TABLE releases DROP COLUMN gate_wait_notice_at;"
+					   " DROP TABLE telemetry_keys; DROP TABLE telemetry_events;"
+					   " DROP TABLE telemetry_daily; DROP TABLE telemetry_latency;"
 					   " PRAGMA user_version = 1"),
 			 SQLITE_OK);
 	assert_int_equal(sluice_store_open(&f->s, f->path, SLUICE_STORE_READONLY), SLUICE_ESTORE);

@@ -1,0 +1,58 @@
+/* Telemetry ingest: JSON lines from a stream into the store, each line
+ * checked against the event contract (telemetry.h) and against what the
+ * workspace knows (its name, plugins, recorded versions, groups). One
+ * stream is one unit of work: a failure stores none of it, and a line
+ * without its newline at the end is never half-ingested (docs/telemetry.md). */
+#ifndef SLUICE_INGEST_H
+#define SLUICE_INGEST_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "sluice/store.h"
+#include "sluice/telemetry.h"
+
+/* Called for every rejected line with its 1-based number, the reason and
+ * the line as read (without its newline). */
+typedef void (*sluice_ingest_reject_fn)(void *arg, const char *source, int64_t line,
+					const char *reason, const char *text, size_t len);
+
+typedef struct {
+	const char *workspace;
+	/* the recorded releases, as pairs: plugins[i]@versions[i] */
+	const char *const *plugins, *const *versions;
+	size_t nreleases;
+	const char *const *groups; /* the workspace's groups */
+	size_t ngroups;
+	unsigned char key[SLUICE_TELEMETRY_KEY_SZ]; /* sluice_store_telemetry_key */
+	sluice_ingest_reject_fn on_reject;
+	void *arg;
+} sluice_ingest_ctx;
+
+typedef struct {
+	int64_t lines;          /* lines read (blank ones included) */
+	int64_t added;          /* events stored */
+	int64_t duplicates;     /* ids stored already: nothing changed */
+	int64_t rejected;       /* lines refused (each through on_reject) */
+	int64_t unknown_fields; /* fields the contract does not name, ignored */
+} sluice_ingest_stats;
+
+/* Checks a parsed event against ctx (workspace, plugin, version, group).
+ * Returns 0, or SLUICE_EINVAL with the reason. */
+int sluice_ingest_check(const sluice_ingest_ctx *ctx, const sluice_event *ev);
+
+/* Ingests every line of `in` (named `source` in messages) in one unit of
+ * work of s. Bad lines are counted and reported through ctx->on_reject;
+ * they do not fail the stream. Returns 0 (stats adds up the stream), or a
+ * negative code when reading or the store failed: then nothing of the
+ * stream is stored. */
+int sluice_ingest_stream(sluice_ingest_stats *stats, sluice_store *s, const sluice_ingest_ctx *ctx,
+			 FILE *in, const char *source);
+
+/* Stores one event built by a command (`sluice feedback`), checked like
+ * an ingested line; user (may be NULL) is hashed with ctx->key. *added is
+ * false for an id stored already. */
+int sluice_ingest_event(bool *added, sluice_store *s, const sluice_ingest_ctx *ctx,
+			const sluice_event *ev);
+
+#endif

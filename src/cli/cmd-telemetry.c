@@ -1,0 +1,349 @@
+/* sluice telemetry ingest [FILE|-] | ingest --spool DIR | prune: take
+ * telemetry events (JSON lines, docs/telemetry.md) into the store, from a
+ * file, standard input or a spool directory producers write to, and
+ * delete raw events past each plugin's audit.retention_days (the daily
+ * rollups stay). */
+#include <dirent.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <jansson.h>
+
+#include "cli.h"
+#include "sluice/error.h"
+#include "sluice/ingest.h"
+#include "sluice/store.h"
+#include "sluice/util.h"
+
+static const cli_opt opts[] = {
+	{"spool", 0, "DIR", "ingest: every complete file in DIR (not *.tmp)", false},
+	{"rejects", 0, "FILE", "ingest: append rejected lines and reasons to FILE", false},
+	{"workspace", 'w', "NAME", "the workspace (default: the only one in workspaces/)", false},
+	{NULL, 0, NULL, NULL, false},
+};
+
+/* A rejected line keeps at most this much of its text in the reject file. */
+#define REJECT_TEXT_MAX (64 * 1024)
+
+typedef struct {
+	FILE *rejects;
+	const char *rejects_path;
+	bool quiet;
+	int64_t file_rejected;
+} reject_sink;
+
+static void on_reject(void *arg, const char *source, int64_t line, const char *reason,
+		      const char *text, size_t len)
+{
+	reject_sink *r = arg;
+	bool cut = len > REJECT_TEXT_MAX;
+	json_t *j;
+
+	r->file_rejected++;
+	fprintf(stderr, "%s:%" PRId64 ": error: %s\n", source, line, reason);
+	if (!r->rejects)
+		return;
+	j = json_pack("{s:s, s:I, s:s, s:s%, s:b}", "source", source, "line", (json_int_t)line,
+		      "reason", reason, "text", text, cut ? (size_t)REJECT_TEXT_MAX : len,
+		      "truncated", cut);
+	if (!j) /* text that is not UTF-8 */
+		j = json_pack("{s:s, s:I, s:s, s:n, s:b}", "source", source, "line",
+			      (json_int_t)line, "reason", reason, "text", false);
+	json_dumpf(j, r->rejects, JSON_COMPACT | JSON_ENSURE_ASCII);
+	fputc('\n', r->rejects);
+	json_decref(j);
+}
+
+static void add_stats(sluice_ingest_stats *t, const sluice_ingest_stats *s)
+{
+	t->lines += s->lines;
+	t->added += s->added;
+	t->duplicates += s->duplicates;
+	t->rejected += s->rejected;
+	t->unknown_fields += s->unknown_fields;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static bool has_suffix(const char *s, const char *suf)
+{
+	size_t n = strlen(s), k = strlen(suf);
+	return n >= k && strcmp(s + n - k, suf) == 0;
+}
+
+/* Moves DIR/name into DIR/sub/name (rename: atomic on one file system). */
+static int move_to(const char *dir, const char *sub, const char *name)
+{
+	char *d = sluice_path_join(dir, sub), *from = sluice_path_join(dir, name);
+	char *to = sluice_path_join(d, name);
+	int rc = 0;
+
+	if (sluice_mkdir_p(d, 0700) < 0 || rename(from, to) != 0) {
+		cli_error("cannot move %s to %s: %s", from, to, strerror(errno));
+		rc = -1;
+	}
+	free(d);
+	free(from);
+	free(to);
+	return rc;
+}
+
+static int ingest_spool(sluice_ingest_stats *total, size_t *nfiles, sluice_store *s,
+			const sluice_ingest_ctx *ctx, reject_sink *sink, const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	char **names = NULL;
+	size_t n = 0, cap = 0;
+	int rc = EXIT_OK;
+
+	*nfiles = 0;
+	if (!d) {
+		cli_error("cannot open spool directory %s: %s", dir, strerror(errno));
+		return EXIT_FAIL;
+	}
+	while ((de = readdir(d)) != NULL) {
+		char *path;
+		struct stat sb;
+		/* producers write NAME.tmp and rename it when complete */
+		if (de->d_name[0] == '.' || has_suffix(de->d_name, ".tmp"))
+			continue;
+		path = sluice_path_join(dir, de->d_name);
+		if (stat(path, &sb) == 0 && S_ISREG(sb.st_mode)) {
+			if (n == cap)
+				names = sluice_xrealloc(names, (cap = cap ? 2 * cap : 16) * sizeof *names);
+			names[n++] = sluice_xstrdup(de->d_name);
+		}
+		free(path);
+	}
+	closedir(d);
+	qsort(names, n, sizeof *names, cmp_str);
+	for (size_t i = 0; i < n && rc == EXIT_OK; i++) {
+		char *path = sluice_path_join(dir, names[i]);
+		FILE *in = fopen(path, "r");
+		sluice_ingest_stats st;
+		int lrc;
+
+		if (!in) {
+			cli_error("cannot open %s: %s", path, strerror(errno));
+			rc = EXIT_FAIL;
+		} else {
+			sink->file_rejected = 0;
+			lrc = sluice_ingest_stream(&st, s, ctx, in, path);
+			fclose(in);
+			if (lrc < 0) {
+				rc = cli_fail(lrc);
+			} else {
+				add_stats(total, &st);
+				(*nfiles)++;
+				/* after its transaction: a crash before the move
+				 * ingests it again next time, which changes nothing */
+				if (move_to(dir, st.rejected ? "rejected" : "done", names[i]) < 0)
+					rc = EXIT_FAIL;
+			}
+		}
+		free(path);
+	}
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	return rc;
+}
+
+static int ingest(struct cli *c)
+{
+	const char *spool = cli_get(c, "spool"), *file = c->nargs > 1 ? c->args[1] : NULL;
+	sluice_ingest_ctx ctx = {0};
+	sluice_ingest_stats total = {0};
+	reject_sink sink = {0};
+	sluice_engine *e = NULL;
+	char **plugins = NULL, **versions = NULL, *rejects = NULL;
+	const char **groups = NULL;
+	size_t nrel = 0, nfiles = 0;
+	int rc;
+
+	if (spool && file) {
+		cli_error("give a FILE or --spool DIR, not both");
+		return EXIT_USAGE;
+	}
+	if ((rc = cli_engine_open(c, &e, CLI_ENGINE_NO_WARNINGS)) != EXIT_OK)
+		goto done;
+	if ((rc = sluice_store_release_versions(&plugins, &versions, &nrel, e->store,
+						e->workspace)) < 0 ||
+	    (rc = sluice_store_telemetry_key(ctx.key, e->store, e->workspace, c->now)) < 0) {
+		rc = cli_fail(rc);
+		goto done;
+	}
+	groups = sluice_xcalloc(e->ws->ngroups + 1, sizeof *groups);
+	for (size_t i = 0; i < e->ws->ngroups; i++)
+		groups[i] = e->ws->groups[i].name.s ? e->ws->groups[i].name.s : "";
+	ctx.workspace = e->workspace;
+	ctx.plugins = (const char *const *)plugins;
+	ctx.versions = (const char *const *)versions;
+	ctx.nreleases = nrel;
+	ctx.groups = groups;
+	ctx.ngroups = e->ws->ngroups;
+	ctx.on_reject = on_reject;
+	ctx.arg = &sink;
+
+	if (cli_get(c, "rejects")) {
+		rejects = sluice_xstrdup(cli_get(c, "rejects"));
+	} else {
+		char *slash = strrchr(c->db, '/');
+		char *dir = slash ? sluice_xstrndup(c->db, (size_t)(slash - c->db)) : sluice_xstrdup(".");
+		rejects = sluice_path_join(dir, "telemetry-rejects.jsonl");
+		free(dir);
+	}
+	sink.rejects_path = rejects;
+
+	if (spool) {
+		sink.rejects = fopen(rejects, "a");
+		if (!sink.rejects) {
+			cli_error("cannot open the reject file %s: %s", rejects, strerror(errno));
+			rc = EXIT_FAIL;
+			goto done;
+		}
+		chmod(rejects, 0600);
+		rc = ingest_spool(&total, &nfiles, e->store, &ctx, &sink, spool);
+	} else {
+		bool stdin_in = !file || strcmp(file, "-") == 0;
+		FILE *in = stdin_in ? stdin : fopen(file, "r");
+		if (!in) {
+			cli_error("cannot open %s: %s", file, strerror(errno));
+			rc = EXIT_INVALID;
+			goto done;
+		}
+		sink.rejects = fopen(rejects, "a");
+		if (!sink.rejects) {
+			cli_error("cannot open the reject file %s: %s", rejects, strerror(errno));
+			if (!stdin_in)
+				fclose(in);
+			rc = EXIT_FAIL;
+			goto done;
+		}
+		chmod(rejects, 0600);
+		rc = sluice_ingest_stream(&total, e->store, &ctx, in, stdin_in ? "-" : file);
+		if (!stdin_in)
+			fclose(in);
+		rc = rc < 0 ? cli_fail(rc) : EXIT_OK;
+		nfiles = 1;
+	}
+	if (rc != EXIT_OK)
+		goto done;
+	if (c->output == CLI_OUT_JSON) {
+		json_t *j = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:s}", "files", (json_int_t)nfiles,
+				      "lines", (json_int_t)total.lines, "added",
+				      (json_int_t)total.added, "duplicates",
+				      (json_int_t)total.duplicates, "rejected",
+				      (json_int_t)total.rejected, "unknown_fields",
+				      (json_int_t)total.unknown_fields, "rejects_file", rejects);
+		json_dumpf(j, stdout, JSON_INDENT(2));
+		fputc('\n', stdout);
+		json_decref(j);
+	} else if (!c->quiet) {
+		printf("ingested %" PRId64 " events from %zu %s (%" PRId64 " already stored, %" PRId64
+		       " rejected, %" PRId64 " unknown fields ignored)\n",
+		       total.added, nfiles, nfiles == 1 ? "source" : "sources", total.duplicates,
+		       total.rejected, total.unknown_fields);
+	}
+	if (total.rejected) {
+		cli_error("%" PRId64 " line%s rejected; see the reasons above and in %s", total.rejected,
+			  total.rejected == 1 ? "" : "s", rejects);
+		rc = EXIT_INVALID;
+	}
+done:
+	if (sink.rejects)
+		fclose(sink.rejects);
+	for (size_t i = 0; i < nrel; i++) {
+		free(plugins[i]);
+		free(versions[i]);
+	}
+	free(plugins);
+	free(versions);
+	free(groups);
+	free(rejects);
+	sluice_engine_free(e);
+	return rc;
+}
+
+static int prune(struct cli *c)
+{
+	sluice_engine *e = NULL;
+	json_t *out = json_array();
+	int64_t sum = 0;
+	int rc;
+
+	if (c->nargs > 1 || cli_has(c, "spool") || cli_has(c, "rejects")) {
+		cli_error("'sluice telemetry prune' takes no file, --spool or --rejects");
+		rc = EXIT_USAGE;
+		goto done;
+	}
+	if ((rc = cli_engine_open(c, &e, CLI_ENGINE_NO_WARNINGS)) != EXIT_OK)
+		goto done;
+	for (size_t i = 0; i < e->nwatched; i++) {
+		char *id = sluice_engine_plugin_id(e, &e->watched[i]);
+		int64_t days = 0, deleted = 0;
+		int lrc = sluice_store_telemetry_retention(&days, e->store, e->workspace, id);
+		if (lrc == 0 && days > 0)
+			lrc = sluice_store_telemetry_prune(&deleted, e->store, e->workspace, id,
+							   c->now - days * 86400);
+		if (lrc < 0) {
+			free(id);
+			rc = cli_fail(lrc);
+			goto done;
+		}
+		sum += deleted;
+		json_array_append_new(out, json_pack("{s:s, s:I, s:I}", "plugin", id,
+						     "retention_days", (json_int_t)days, "deleted",
+						     (json_int_t)deleted));
+		if (c->output == CLI_OUT_TEXT && !c->quiet) {
+			if (days > 0)
+				printf("%s: deleted %" PRId64 " raw events older than %" PRId64
+				       " days (daily rollups kept)\n", id, deleted, days);
+			else
+				printf("%s: kept every event: its manifest sets no "
+				       "audit.retention_days\n", id);
+		}
+		free(id);
+	}
+	if (c->output == CLI_OUT_JSON) {
+		json_t *j = json_pack("{s:O, s:I}", "plugins", out, "deleted", (json_int_t)sum);
+		json_dumpf(j, stdout, JSON_INDENT(2));
+		fputc('\n', stdout);
+		json_decref(j);
+	}
+	rc = EXIT_OK;
+done:
+	json_decref(out);
+	sluice_engine_free(e);
+	return rc;
+}
+
+static int run(struct cli *c)
+{
+	const char *sub = c->args[0];
+	if (strcmp(sub, "ingest") == 0)
+		return ingest(c);
+	if (strcmp(sub, "prune") == 0)
+		return prune(c);
+	cli_error("unknown telemetry command '%s'; use 'sluice telemetry ingest' or "
+		  "'sluice telemetry prune'", sub);
+	return EXIT_USAGE;
+}
+
+const cli_cmd cmd_telemetry = {
+	.name = "telemetry",
+	.run = run,
+	.usage = "telemetry ingest [FILE|-] | telemetry ingest --spool DIR | telemetry prune",
+	.summary = "ingest telemetry events (JSON lines) or prune raw events past retention",
+	.opts = opts,
+	.min_args = 1,
+	.max_args = 2,
+};

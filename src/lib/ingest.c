@@ -1,0 +1,199 @@
+/* Telemetry ingest (docs/telemetry.md): a stream of JSON lines, each
+ * parsed, checked against the workspace and stored once per id, with the
+ * rollups kept up to date in the same unit of work. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "sluice/error.h"
+#include "sluice/ingest.h"
+#include "sluice/util.h"
+
+/* Events come in runs of one release and a few users: remember the last
+ * release matched and a small cache of user hashes (HMAC dominates the
+ * cost of an event otherwise). */
+#define USER_CACHE 1024
+
+typedef struct {
+	char *user;
+	char hash[SLUICE_USER_HASH_SZ];
+} user_slot;
+
+typedef struct {
+	const sluice_ingest_ctx *ctx;
+	size_t last_release;
+	user_slot users[USER_CACHE];
+} ingest_state;
+
+static bool known_release(ingest_state *st, const sluice_event *ev, bool *plugin_known)
+{
+	const sluice_ingest_ctx *c = st->ctx;
+	size_t i = st->last_release;
+
+	*plugin_known = false;
+	if (i < c->nreleases && !strcmp(c->plugins[i], ev->plugin) && !strcmp(c->versions[i], ev->version)) {
+		*plugin_known = true;
+		return true;
+	}
+	for (i = 0; i < c->nreleases; i++) {
+		if (strcmp(c->plugins[i], ev->plugin) != 0)
+			continue;
+		*plugin_known = true;
+		if (strcmp(c->versions[i], ev->version) == 0) {
+			st->last_release = i;
+			return true;
+		}
+	}
+	return false;
+}
+
+static int check(ingest_state *st, const sluice_event *ev)
+{
+	const sluice_ingest_ctx *c = st->ctx;
+	bool plugin_known, group_known = false;
+
+	if (strcmp(ev->workspace, c->workspace) != 0)
+		return sluice_error_set(SLUICE_EINVAL, "event of workspace '%s', not '%s'",
+					ev->workspace, c->workspace);
+	if (!known_release(st, ev, &plugin_known)) {
+		if (!plugin_known)
+			return sluice_error_set(SLUICE_EINVAL, "unknown plugin '%s': workspace '%s' "
+						"has recorded no release of it", ev->plugin,
+						c->workspace);
+		return sluice_error_set(SLUICE_EINVAL, "unknown version %s@%s: no such release "
+					"has been recorded", ev->plugin, ev->version);
+	}
+	for (size_t i = 0; i < c->ngroups && !group_known; i++)
+		group_known = strcmp(c->groups[i], ev->group) == 0;
+	if (!group_known)
+		return sluice_error_set(SLUICE_EINVAL, "unknown group '%s' in workspace '%s'",
+					ev->group, c->workspace);
+	return 0;
+}
+
+int sluice_ingest_check(const sluice_ingest_ctx *ctx, const sluice_event *ev)
+{
+	ingest_state st = {.ctx = ctx, .last_release = (size_t)-1};
+	return check(&st, ev);
+}
+
+static uint32_t str_hash(const char *s)
+{
+	uint32_t h = 2166136261u;
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 16777619u;
+	return h;
+}
+
+static int user_hash(const char **out, ingest_state *st, const char *user)
+{
+	user_slot *u;
+	int rc;
+
+	*out = NULL;
+	if (!user)
+		return 0;
+	u = &st->users[str_hash(user) % USER_CACHE];
+	if (u->user && strcmp(u->user, user) == 0) {
+		*out = u->hash;
+		return 0;
+	}
+	if ((rc = sluice_telemetry_user_hash(u->hash, st->ctx->key, user)) < 0)
+		return rc;
+	free(u->user);
+	u->user = sluice_xstrdup(user);
+	*out = u->hash;
+	return 0;
+}
+
+static void state_clear(ingest_state *st)
+{
+	for (size_t i = 0; i < USER_CACHE; i++)
+		free(st->users[i].user);
+}
+
+static void reject(const sluice_ingest_ctx *ctx, sluice_ingest_stats *stats, const char *source,
+		   int64_t line, const char *text, size_t len)
+{
+	stats->rejected++;
+	if (ctx->on_reject)
+		ctx->on_reject(ctx->arg, source, line, sluice_error_last(), text, len);
+}
+
+int sluice_ingest_stream(sluice_ingest_stats *stats, sluice_store *s, const sluice_ingest_ctx *ctx,
+			 FILE *in, const char *source)
+{
+	ingest_state *st = sluice_xcalloc(1, sizeof *st);
+	sluice_store_ingest *g = NULL;
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t got;
+	int rc;
+
+	memset(stats, 0, sizeof *stats);
+	st->ctx = ctx;
+	st->last_release = (size_t)-1;
+	if ((rc = sluice_store_ingest_begin(&g, s, ctx->workspace)) < 0)
+		goto done;
+	while ((got = getline(&line, &cap, in)) > 0) {
+		size_t len = (size_t)got;
+		sluice_event ev;
+		const char *uh;
+		bool added;
+
+		stats->lines++;
+		if (line[len - 1] != '\n') {
+			sluice_error_set(SLUICE_EINVAL, "truncated line: no newline at the end of "
+					 "the input, not ingested (a producer writes NAME.tmp and "
+					 "renames it when complete)");
+			reject(ctx, stats, source, stats->lines, line, len);
+			break;
+		}
+		line[--len] = '\0';
+		if (len && line[len - 1] == '\r')
+			line[--len] = '\0';
+		if (len == 0)
+			continue;
+		if (sluice_event_parse(&ev, line, len) < 0 || check(st, &ev) < 0) {
+			reject(ctx, stats, source, stats->lines, line, len);
+			sluice_event_clear(&ev);
+			continue;
+		}
+		stats->unknown_fields += (int64_t)ev.unknown_fields;
+		if ((rc = user_hash(&uh, st, ev.user)) < 0 ||
+		    (rc = sluice_store_ingest_add(g, &ev, uh, &added)) < 0) {
+			sluice_event_clear(&ev);
+			goto done;
+		}
+		if (added)
+			stats->added++;
+		else
+			stats->duplicates++;
+		sluice_event_clear(&ev);
+	}
+	if (ferror(in))
+		rc = sluice_error_set(SLUICE_EIO, "cannot read %s", source);
+done:
+	rc = sluice_store_ingest_end(g, rc);
+	free(line);
+	state_clear(st);
+	free(st);
+	return rc;
+}
+
+int sluice_ingest_event(bool *added, sluice_store *s, const sluice_ingest_ctx *ctx,
+			const sluice_event *ev)
+{
+	char hash[SLUICE_USER_HASH_SZ];
+	sluice_store_ingest *g = NULL;
+	int rc;
+
+	*added = false;
+	if ((rc = sluice_ingest_check(ctx, ev)) < 0)
+		return rc;
+	if (ev->user && (rc = sluice_telemetry_user_hash(hash, ctx->key, ev->user)) < 0)
+		return rc;
+	if ((rc = sluice_store_ingest_begin(&g, s, ctx->workspace)) < 0)
+		return rc;
+	rc = sluice_store_ingest_add(g, ev, ev->user ? hash : NULL, added);
+	return sluice_store_ingest_end(g, rc);
+}
