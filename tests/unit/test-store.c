@@ -464,7 +464,8 @@ static void test_migrates_an_older_database(void **state)
 	sluice_store_free(f->s);
 	f->s = NULL;
 	assert_int_equal(raw_exec(f->path, "ALTER TABLE releases DROP COLUMN refused_reason;"
-					   " DROP TABLE plugin_state; PRAGMA user_version = 1"),
+					   " DROP TABLE plugin_state; DROP TABLE publish_state;"
+					   " PRAGMA user_version = 1"),
 			 SQLITE_OK);
 	assert_int_equal(sluice_store_open(&f->s, f->path, SLUICE_STORE_READONLY), SLUICE_ESTORE);
 	assert_non_null(strstr(sluice_error_last(), "has schema version 1 and needs an upgrade"));
