@@ -235,6 +235,10 @@ typedef struct {
 	sluice_int audit_retention_days;
 	/* publish */
 	sluice_str publish_type, publish_path, publish_url;
+	/* publish.mode: an octal string such as "0640"; publish_mode_bits is
+	 * its value, 0 when unset (published files are then 0644) */
+	sluice_str publish_mode;
+	unsigned publish_mode_bits;
 	sluice_notification *notifications;
 	size_t nnotifications;
 } sluice_workspace;

@@ -1,6 +1,7 @@
 /* Publishing the effective state: per group, the plugins and versions
  * enabled, with environment, secret references (never values), tool and
- * guidance files, and controls. The document is built once; publishers are
+ * guidance files, controls, the users who opted out, and the audit log's
+ * head. The document is built once; publishers are
  * small structs of function pointers, so another target (http, codex) is a
  * new publish-*.c file and one line in the table. Publishing knows nothing
  * of the engine: the caller hands it the stored state and the workspace's
@@ -25,6 +26,10 @@ typedef struct {
 	const char *key;                     /* its repository's mirror key */
 	const sluice_kvs *environment;       /* the workspace's overrides of its environment */
 	const sluice_rollout_plugin *state;  /* its releases as stored: who has which */
+	/* the users who opted out of it (sluice_store_optout_users), sorted;
+	 * published for the releases that allow it (allow_user_disable) */
+	const char *const *disabled_users;
+	size_t ndisabled_users;
 } sluice_publish_plugin;
 
 /* What publishing needs to know, and nothing more: the caller (reconcile)
@@ -36,6 +41,8 @@ typedef struct {
 	const char *cache_dir;      /* the mirrors the releases are read from */
 	const char *publish_type;   /* publish.type; NULL: nothing is published */
 	const char *publish_path;   /* publish.path; NULL: .sluice/published */
+	unsigned mode;              /* publish.mode for files; 0: 0644 (directories
+				     * get x where the mode has r) */
 	size_t max_file_bytes;      /* policy.max_file_bytes; 0: the default */
 	const char *const *groups;  /* the workspace's groups, in its order */
 	size_t ngroups;
@@ -46,6 +53,10 @@ typedef struct {
 	 * secrets carry the version and checked_at found, never a value */
 	const sluice_secret_row *secrets;
 	size_t nsecrets;
+	/* the audit log's head (sluice_audit_head) when the document is
+	 * built; not part of the signature: see docs/publishing.md */
+	int64_t audit_head_id;
+	const char *audit_head_hash; /* NULL: published as null */
 } sluice_publish_ctx;
 
 /* One release some group has: its files are copied next to the document.
@@ -95,6 +106,12 @@ extern const sluice_publisher sluice_publisher_directory;
 
 /* The publisher for publish.type `type`, or NULL with the error set. */
 const sluice_publisher *sluice_publisher_find(const char *type);
+
+/* The mode of published files (publish.mode, default 0644) and of
+ * published directories (the same with x wherever it has r: 0640 gives
+ * 0750). */
+unsigned sluice_publish_file_mode(const sluice_publish_ctx *c);
+unsigned sluice_publish_dir_mode(const sluice_publish_ctx *c);
 
 /* Only the signature (cheap: no git reads). Returns 0 and *out (free()). */
 int sluice_publish_signature(char **out, const sluice_publish_ctx *c);

@@ -20,7 +20,7 @@
 typedef struct sluice_store sluice_store;
 
 /* The schema version this build creates and understands. */
-#define SLUICE_STORE_SCHEMA_VERSION 4
+#define SLUICE_STORE_SCHEMA_VERSION 5
 
 /* Longest object id kept (hex SHA-256) plus the NUL. */
 #define SLUICE_STORE_OID_SZ 65
@@ -416,5 +416,33 @@ int sluice_store_secret_rows(sluice_secret_row **out, size_t *n, sluice_store *s
  * from the last check, audits secret.present or secret.missing (once per
  * change, not once per pass). */
 int sluice_store_secret_put(sluice_store *s, const char *workspace, const sluice_secret_row *r);
+
+/* ---- publishing (store-publish.c) ---------------------------------------- */
+
+/* The outcome of the last publish of a workspace (docs/publishing.md). */
+typedef struct {
+	bool known;         /* false: nothing was ever published (the rest is empty) */
+	bool ok;            /* the last publish succeeded */
+	int64_t at;         /* when it ran (rollout clock) */
+	char *error;        /* why it failed; NULL when ok */
+	int64_t last_ok_at; /* the last success; 0: never */
+} sluice_publish_state;
+
+/* Records the outcome of a publish: ok, or the error that stopped it.
+ * Joins the caller's transaction or runs in its own. */
+int sluice_store_publish_state_set(sluice_store *s, const char *workspace, bool ok,
+				   int64_t at, const char *error);
+
+/* The outcome of the last publish; out->known is false when none was
+ * recorded. Clear with sluice_publish_state_clear. */
+int sluice_store_publish_state_get(sluice_publish_state *out, sluice_store *s,
+				   const char *workspace);
+void sluice_publish_state_clear(sluice_publish_state *st);
+
+/* The users who opted out of `plugin`, sorted: a NULL-terminated malloc'd
+ * array (free with sluice_strv_free), *n its length. Whether each may is
+ * the caller's to decide (allow_user_disable of the release). */
+int sluice_store_optout_users(char ***out, size_t *n, sluice_store *s, const char *workspace,
+			      const char *plugin);
 
 #endif

@@ -98,7 +98,8 @@ static int run(struct cli *c)
 	}
 	if (r.publish_error)
 		cli_error("cannot publish: %s", r.publish_error);
-	rc = EXIT_OK;
+	/* the pass ran, but what users get is not what it decided */
+	rc = r.publish_error ? EXIT_FAIL : EXIT_OK;
 	sluice_reconcile_report_clear(&r);
 done:
 	sluice_engine_free(e);

@@ -184,6 +184,12 @@ static void print_text(sluice_engine *e, const sluice_engine_input *in, const sl
 	int64_t until = 0;
 
 	printf("workspace %s\n", e->workspace);
+	json_t *pub = json_object_get(doc, "publish");
+	if (json_is_false(json_object_get(pub, "ok")))
+		printf("publish failed at %s: %s; users still get what was published before; fix it "
+		       "and run 'sluice reconcile'\n",
+		       json_string_value(json_object_get(pub, "at")),
+		       json_string_value(json_object_get(pub, "error")));
 	if (sluice_identity_mode_of(e->ws) == SLUICE_IDENTITY_ASSERTED)
 		printf("identity: asserted - actors named by --as or $SLUICE_ACTOR are trusted, "
 		       "not checked\n");
@@ -283,6 +289,16 @@ static int run(struct cli *c)
 			in->in.rules.frozen || in_freeze_window(e, &wr, &until), "plugins", plugins,
 			"identity", sluice_identity_mode_name(sluice_identity_mode_of(e->ws)),
 			"admin_commit", e->admin_commit ? json_string(e->admin_commit) : json_null());
+	sluice_publish_state ps;
+	if ((rc = sluice_store_publish_state_get(&ps, e->store, e->workspace)) < 0) {
+		rc = cli_fail(rc);
+		goto done;
+	}
+	json_object_set_new(doc, "publish",
+			    ps.known ? json_pack("{s:b, s:o, s:s?}", "ok", ps.ok, "at",
+						 time_json(ps.at), "error", ps.error)
+				     : json_null());
+	sluice_publish_state_clear(&ps);
 	if (c->output == CLI_OUT_JSON) {
 		json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 		fputc('\n', stdout);

@@ -53,7 +53,7 @@ static const char *const k_identities_built[] = {"os-user", "asserted", NULL};
 static const char *const k_publish_types_built[] = {"directory", NULL};
 static const char *const k_risks[] = {"low", "moderate", "high", NULL};
 static const char *const k_freeze[] = {"from", "to", "reason", NULL};
-static const char *const k_publish[] = {"type", "path", "url", "secret_env", NULL};
+static const char *const k_publish[] = {"type", "path", "url", "secret_env", "mode", NULL};
 static const char *const k_publish_types[] = {"directory", "http", "codex", NULL};
 static const char *const k_notification[] = {"url", "secret_env", "events", NULL};
 const char *const sluice_notification_events[] = {
@@ -536,6 +536,31 @@ static void load_notifications(sluice_schema *s, sluice_workspace *ws, const slu
 	}
 }
 
+/* publish.mode: the mode of published files, an octal string ("0640") of
+ * permission bits only, that lets the owner read and write them (the
+ * publisher reads its own files back and replaces them). */
+static void load_publish_mode(sluice_diags *diags, sluice_workspace *ws)
+{
+	const char *m = ws->publish_mode.s;
+	unsigned v = 0;
+	size_t n;
+
+	if (!m)
+		return;
+	n = strlen(m);
+	bool ok = n >= 3 && n <= 4 && strspn(m, "01234567") == n && (n == 3 || m[0] == '0');
+	for (size_t i = 0; ok && i < n; i++)
+		v = v * 8 + (unsigned)(m[i] - '0');
+	if (!ok || (v & 0600) != 0600) {
+		sluice_diag_error(diags, ws->publish_mode.pos, "invalid-value",
+				  "'publish.mode' must be an octal file mode such as \"0644\" or "
+				  "\"0640\" that lets the owner read and write (got \"%s\")",
+				  m);
+		return;
+	}
+	ws->publish_mode_bits = v;
+}
+
 int sluice_workspace_load(sluice_workspace **out, const char *path, sluice_diags *diags)
 {
 	sluice_workspace *ws = sluice_xcalloc(1, sizeof *ws);
@@ -596,6 +621,8 @@ int sluice_workspace_load(sluice_workspace **out, const char *path, sluice_diags
 					  "'directory'", ws->publish_type.s);
 		sluice_schema_str(&s, &ws->publish_path, x, "publish", "path", false);
 		sluice_schema_str(&s, &ws->publish_url, x, "publish", "url", false);
+		sluice_schema_str(&s, &ws->publish_mode, x, "publish", "mode", false);
+		load_publish_mode(diags, ws);
 		if (ws->publish_type.s && strcmp(ws->publish_type.s, "http") == 0 && !ws->publish_url.s)
 			sluice_diag_error(diags, x->pos, "missing-key",
 					  "missing required key 'url' in publish (type http)");

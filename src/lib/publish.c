@@ -12,7 +12,7 @@
 
 /* The format of effective.json; part of the signature so a new format is
  * published even when nothing else changed. */
-#define EFFECTIVE_FORMAT 1
+#define EFFECTIVE_FORMAT 2
 
 static const sluice_publisher *const publishers[] = {
 	&sluice_publisher_directory,
@@ -55,8 +55,21 @@ static int each_assignment(const sluice_publish_ctx *c, assign_cb cb, void *ctx)
 static int sig_line(void *ctx, const char *group, const sluice_publish_plugin *pp,
 		    const sluice_rollout_release *r)
 {
-	sluice_buf_printf(ctx, "assign\t%s\t%s\t%s\t%s\n", group, pp->id, r->version, r->commit);
+	/* allow_user_disable decides whether the plugin's opt-outs count */
+	sluice_buf_printf(ctx, "assign\t%s\t%s\t%s\t%s\t%d\n", group, pp->id, r->version,
+			  r->commit, r->allow_user_disable ? 1 : 0);
 	return 0;
+}
+
+unsigned sluice_publish_file_mode(const sluice_publish_ctx *c)
+{
+	return c->mode ? c->mode & 0777 : 0644;
+}
+
+unsigned sluice_publish_dir_mode(const sluice_publish_ctx *c)
+{
+	unsigned m = sluice_publish_file_mode(c);
+	return m | (m & 0444) >> 2;
 }
 
 int sluice_publish_signature(char **out, const sluice_publish_ctx *c)
@@ -64,8 +77,9 @@ int sluice_publish_signature(char **out, const sluice_publish_ctx *c)
 	sluice_buf b = SLUICE_BUF_INIT;
 	int rc;
 
-	sluice_buf_printf(&b, "format\t%d\nworkspace\t%s\npath\t%s\n", EFFECTIVE_FORMAT,
-			  c->workspace, c->publish_path ? c->publish_path : "");
+	sluice_buf_printf(&b, "format\t%d\nworkspace\t%s\npath\t%s\nmode\t%o\n", EFFECTIVE_FORMAT,
+			  c->workspace, c->publish_path ? c->publish_path : "",
+			  sluice_publish_file_mode(c));
 	for (size_t g = 0; g < c->ngroups; g++)
 		sluice_buf_printf(&b, "group\t%s\n", c->groups[g]);
 	for (size_t p = 0; p < c->nplugins; p++) {
@@ -74,12 +88,17 @@ int sluice_publish_signature(char **out, const sluice_publish_ctx *c)
 			sluice_buf_printf(&b, "env\t%s\t%s=%s\n", c->plugins[p].id,
 					  env->items[k].key.s,
 					  env->items[k].value.s ? env->items[k].value.s : "");
+		for (size_t u = 0; u < c->plugins[p].ndisabled_users; u++)
+			sluice_buf_printf(&b, "optout\t%s\t%s\n", c->plugins[p].id,
+					  c->plugins[p].disabled_users[u]);
 	}
+	/* a secret's version and presence are part of the state; when it was
+	 * last checked is not (like audit_head: refreshed with the next real
+	 * change), or every re-check would rewrite the document */
 	for (size_t i = 0; i < c->nsecrets; i++)
-		sluice_buf_printf(&b, "secret\t%s\t%s\t%s\t%s\t%lld\n", c->secrets[i].plugin,
-				  c->secrets[i].version, c->secrets[i].var,
-				  c->secrets[i].secret_version ? c->secrets[i].secret_version : "",
-				  (long long)c->secrets[i].checked_at);
+		sluice_buf_printf(&b, "secret\t%s\t%s\t%s\t%d\t%s\n", c->secrets[i].plugin,
+				  c->secrets[i].version, c->secrets[i].var, c->secrets[i].present,
+				  c->secrets[i].secret_version ? c->secrets[i].secret_version : "");
 	rc = each_assignment(c, sig_line, &b);
 	*out = rc < 0 ? NULL : sluice_buf_detach(&b);
 	sluice_buf_clear(&b);
@@ -181,9 +200,6 @@ static bool record_usable(json_t *rec, const char *tag, const char *commit)
 	return true;
 }
 
-/* The entry of effective.json for a release (docs/publishing.md): its record
- * with the workspace plugin's environment laid over the deploy file's. The
- * groups that have the release share it. */
 /* The release's secret references with what the last check found:
  * provider, name, version (null when not checked or none) and checked_at. */
 static json_t *secrets_of(const sluice_publish_ctx *c, const sluice_effective_release *er,
@@ -210,14 +226,30 @@ static json_t *secrets_of(const sluice_publish_ctx *c, const sluice_effective_re
 	return out;
 }
 
-static json_t *entry_of(const sluice_publish_ctx *c, const sluice_effective_release *er,
-			json_t *rec, const sluice_kvs *over)
+/* The users who opted out of the plugin, when this release lets them (as
+ * sluice_rollout_resolve_user decides for `resolve`): with
+ * allow_user_disable false the plugin is enforced and no opt-out counts. */
+static json_t *disabled_users_of(const sluice_publish_plugin *pp, const sluice_rollout_release *r)
 {
+	json_t *a = json_array();
+	for (size_t u = 0; r->allow_user_disable && u < pp->ndisabled_users; u++)
+		json_array_append_new(a, json_string(pp->disabled_users[u]));
+	return a;
+}
+
+/* The entry of effective.json for a release (docs/publishing.md): its record
+ * with the workspace plugin's environment laid over the deploy file's, and
+ * the users who opted out. The groups that have the release share it. */
+static json_t *entry_of(const sluice_publish_ctx *c, const sluice_effective_release *er,
+			json_t *rec, const sluice_publish_plugin *pp,
+			const sluice_rollout_release *r)
+{
+	const sluice_kvs *over = pp->environment;
 	json_t *env = json_copy(json_object_get(rec, "environment")), *tools = json_array(),
 	       *guidance = json_array(), *v;
 	size_t i;
 
-	for (size_t k = 0; k < over->count; k++)
+	for (size_t k = 0; over && k < over->count; k++)
 		if (over->items[k].key.s)
 			json_object_set_new(env, over->items[k].key.s,
 					    json_string(over->items[k].value.s ? over->items[k].value.s
@@ -228,12 +260,13 @@ static json_t *entry_of(const sluice_publish_ctx *c, const sluice_effective_rele
 	json_array_foreach (json_object_get(rec, "guidance"), i, v)
 		json_array_append_new(guidance,
 				      json_sprintf("%s/%s", prefix, json_string_value(v)));
-	json_t *entry = json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:O, s:o, s:o, s:s}", "id",
+	json_t *entry = json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:O, s:o, s:o, s:s, s:o}", "id",
 				  er->plugin, "version", er->version, "tag", er->tag, "commit",
 				  er->commit, "environment", env, "secrets", secrets_of(c, er, rec),
 				  "controls",
 				  json_object_get(rec, "controls"), "tools", tools, "guidance",
-				  guidance, "files", prefix);
+				  guidance, "files", prefix, "disabled_users",
+				  disabled_users_of(pp, r));
 	free(prefix);
 	return entry;
 }
@@ -330,7 +363,7 @@ static int release_entry(build_ctx *b, const sluice_publish_plugin *pp,
 	er->files = sluice_xcalloc(json_array_size(json_object_get(rec, "files")) + 1, sizeof(char *));
 	json_array_foreach (json_object_get(rec, "files"), i, f)
 		er->files[n++] = sluice_xstrdup(json_string_value(f));
-	er->entry = entry_of(b->c, er, rec, pp->environment);
+	er->entry = entry_of(b->c, er, rec, pp, r);
 	*out = er->entry;
 	return 0;
 }
@@ -372,8 +405,15 @@ static int build(sluice_effective *out, const sluice_publish_ctx *c, const sluic
 		json_object_set_new(b.groups, c->groups[g], json_array());
 	if ((rc = each_assignment(c, build_entry, &b)) < 0)
 		goto done;
-	out->doc = json_pack("{s:s, s:s, s:O}", "workspace", c->workspace, "generated_at",
-			     sluice_time_format(when, c->now), "groups", b.groups);
+	/* the head as the document is built: a copy of it outside the
+	 * database (docs/publishing.md) */
+	json_t *head = c->audit_head_hash ? json_pack("{s:I, s:s}", "id",
+						      (json_int_t)c->audit_head_id, "hash",
+						      c->audit_head_hash)
+					  : json_null();
+	out->doc = json_pack("{s:s, s:s, s:o, s:O}", "workspace", c->workspace, "generated_at",
+			     sluice_time_format(when, c->now), "audit_head", head, "groups",
+			     b.groups);
 	out->cache = json_pack("{s:i, s:O}", "format", CACHE_FORMAT, "releases", b.now);
 done:
 	json_decref(b.groups);

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "sluice/audit.h"
 #include "sluice/error.h"
 #include "sluice/publish.h"
 #include "sluice/reconcile.h"
@@ -304,26 +305,42 @@ static int take_lease(sluice_engine *e, sluice_reconcile_report *r, int64_t wait
 	}
 }
 
-/* Publishes the effective state: the planner's input of every plugin and
- * the workspace's publish settings, handed to the publisher. */
+/* Publishes the effective state: the planner's input of every plugin, the
+ * users' opt-outs, the audit log's head and the workspace's publish
+ * settings, handed to the publisher; then records the outcome in the store
+ * (a failure shows in `status` until a publish succeeds). */
 static int publish(bool *changed, sluice_engine *e)
 {
 	sluice_engine_input *in = NULL;
 	sluice_publish_plugin *plugins = NULL;
 	sluice_secret_row *secrets = NULL;
+	size_t nsecrets = 0;
+	sluice_publish_state was;
 	const char **groups = NULL;
+	char ***optouts = NULL, hash[SLUICE_AUDIT_HASH_SZ], *failed = NULL;
+	int64_t head = 0;
 	int rc;
 
 	*changed = false;
+	memset(&was, 0, sizeof was);
 	if (!e->ws->publish_type.s)
 		return 0;
 	if ((rc = sluice_engine_input_load(&in, e, NULL)) < 0)
-		return rc;
+		goto record;
 	plugins = sluice_xcalloc(in->in.nplugins + 1, sizeof *plugins);
-	for (size_t p = 0; p < in->in.nplugins; p++)
+	optouts = sluice_xcalloc(in->in.nplugins + 1, sizeof *optouts);
+	for (size_t p = 0; p < in->in.nplugins; p++) {
+		size_t n = 0;
+		if ((rc = sluice_store_optout_users(&optouts[p], &n, e->store, e->workspace,
+						    in->ids[p])) < 0)
+			goto record;
 		plugins[p] = (sluice_publish_plugin){in->ids[p], in->watched[p]->key,
 						     &in->watched[p]->ws_plugin->environment,
-						     &in->in.plugins[p]};
+						     &in->in.plugins[p],
+						     (const char *const *)optouts[p], n};
+	}
+	if ((rc = sluice_audit_head(e->store, &head, hash)) < 0)
+		goto record;
 	groups = sluice_xcalloc(e->ws->ngroups + 1, sizeof *groups);
 	for (size_t g = 0; g < e->ws->ngroups; g++)
 		groups[g] = e->ws->groups[g].name.s;
@@ -333,19 +350,40 @@ static int publish(bool *changed, sluice_engine *e)
 		.cache_dir = e->cache_dir,
 		.publish_type = e->ws->publish_type.s,
 		.publish_path = e->ws->publish_path.s,
+		.mode = e->ws->publish_mode_bits,
 		.max_file_bytes = e->ws->max_file_bytes,
 		.groups = groups,
 		.ngroups = e->ws->ngroups,
 		.plugins = plugins,
 		.nplugins = in->in.nplugins,
 		.now = e->now,
+		.audit_head_id = head,
+		.audit_head_hash = hash,
 	};
-	if ((rc = sluice_store_secret_rows(&secrets, &c.nsecrets, e->store, e->workspace, NULL,
+	if ((rc = sluice_store_secret_rows(&secrets, &nsecrets, e->store, e->workspace, NULL,
 					   NULL)) == 0) {
 		c.secrets = secrets;
+		c.nsecrets = nsecrets;
 		rc = sluice_publish_run(changed, &c, false);
 	}
-	sluice_secret_rows_free(secrets, c.nsecrets);
+record:
+	if (rc < 0) {
+		failed = sluice_xstrdup(sluice_error_last());
+		if (sluice_store_publish_state_set(e->store, e->workspace, false, e->now, failed) < 0)
+			sluice_error_clear(); /* the publish's own error is the one to report */
+		sluice_error_set(rc, "%s", failed);
+	} else if (*changed ||
+		   ((rc = sluice_store_publish_state_get(&was, e->store, e->workspace)) == 0 &&
+		    (!was.known || !was.ok)))
+		/* a pass that had nothing to write records nothing, unless the
+		 * published state was not known good: then it is again */
+		rc = sluice_store_publish_state_set(e->store, e->workspace, true, e->now, NULL);
+	sluice_publish_state_clear(&was);
+	free(failed);
+	for (size_t p = 0; optouts && in && p < in->in.nplugins; p++)
+		sluice_strv_free(optouts[p]);
+	free(optouts);
+	sluice_secret_rows_free(secrets, nsecrets);
 	free(groups);
 	free(plugins);
 	sluice_engine_input_free(in);

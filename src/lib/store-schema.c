@@ -314,12 +314,24 @@ static const char migration_4[] =
 	") WITHOUT ROWID;\n"
 	"ALTER TABLE releases ADD COLUMN gate_wait_notice_at INTEGER;\n";
 
+/* The outcome of each workspace's last publish, so a failed publish shows in
+ * `status` until one succeeds. */
+static const char migration_5[] =
+	"CREATE TABLE publish_state (\n"
+	"  workspace  TEXT PRIMARY KEY,\n"
+	"  ok         INTEGER NOT NULL CHECK (ok IN (0, 1)),\n"
+	"  at         INTEGER NOT NULL,\n"
+	"  error      TEXT,\n"
+	"  last_ok_at INTEGER\n"
+	");\n";
+
 static const char *const migrations[] = {
 	NULL, /* version 0: the empty database */
 	migration_1,
 	migration_2,
 	migration_3,
 	migration_4,
+	migration_5,
 };
 
 int store_migrate(sluice_store *s)

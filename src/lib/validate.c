@@ -236,6 +236,29 @@ done:
 	return count;
 }
 
+/* Whether a relative path climbs above the directory it is relative to
+ * ("../x", "a/../../x"); "a/../b" stays inside. */
+static bool climbs_out(const char *path)
+{
+	long depth = 0;
+	const char *seg = path;
+
+	if (path[0] == '/')
+		return false;
+	for (;;) {
+		const char *end = strchr(seg, '/');
+		size_t len = end ? (size_t)(end - seg) : strlen(seg);
+		if (len == 2 && seg[0] == '.' && seg[1] == '.') {
+			if (--depth < 0)
+				return true;
+		} else if (len > 0 && !(len == 1 && seg[0] == '.'))
+			depth++;
+		if (!end)
+			return false;
+		seg = end + 1;
+	}
+}
+
 /* ---- the workspace ------------------------------------------------------- */
 
 void sluice_validate_workspace(const sluice_workspace *ws, const char *root, sluice_diags *d)
@@ -324,6 +347,13 @@ void sluice_validate_workspace(const sluice_workspace *ws, const char *root, slu
 					  ws->allowed_signers.s);
 		free(p);
 	}
+	/* the publisher removes what it wrote there: a relative path must not
+	 * lead it out of the administrators' repository */
+	if (ws->publish_path.s && climbs_out(ws->publish_path.s))
+		sluice_diag_error(d, ws->publish_path.pos, "invalid-value",
+				  "'publish.path' '%s' leaves --root through '..'; give a path "
+				  "inside the administrators' repository, or an absolute path",
+				  ws->publish_path.s);
 	for (size_t i = 0; i < ws->nproviders; i++)
 		for (size_t k = 0; k < ws->providers[i].allowed_prefixes.count; k++) {
 			const sluice_str *pf = &ws->providers[i].allowed_prefixes.items[k];

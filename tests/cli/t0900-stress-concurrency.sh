@@ -45,7 +45,9 @@ S reconcile --no-fetch --now $D1
 expect_rc 0
 expect_out "$PLUGIN@0.1.0: start stage devex-dogfood (1)"
 dump_normalised "$DB" >"$T/dump.ref"
-cp "$EFFECTIVE" "$T/effective.ref"
+# the audit head a publish carries depends on which audit rows came first,
+# which concurrent passes order differently: everything else must match
+jq 'del(.audit_head)' "$EFFECTIVE" >"$T/effective.ref" || bail "cannot read $EFFECTIVE"
 echo "one pass: $dur ms"
 case_end
 
@@ -91,7 +93,9 @@ while [ "$i" -le "$ROUNDS" ]; do
 		WHERE r.plugin = '$PLUGIN'")" "round $i: the reference plugin's stage 1 starts"
 	dump_normalised "$DB" >"$T/dump.now"
 	expect_same "$T/dump.ref" "$T/dump.now" "round $i: the state differs from running them one after the other"
-	expect_same "$T/effective.ref" "$EFFECTIVE" "round $i: effective.json differs"
+	run jq 'del(.audit_head)' "$EFFECTIVE"
+	expect_rc 0
+	expect_same "$T/effective.ref" "$T/out" "round $i: effective.json differs"
 	case_end
 	i=$((i + 1))
 done

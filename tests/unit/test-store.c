@@ -464,7 +464,7 @@ static void test_migrates_an_older_database(void **state)
 	sluice_store_free(f->s);
 	f->s = NULL;
 	assert_int_equal(raw_exec(f->path, "ALTER TABLE releases DROP COLUMN refused_reason;"
-					   " DROP TABLE plugin_state; DROP TABLE secret_checks;"
+					   " DROP TABLE plugin_state; DROP TABLE secret_checks; DROP TABLE publish_state;"
 					   " ALTER TABLE releases DROP COLUMN gate_wait_notice_at;"
 					   " DROP TABLE telemetry_keys; DROP TABLE telemetry_events;"
 					   " DROP TABLE telemetry_daily; DROP TABLE telemetry_latency;"

@@ -1,0 +1,110 @@
+/* What publishing reads from and writes to the store: the outcome of each
+ * publish (publish_state) and the users who opted out of a plugin. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "sluice/error.h"
+#include "sluice/util.h"
+#include "store-internal.h"
+
+int sluice_store_publish_state_set(sluice_store *s, const char *workspace, bool ok,
+				   int64_t at, const char *error)
+{
+	/* last_ok_at survives a failure: it says since when the published
+	 * state is stale */
+	static const char sql[] =
+		"INSERT INTO publish_state (workspace, ok, at, error, last_ok_at)"
+		" VALUES (?1, ?2, ?3, ?4, CASE WHEN ?2 THEN ?3 END)"
+		" ON CONFLICT (workspace) DO UPDATE SET ok = excluded.ok, at = excluded.at,"
+		" error = excluded.error,"
+		" last_ok_at = CASE WHEN excluded.ok THEN excluded.at ELSE last_ok_at END";
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	if (!workspace)
+		return sluice_error_set(SLUICE_EINVAL, "internal: a publish outcome needs a workspace");
+	if ((rc = store_tx_begin(s)) < 0)
+		return rc;
+	if ((rc = store_stmt(s, &st, sql)) == 0) {
+		store_bind_text(st, 1, workspace);
+		store_bind_int(st, 2, ok ? 1 : 0);
+		store_bind_int(st, 3, at);
+		store_bind_text(st, 4, ok ? NULL : (error ? error : "unknown error"));
+		rc = store_step_done(s, st, "cannot record the outcome of the publish");
+		store_done(st);
+	}
+	return store_tx_end(s, rc);
+}
+
+int sluice_store_publish_state_get(sluice_publish_state *out, sluice_store *s,
+				   const char *workspace)
+{
+	static const char sql[] =
+		"SELECT ok, at, error, last_ok_at FROM publish_state WHERE workspace = ?1";
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	memset(out, 0, sizeof *out);
+	if ((rc = store_stmt(s, &st, sql)) < 0)
+		return rc;
+	store_bind_text(st, 1, workspace);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		out->known = true;
+		out->ok = sqlite3_column_int(st, 0) != 0;
+		out->at = store_col_time(st, 1);
+		out->error = store_col_dup(st, 2);
+		out->last_ok_at = store_col_time(st, 3);
+		rc = 0;
+	} else if (rc == SQLITE_DONE)
+		rc = 0;
+	else
+		rc = store_error(s, rc, "cannot read the outcome of the last publish");
+	store_done(st);
+	return rc;
+}
+
+void sluice_publish_state_clear(sluice_publish_state *st)
+{
+	if (!st)
+		return;
+	free(st->error);
+	memset(st, 0, sizeof *st);
+}
+
+int sluice_store_optout_users(char ***out, size_t *n, sluice_store *s, const char *workspace,
+			      const char *plugin)
+{
+	static const char sql[] =
+		"SELECT user_id FROM user_optouts WHERE workspace = ?1 AND plugin = ?2"
+		" ORDER BY user_id";
+	sqlite3_stmt *st = NULL;
+	char **v = sluice_xcalloc(1, sizeof *v);
+	size_t count = 0;
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	if ((rc = store_stmt(s, &st, sql)) < 0) {
+		free(v);
+		return rc;
+	}
+	store_bind_text(st, 1, workspace);
+	store_bind_text(st, 2, plugin);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		v = sluice_xrealloc(v, (count + 2) * sizeof *v);
+		v[count++] = store_col_dup(st, 0);
+		v[count] = NULL;
+	}
+	rc = rc == SQLITE_DONE ? 0 : store_error(s, rc, "cannot read opt-outs");
+	store_done(st);
+	if (rc < 0) {
+		for (size_t i = 0; i < count; i++)
+			free(v[i]);
+		free(v);
+		return rc;
+	}
+	*out = v;
+	*n = count;
+	return 0;
+}
