@@ -19,7 +19,7 @@
 typedef struct sluice_store sluice_store;
 
 /* The schema version this build creates and understands. */
-#define SLUICE_STORE_SCHEMA_VERSION 2
+#define SLUICE_STORE_SCHEMA_VERSION 4
 
 /* Longest object id kept (hex SHA-256) plus the NUL. */
 #define SLUICE_STORE_OID_SZ 65
@@ -319,7 +319,9 @@ int sluice_store_optout_set(sluice_store *s, const char *workspace, const char *
 int sluice_store_optout_list(char ***out, size_t *n, sluice_store *s, const char *workspace,
 			     const char *user);
 
-/* Records a checklist attestation (checklist.attested). */
+/* Records a checklist attestation (checklist.attested), bound to the
+ * release's commit as recorded now: once an accepted tag move changes the
+ * commit, it no longer counts. */
 int sluice_store_attest(sluice_store *s, const char *workspace, const char *plugin,
 			const char *version, const char *item, const char *evidence, int64_t now);
 
@@ -333,7 +335,8 @@ typedef struct {
 	size_t count;
 } sluice_attestation_list;
 
-/* The attestations of plugin@version, oldest first; clear with
+/* The attestations of plugin@version that count (made for its current
+ * commit), oldest first; clear with
  * sluice_attestation_list_clear. */
 int sluice_store_attestation_list(sluice_attestation_list *out, sluice_store *s,
 				  const char *workspace, const char *plugin,

@@ -464,14 +464,27 @@ static void test_migrates_an_older_database(void **state)
 	sluice_store_free(f->s);
 	f->s = NULL;
 	assert_int_equal(raw_exec(f->path, "ALTER TABLE releases DROP COLUMN refused_reason;"
+					   " ALTER TABLE attestations DROP COLUMN commit_id;"
 					   " DROP TABLE plugin_state; PRAGMA user_version = 1"),
+			 SQLITE_OK);
+	/* an attestation from before they were bound to a commit */
+	assert_int_equal(raw_exec(f->path, "INSERT INTO releases (workspace, plugin, version, tag,"
+					   " commit_id, seen_at, updated_at) VALUES ('eng', 'rev', '0.1.0',"
+					   " 'v0.1.0', '" C1 "', 1, 1);"
+					   " INSERT INTO attestations (workspace, plugin, version, item,"
+					   " actor, at) VALUES ('eng', 'rev', '0.1.0', 'contract-tests', 'ci', 1)"),
 			 SQLITE_OK);
 	assert_int_equal(sluice_store_open(&f->s, f->path, SLUICE_STORE_READONLY), SLUICE_ESTORE);
 	assert_non_null(strstr(sluice_error_last(), "has schema version 1 and needs an upgrade"));
-	assert_int_equal(sluice_store_open(&f->s, f->path, 0), 0);
+	if (sluice_store_open(&f->s, f->path, 0) != 0)
+		fail_msg("%s", sluice_error_last());
 	assert_int_equal(raw_int(f->path, "PRAGMA user_version"), SLUICE_STORE_SCHEMA_VERSION);
 	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM pragma_table_info('releases')"
 					  " WHERE name = 'refused_reason'"), 1);
+	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM attestations"
+					  " WHERE commit_id = '" C1 "'"), 1);
+	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM pragma_table_info('plugin_state')"
+					  " WHERE name = 'sunset_withdrawn_for'"), 1);
 }
 
 static const char snapshot[] =
@@ -518,8 +531,11 @@ static void test_load_plugin_state(void **state)
 							  "permission secrets.read exceeds policy", T0), 0);
 	assert_int_equal(sluice_store_tag_observe(f->s, "rev", "v0.9.0", C3, NULL, NULL, T0, NULL), 0);
 	assert_int_equal(raw_exec(f->path, "INSERT INTO attestations (workspace, plugin, version, item,"
-					   " actor, at) VALUES ('eng', 'rev', '0.10.0', 'security-review', 'ben', 1),"
-					   " ('eng', 'rev', '0.10.0', 'contract-tests', 'ci', 1)"),
+					   " actor, at, commit_id) VALUES"
+					   " ('eng', 'rev', '0.10.0', 'security-review', 'ben', 1, '" C2 "'),"
+					   " ('eng', 'rev', '0.10.0', 'contract-tests', 'ci', 1, '" C2 "'),"
+					   /* made for another commit: does not count */
+					   " ('eng', 'rev', '0.10.0', 'docs-review', 'ci', 1, '" C1 "')"),
 			 SQLITE_OK);
 
 	assert_int_equal(sluice_store_load_plugin_state(&ps, f->s, "eng", "rev"), 0);
@@ -552,7 +568,10 @@ static void test_load_plugin_state(void **state)
 	assert_string_equal(r9->moved_to_commit, C3);
 	assert_true(r2->refused);
 	assert_string_equal(r2->refused_reason, "permission secrets.read exceeds policy");
-	assert_int_equal(ps->plugin.review_every_days, 90);
+	/* the lifecycle stays with its release: which one counts is the
+	 * planner's rule */
+	assert_int_equal(r10->review_every_days, 90);
+	assert_int_equal(ps->plugin.review_every_days, 0);
 	assert_false(ps->plugin.withdrawn);
 	assert_int_equal(ps->napprovals, 1);
 	assert_string_equal(ps->approvals[0].approver, "admin-ana");
