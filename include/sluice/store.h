@@ -150,13 +150,16 @@ int sluice_store_tag_observe(sluice_store *s, const char *plugin, const char *ta
 int sluice_store_tag_mark_deleted(sluice_store *s, const char *plugin,
 				  const char *tag, int64_t now);
 
-/* Accepts a moved tag (`sluice accept-tag-move`): the recorded commit becomes
- * the one it moved to, the release at that tag takes the new commit and all
- * its approvals are voided, all audited as tag.move_accepted by the store's
- * actor. SLUICE_ENOTFOUND when the tag is unknown, SLUICE_EINVAL when it has
- * not moved. */
+/* Accepts a moved tag (`sluice accept-tag-move`, once the new commit has
+ * been validated: sluice_reconcile_accept_tag_move): the recorded commit
+ * becomes the one it moved to, the release at that tag takes the new
+ * commit and `deploy_snapshot` (NULL: keeps its own; given, any refusal is
+ * cleared), all its approvals are voided and its attestations, bound to
+ * the old commit, stop counting; audited as tag.move_accepted by the
+ * store's actor. SLUICE_ENOTFOUND when the tag is unknown, SLUICE_EINVAL
+ * when it has not moved. */
 int sluice_store_tag_accept_move(sluice_store *s, const char *plugin,
-				 const char *tag, int64_t now);
+				 const char *tag, const char *deploy_snapshot, int64_t now);
 
 typedef struct {
 	char *plugin;

@@ -1,6 +1,7 @@
 /* sluice accept-tag-move: an operator accepts that a release tag now
- * points at another commit; the release takes the new commit and every
- * approval it had is void. */
+ * points at another commit. The new commit is validated as a new tag
+ * would be (sluice_reconcile_accept_tag_move); once trusted, the release
+ * takes it and every approval and attestation it had is void. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,6 +9,7 @@
 #include "cli.h"
 #include "sluice/config.h"
 #include "sluice/error.h"
+#include "sluice/reconcile.h"
 #include "sluice/semver.h"
 #include "sluice/source.h"
 #include "sluice/store.h"
@@ -71,7 +73,7 @@ static int run(struct cli *c)
 		rc = sluice_error_exit_status(rc == SLUICE_ENOTFOUND ? SLUICE_EINVAL : rc);
 		goto done;
 	}
-	if ((rc = sluice_store_tag_accept_move(s, plugin, tag, c->now)) < 0) {
+	if ((rc = sluice_reconcile_accept_tag_move(e, plugin, tag)) < 0) {
 		if (rc == SLUICE_EINVAL)
 			cli_error("tag %s of '%s' has not moved: it still points at %s; nothing to "
 				  "accept",
@@ -83,7 +85,7 @@ static int run(struct cli *c)
 	}
 	if (!c->quiet)
 		printf("accepted: %s %s now trusts commit %s (was %s); the release's approvals "
-		       "are void\n",
+		       "and attestations are void\n",
 		       plugin, tag, before.moved_to, before.commit);
 	rc = EXIT_OK;
 done:

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "sluice/audit.h"
 #include "sluice/error.h"
 #include "sluice/publish.h"
 #include "sluice/reconcile.h"
@@ -74,37 +75,72 @@ static char *refusal_text(const sluice_diags *d, const char *extra)
 	return sluice_buf_detach(&b);
 }
 
-/* Reads, validates and records the release at `t` (first seen now). */
-static int record_release(sluice_engine *e, sluice_reconcile_item *it, const sluice_watched *w,
-			  const sluice_tag *t, const char *commit, bool id_known)
+int sluice_reconcile_validate_release(sluice_release_check *out, sluice_engine *e,
+				      const sluice_watched *w, const char *tag, const char *commit,
+				      const char *plugin)
 {
 	sluice_tree *tree = NULL;
 	sluice_plugin *pl = NULL;
 	sluice_diags d;
-	char *snapshot = NULL, *why = NULL, *extra = NULL;
-	const char *version = t->name + 1;
+	char *extra = NULL;
 	int rc;
 
+	memset(out, 0, sizeof *out);
 	sluice_diags_init(&d);
-	rc = sluice_source_open_tree(&tree, e->cache_dir, w->key, t->name, commit);
+	rc = sluice_source_open_tree(&tree, e->cache_dir, w->key, tag, commit);
 	if (rc < 0)
-		extra = sluice_xasprintf("cannot read tag %s: %s", t->name, sluice_error_last());
+		extra = sluice_xasprintf("cannot read tag %s at commit %.12s: %s", tag, commit,
+					 sluice_error_last());
 	else if (sluice_plugin_load(&pl, tree, e->ws->max_file_bytes, &d) == 0 && pl) {
-		sluice_validate_plugin(pl, e->ws, e->policy, e->root, t->name, &d);
-		snapshot = sluice_release_snapshot_encode(pl);
-		if (id_known && pl->manifest.id.s && strcmp(pl->manifest.id.s, it->plugin) != 0)
+		sluice_validate_plugin(pl, e->ws, e->policy, e->root, tag, &d);
+		out->snapshot = sluice_release_snapshot_encode(pl);
+		if (pl->manifest.id.s)
+			out->id = sluice_xstrdup(pl->manifest.id.s);
+		if (plugin && pl->manifest.id.s && strcmp(pl->manifest.id.s, plugin) != 0)
 			extra = sluice_xasprintf("plugin.yaml id '%s' is not '%s', the plugin this "
 						 "repository was first seen with",
-						 pl->manifest.id.s, it->plugin);
+						 pl->manifest.id.s, plugin);
 	}
 	if (!extra && e->ws->require_signed_tags.set && e->ws->require_signed_tags.v) {
 		char *signers = sluice_engine_path(e, e->ws->allowed_signers.s);
-		if (!signers || sluice_source_verify_tag(e->cache_dir, w->key, t->name, signers) < 0)
-			extra = sluice_xasprintf("tag %s is not signed by an allowed signer: %s",
-						 t->name, signers ? sluice_error_last()
-								  : "policy.allowed_signers is not set");
+		if (!signers || sluice_source_verify_tag(e->cache_dir, w->key, tag, signers) < 0)
+			extra = sluice_xasprintf("tag %s is not signed by an allowed signer: %s", tag,
+						 signers ? sluice_error_last()
+							 : "policy.allowed_signers is not set");
 		free(signers);
 	}
+	if (extra || d.errors) {
+		sluice_diags_sort(&d);
+		out->refused = refusal_text(&d, extra);
+	}
+	sluice_error_clear();
+	sluice_diags_clear(&d);
+	sluice_plugin_free(pl);
+	sluice_tree_free(tree);
+	free(extra);
+	return 0;
+}
+
+void sluice_release_check_clear(sluice_release_check *c)
+{
+	if (!c)
+		return;
+	free(c->refused);
+	free(c->snapshot);
+	free(c->id);
+	memset(c, 0, sizeof *c);
+}
+
+/* Reads, validates and records the release at `t` (first seen now). */
+static int record_release(sluice_engine *e, sluice_reconcile_item *it, const sluice_watched *w,
+			  const sluice_tag *t, const char *commit, bool id_known)
+{
+	sluice_release_check chk;
+	const char *version = t->name + 1;
+	int rc;
+
+	sluice_reconcile_validate_release(&chk, e, w, t->name, commit,
+					  id_known ? it->plugin : NULL);
 	sluice_release_record rec = {
 		.workspace = e->workspace,
 		.plugin = it->plugin,
@@ -112,28 +148,64 @@ static int record_release(sluice_engine *e, sluice_reconcile_item *it, const slu
 		.tag = t->name,
 		.commit = commit,
 		.tagger_email = sluice_tag_email(t),
-		.deploy_snapshot = snapshot,
+		.deploy_snapshot = chk.snapshot,
 		.seen_at = e->now,
 	};
 	if ((rc = sluice_store_release_record(e->store, &rec, NULL, NULL)) < 0)
 		goto done;
-	if (extra || d.errors) {
-		sluice_diags_sort(&d);
-		why = refusal_text(&d, extra);
+	if (chk.refused) {
 		if ((rc = sluice_store_release_set_refused(e->store, e->workspace, it->plugin, version,
-							   why, e->now)) < 0)
+							   chk.refused, e->now)) < 0)
 			goto done;
-		note(it, "refused release %s: %s", version, why);
+		note(it, "refused release %s: %s", version, chk.refused);
 	} else
 		note(it, "recorded release %s (%s, commit %.12s)", version, t->name, commit);
 	rc = 0;
 done:
-	sluice_diags_clear(&d);
-	sluice_plugin_free(pl);
-	sluice_tree_free(tree);
-	free(snapshot);
-	free(why);
-	free(extra);
+	sluice_release_check_clear(&chk);
+	return rc;
+}
+
+int sluice_reconcile_accept_tag_move(sluice_engine *e, const char *plugin, const char *tag)
+{
+	sluice_stored_tag row;
+	sluice_release_check chk;
+	const sluice_watched *w;
+	int rc;
+
+	memset(&chk, 0, sizeof chk);
+	if ((rc = sluice_store_tag_get(&row, e->store, plugin, tag)) < 0)
+		return rc;
+	if (!row.moved_to[0]) {
+		rc = sluice_error_set(SLUICE_EINVAL,
+				      "tag %s of %s has not moved (it points at %s as first recorded); "
+				      "nothing to accept",
+				      tag, plugin, row.commit);
+		goto done;
+	}
+	if (!(w = sluice_engine_find(e, plugin))) {
+		rc = SLUICE_ENOTFOUND;
+		goto done;
+	}
+	/* the id is checked only once the repository owns one */
+	sluice_reconcile_validate_release(&chk, e, w, tag, row.moved_to,
+					  strcmp(plugin, w->key) != 0 ? plugin : NULL);
+	if (chk.refused) {
+		if ((rc = sluice_audit_appendf(e->store, e->now, "tag.move_refused", plugin, tag + 1,
+					       "{s:s, s:s, s:s, s:s}", "tag", tag, "recorded_commit",
+					       row.commit, "commit", row.moved_to, "reason",
+					       chk.refused)) < 0)
+			goto done;
+		rc = sluice_error_set(SLUICE_EREFUSED,
+				      "cannot accept the move of tag %s of '%s' to %s: %s; the release "
+				      "stays frozen at %s until a commit that passes is accepted",
+				      tag, plugin, row.moved_to, chk.refused, row.commit);
+		goto done;
+	}
+	rc = sluice_store_tag_accept_move(e->store, plugin, tag, chk.snapshot, e->now);
+done:
+	sluice_release_check_clear(&chk);
+	sluice_stored_tag_clear(&row);
 	return rc;
 }
 

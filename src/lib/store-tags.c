@@ -386,7 +386,8 @@ int sluice_store_tag_mark_deleted(sluice_store *s, const char *plugin, const cha
 	return store_tx_end(s, rc);
 }
 
-static int accept_move_locked(sluice_store *s, const char *plugin, const char *tag, int64_t now)
+static int accept_move_locked(sluice_store *s, const char *plugin, const char *tag,
+			      const char *snapshot, int64_t now)
 {
 	static const char sql_tag[] =
 		"UPDATE tags SET commit_id = moved_to_commit, tag_object = moved_tag_object,"
@@ -412,7 +413,15 @@ static int accept_move_locked(sluice_store *s, const char *plugin, const char *t
 		"  ELSE 'in_progress' END,"
 		" state_reason = CASE WHEN state = 'frozen' THEN 'tag move accepted'"
 		"  ELSE state_reason END,"
+		" deploy_snapshot = coalesce(?5, deploy_snapshot),"
+		" refused_reason = CASE WHEN ?5 IS NULL THEN refused_reason END,"
 		" updated_at = ?4 WHERE plugin = ?1 AND tag = ?2";
+	/* attestations are bound to their commit: the old one's stop counting */
+	static const char sql_attested[] =
+		"SELECT count(*) FROM attestations a JOIN releases r ON r.workspace = a.workspace"
+		" AND r.plugin = a.plugin AND r.version = a.version AND r.commit_id = a.commit_id"
+		" WHERE r.plugin = ?1 AND r.tag = ?2";
+	int64_t unattested = 0;
 	sluice_stored_tag row;
 	sqlite3_stmt *st = NULL;
 	int64_t voided = 0;
@@ -451,20 +460,35 @@ static int accept_move_locked(sluice_store *s, const char *plugin, const char *t
 		goto done;
 	voided = sqlite3_changes64(s->db);
 
+	if ((rc = store_stmt(s, &st, sql_attested)) < 0)
+		goto done;
+	store_bind_text(st, 1, plugin);
+	store_bind_text(st, 2, tag);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		unattested = sqlite3_column_int64(st, 0);
+	store_done(st);
+	if (rc != SQLITE_ROW) {
+		rc = store_error(s, rc, "cannot read attestations");
+		goto done;
+	}
+
 	if ((rc = store_stmt(s, &st, sql_release)) < 0)
 		goto done;
 	store_bind_text(st, 1, plugin);
 	store_bind_text(st, 2, tag);
 	store_bind_text(st, 3, row.moved_to);
 	store_bind_int(st, 4, now);
+	store_bind_text(st, 5, snapshot);
 	rc = store_step_done(s, st, "cannot update the release");
 	store_done(st);
 	if (rc < 0)
 		goto done;
 
 	rc = sluice_audit_appendf(s, now, "tag.move_accepted", plugin, tag_version(tag),
-				  "{s:s, s:s, s:s, s:I}", "tag", tag, "previous_commit", row.commit,
-				  "commit", row.moved_to, "approvals_voided", (json_int_t)voided);
+				  "{s:s, s:s, s:s, s:I, s:I}", "tag", tag, "previous_commit", row.commit,
+				  "commit", row.moved_to, "approvals_voided", (json_int_t)voided,
+				  "attestations_voided", (json_int_t)unattested);
 done:
 	free(reason);
 	sluice_stored_tag_clear(&row);
@@ -472,12 +496,12 @@ done:
 }
 
 int sluice_store_tag_accept_move(sluice_store *s, const char *plugin, const char *tag,
-				 int64_t now)
+				 const char *deploy_snapshot, int64_t now)
 {
 	int rc;
 
 	if ((rc = store_tx_begin(s)) < 0)
 		return rc;
-	rc = accept_move_locked(s, plugin, tag, now);
+	rc = accept_move_locked(s, plugin, tag, deploy_snapshot, now);
 	return store_tx_end(s, rc);
 }

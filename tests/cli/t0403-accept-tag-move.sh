@@ -1,6 +1,7 @@
 #!/bin/sh
 # sluice accept-tag-move: a moved tag stays frozen at its first commit
-# until an operator accepts the move, which is audited.
+# until an operator accepts the move, which is audited; a new commit that
+# is not a valid release is never accepted (t0440 accepts a valid one).
 . "$(dirname "$0")/lib.sh"
 
 R=$T/root
@@ -60,20 +61,22 @@ expect_eq "$first" "$(db "select commit_id from tags where plugin='mover' and ta
 expect_eq "ben|access.refused" "$(db "select actor, action from audit order by id desc limit 1")" "refusal audited"
 case_end
 
-case_begin 'an operator accepts the move: the new commit is trusted, audited'
+case_begin 'a new commit that is not a valid release is refused; the tag keeps its first commit'
 run S accept-tag-move --as ana acme/mover@v0.1.0
-expect_rc 0
-expect_out "accepted: mover v0.1.0 now trusts commit $second (was $first)"
-expect_eq "$second" "$(db "select commit_id from tags where plugin='mover' and tag='v0.1.0'")" "now trusted: second"
-expect_eq "ana|tag.move_accepted" "$(db "select actor, action from audit order by id desc limit 1")" "audit row"
+expect_rc 3
+expect_err "error: cannot accept the move of tag v0.1.0 of 'mover' to $second: "
+expect_err "the release stays frozen at $first"
+expect_eq "$first" "$(db "select commit_id from tags where plugin='mover' and tag='v0.1.0'")" "still trusted: first"
+expect_eq "ana|tag.move_refused" "$(db "select actor, action from audit order by id desc limit 1")" "audit row"
 run S audit verify
 expect_rc 0
 case_end
 
-case_begin 'fetching again finds nothing to freeze'
+case_begin 'fetching again keeps the first commit trusted'
 run S fetch
 expect_rc 0
-expect_no_err "points at another commit"
+expect_eq "$first" "$(db "select commit_id from tags where plugin='mover' and tag='v0.1.0'")" "still trusted: first"
+expect_eq "$second" "$(db "select moved_to_commit from tags where plugin='mover' and tag='v0.1.0'")" "still moved"
 case_end
 
 done_testing

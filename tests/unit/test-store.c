@@ -180,7 +180,7 @@ static void test_failed_unit_rolls_back_inside_transaction(void **state)
 	/* a failing call inside the caller's transaction undoes only itself */
 	assert_int_equal(sluice_store_begin(f->s), 0);
 	assert_int_equal(sluice_store_tag_observe(f->s, "p", "v1.0.0", C1, NULL, NULL, T0, NULL), 0);
-	assert_int_equal(sluice_store_tag_accept_move(f->s, "p", "v1.0.0", T0), SLUICE_EINVAL);
+	assert_int_equal(sluice_store_tag_accept_move(f->s, "p", "v1.0.0", NULL, T0), SLUICE_EINVAL);
 	assert_int_equal(sluice_store_tag_mark_deleted(f->s, "p", "v9.9.9", T0), SLUICE_ENOTFOUND);
 	assert_int_equal(sluice_store_commit(f->s), 0);
 	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM tags"), 1);
@@ -306,14 +306,14 @@ static void test_tag_accept_move(void **state)
 				  " ('eng', 'p', '2.0.0', '" C2 "', 's1', 'ben', 1)"),
 			 SQLITE_OK);
 
-	assert_int_equal(sluice_store_tag_accept_move(f->s, "p", "v1.0.0", T0), SLUICE_EINVAL);
+	assert_int_equal(sluice_store_tag_accept_move(f->s, "p", "v1.0.0", NULL, T0), SLUICE_EINVAL);
 	assert_non_null(strstr(sluice_error_last(), "tag v1.0.0 of p has not moved"));
-	assert_int_equal(sluice_store_tag_accept_move(f->s, "p", "v2.0.0", T0), SLUICE_ENOTFOUND);
+	assert_int_equal(sluice_store_tag_accept_move(f->s, "p", "v2.0.0", NULL, T0), SLUICE_ENOTFOUND);
 
 	assert_int_equal(sluice_store_tag_observe(f->s, "p", "v1.0.0", C2, C3, "b@x", T0 + 5, &o), 0);
 	assert_int_equal(o.status, SLUICE_TAG_MOVED);
 	sluice_store_set_actor(f->s, "admin-ana");
-	assert_int_equal(sluice_store_tag_accept_move(f->s, "p", "v1.0.0", T0 + 10), 0);
+	assert_int_equal(sluice_store_tag_accept_move(f->s, "p", "v1.0.0", NULL, T0 + 10), 0);
 
 	assert_int_equal(sluice_store_tag_get(&row, f->s, "p", "v1.0.0"), 0);
 	assert_string_equal(row.commit, C2);
