@@ -91,7 +91,10 @@ int sluice_store_lease_release(sluice_store *s, const char *name);
 
 typedef struct {
 	char *repository;       /* owner/name, or the URL when given directly */
-	char *plugin;           /* plugin id once known, else NULL */
+	char *plugin;           /* what its tags and releases are recorded
+				 * under: the plugin id it owns (fixed by its
+				 * first release that validated), until then
+				 * the repository itself */
 	char *url;
 	int64_t last_checked_at;
 	int64_t last_ok_at;
@@ -108,12 +111,24 @@ int sluice_store_source_get(sluice_source_row *out, sluice_store *s,
 
 /* Records one check of a remote. On success pass error NULL: last_ok_at and
  * (when not NULL) refs_fingerprint are updated. On failure pass the message:
- * the fingerprint and last_ok_at stay. `plugin` (may be NULL) fills in the
- * plugin id. The first failure after success and the first success after a
- * failure are audited (source.unreachable, source.recovered). */
+ * the fingerprint and last_ok_at stay. `plugin` (may be NULL) only names
+ * the plugin in the audit rows: the id a repository owns is set by
+ * sluice_store_source_claim alone. The first failure after success and the
+ * first success after a failure are audited (source.unreachable,
+ * source.recovered). */
 int sluice_store_source_checked(sluice_store *s, const char *repository,
 				const char *url, const char *plugin, int64_t now,
 				const char *refs_fingerprint, const char *error);
+
+/* Gives `repository` the plugin id `plugin` for good (docs/sources.md,
+ * plugin ids): called when its first release validated. The tags and
+ * releases recorded under the repository until then move to the id;
+ * audited as source.claimed. Claiming the id it owns already is 0.
+ * SLUICE_EREFUSED, with the reason, when the id is not
+ * [a-z0-9][a-z0-9._-]{0,62}, when another repository owns it (the message
+ * names that one) or when the repository owns another id. */
+int sluice_store_source_claim(sluice_store *s, const char *repository, const char *plugin,
+			      int64_t now);
 
 /* ---- tags: the first-seen commit of every tag ----------------------- */
 

@@ -14,28 +14,20 @@
 #include "sluice/source.h"
 #include "sluice/store.h"
 #include "sluice/util.h"
+#include "sluice/watched.h"
 
 static const cli_opt opts[] = {
 	{"workspace", 'w', "NAME", "the workspace (default: the only one in workspaces/)", false},
 	{NULL, 0, NULL, NULL, false},
 };
 
-/* The plugin id the store records tags under for `name`: a plugin id as
- * given, or the id of the watched repository `name` (owner/name). */
-static char *store_plugin(const sluice_engine *e, const char *name)
+/* What the store records the tags of `name` under: the id its repository
+ * owns, or the repository itself while it owns none (docs/sources.md). */
+static char *store_plugin(sluice_engine *e, const char *name)
 {
-	for (size_t i = 0; i < e->ws->nplugins; i++) {
-		const sluice_ws_plugin *p = &e->ws->plugins[i];
-		sluice_source_row row = {0};
-		char *id = NULL;
-		if (!p->repository.s || strcmp(p->repository.s, name) != 0)
-			continue;
-		if (sluice_store_source_get(&row, e->store, p->repository.s) == 0 && row.plugin)
-			id = sluice_xstrdup(row.plugin);
-		sluice_source_row_clear(&row);
-		return id ? id : sluice_xstrdup(name);
-	}
-	return sluice_xstrdup(name);
+	const sluice_watched *w = sluice_engine_find(e, name);
+	sluice_error_clear();
+	return w ? sluice_watched_tracking_id(e->store, w->key) : sluice_xstrdup(name);
 }
 
 static int run(struct cli *c)

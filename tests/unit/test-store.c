@@ -332,8 +332,9 @@ static void test_tag_accept_move(void **state)
 	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM approvals WHERE voided_at IS NULL"), 1);
 	details = raw_text(f->path, "SELECT actor || ' ' || details FROM audit WHERE action = "
 				    "'tag.move_accepted'");
-	assert_string_equal(details, "admin-ana {\"approvals_voided\":2,\"commit\":\"" C2 "\","
-				     "\"previous_commit\":\"" C1 "\",\"tag\":\"v1.0.0\"}");
+	assert_string_equal(details, "admin-ana {\"approvals_voided\":2,\"attestations_voided\":0,"
+				     "\"commit\":\"" C2 "\",\"previous_commit\":\"" C1 "\","
+				     "\"tag\":\"v1.0.0\"}");
 	free(details);
 
 	/* now trusted at the new commit */
@@ -352,7 +353,8 @@ static void test_sources(void **state)
 						     "fp1", NULL), 0);
 	assert_int_equal(sluice_store_source_get(&r, f->s, "acme/rev"), 0);
 	assert_string_equal(r.url, "file:///g/rev.git");
-	assert_null(r.plugin);
+	/* no id owned yet: the repository stands in */
+	assert_string_equal(r.plugin, "acme/rev");
 	assert_int_equal(r.last_ok_at, T0);
 	assert_string_equal(r.refs_fingerprint, "fp1");
 	assert_null(r.last_error);
@@ -364,7 +366,8 @@ static void test_sources(void **state)
 	assert_int_equal(sluice_store_source_checked(f->s, "acme/rev", "file:///g/rev.git", NULL,
 						     T0 + 120, "ignored", "cannot connect"), 0);
 	assert_int_equal(sluice_store_source_get(&r, f->s, "acme/rev"), 0);
-	assert_string_equal(r.plugin, "rev");
+	/* naming an id in a check never gives it to the repository */
+	assert_string_equal(r.plugin, "acme/rev");
 	assert_int_equal(r.last_checked_at, T0 + 120);
 	assert_int_equal(r.last_ok_at, T0);
 	assert_string_equal(r.last_error, "cannot connect");
@@ -384,6 +387,44 @@ static void test_sources(void **state)
 	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM audit WHERE action = 'source.recovered'"),
 			 1);
 	assert_int_equal(audit_rows(f->path), 2);
+}
+
+/* The first repository whose release validated owns its plugin id; what
+ * it recorded under its own name moves to the id; nobody else may take
+ * it, nor an id that is not [a-z0-9][a-z0-9._-]{0,62}. */
+static void test_source_claim(void **state)
+{
+	fixture *f = *state;
+	sluice_source_row r;
+	sluice_release_record rec = {"eng", "acme/rev", "0.1.0", "v0.1.0", C1, NULL, NULL, T0};
+
+	assert_int_equal(sluice_store_source_checked(f->s, "acme/rev", "u", NULL, T0, "fp", NULL), 0);
+	assert_int_equal(sluice_store_tag_observe(f->s, "acme/rev", "v0.1.0", C1, NULL, NULL, T0,
+						  NULL), 0);
+	assert_int_equal(sluice_store_release_record(f->s, &rec, NULL, NULL), 0);
+	assert_int_equal(sluice_store_source_claim(f->s, "acme/rev", "rev", T0 + 1), 0);
+	assert_int_equal(sluice_store_source_get(&r, f->s, "acme/rev"), 0);
+	assert_string_equal(r.plugin, "rev");
+	sluice_source_row_clear(&r);
+	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM tags WHERE plugin = 'rev'"), 1);
+	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM releases WHERE plugin = 'rev'"), 1);
+	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM audit WHERE action = 'source.claimed'"
+					  " AND plugin = 'rev'"), 1);
+	/* again: nothing to do */
+	assert_int_equal(sluice_store_source_claim(f->s, "acme/rev", "rev", T0 + 2), 0);
+
+	int before = audit_rows(f->path);
+	assert_int_equal(sluice_store_source_claim(f->s, "evil/rev", "rev", T0 + 3), SLUICE_EREFUSED);
+	assert_string_equal(sluice_error_last(),
+			    "plugin id 'rev' belongs to repository acme/rev, the first whose release "
+			    "validated; another repository cannot take it");
+	assert_int_equal(sluice_store_source_claim(f->s, "acme/rev", "other", T0 + 3),
+			 SLUICE_EREFUSED);
+	assert_int_equal(sluice_store_source_claim(f->s, "acme/new", "Bad\x1b[31m", T0 + 3),
+			 SLUICE_EREFUSED);
+	assert_int_equal(sluice_store_source_claim(f->s, "acme/new", "", T0 + 3), SLUICE_EREFUSED);
+	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM sources WHERE plugin = 'rev'"), 1);
+	assert_int_equal(audit_rows(f->path), before);
 }
 
 static void test_second_writer_waits(void **state)
@@ -715,6 +756,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_tag_observe, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tag_deleted_and_restored, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tag_accept_move, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_source_claim, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sources, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_second_writer_waits, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_locked_by_another_program, setup, teardown),
