@@ -51,4 +51,38 @@ int sluice_reconcile_run(sluice_reconcile_report *report, sluice_engine *e,
 			 const sluice_reconcile_opts *opts);
 void sluice_reconcile_report_clear(sluice_reconcile_report *r);
 
+/* What validation made of one release. */
+typedef struct {
+	char *refused;  /* NULL: it validated; else the reasons, one line */
+	char *snapshot; /* its deploy snapshot (release-snapshot.h); may be NULL */
+	char *id;       /* the id in its plugin.yaml; NULL when none */
+} sluice_release_check;
+
+/* Checks the release of watched repository w at `tag` exactly as
+ * reconcile does for a new tag: reads the tree at `commit` (a tag that
+ * now points elsewhere cannot be read), loads and validates the plugin
+ * against the workspace and its rollout policy, checks that its id is
+ * `plugin` (NULL: the repository's id is not fixed yet) and, under
+ * policy.require_signed_tags, verifies the tag's SSH signature against
+ * allowed_signers. A release that fails any of these comes back with
+ * out->refused set; that is not an error. Returns 0 (clear *out with
+ * sluice_release_check_clear). */
+int sluice_reconcile_validate_release(sluice_release_check *out, sluice_engine *e,
+				      const sluice_watched *w, const char *tag, const char *commit,
+				      const char *plugin);
+void sluice_release_check_clear(sluice_release_check *c);
+
+/* `accept-tag-move`: the moved tag `tag` of plugin `plugin` (its id as
+ * the store records tags) is re-read at the commit it moved to and
+ * re-validated and re-verified as for a new tag
+ * (sluice_reconcile_validate_release). A commit that fails stays
+ * untrusted: the release stays frozen, the refusal is audited
+ * (tag.move_refused, with the reasons) and SLUICE_EREFUSED is returned
+ * with them in the message. A commit that passes is trusted
+ * (sluice_store_tag_accept_move): the release takes it with its deploy
+ * snapshot, and its approvals and attestations (bound to the old commit)
+ * no longer count. SLUICE_ENOTFOUND when the tag was never recorded or no
+ * watched repository has that id, SLUICE_EINVAL when it has not moved. */
+int sluice_reconcile_accept_tag_move(sluice_engine *e, const char *plugin, const char *tag);
+
 #endif

@@ -80,6 +80,11 @@ typedef struct {
 	bool require_admin_approval;
 	bool allow_user_disable;
 	int risk; /* 0 low, 1 moderate, 2 high (sluice_risk) */
+	/* lifecycle from the release's manifest (0 = none); it counts only
+	 * while this is the release users have (sluice_rollout_lifecycle) */
+	int64_t review_every_days;
+	int64_t deprecated_at;
+	int64_t sunset_at;
 	/* checklist items already satisfied (checked or attested) */
 	const char *const *checklist_done;
 	size_t nchecklist_done;
@@ -91,7 +96,9 @@ typedef struct {
 	sluice_rollout_release *releases;
 	size_t nreleases;
 	bool withdrawn; /* the whole plugin withdrawn by an operator or sunset */
-	/* lifecycle, from the newest release's manifest; 0 = none */
+	/* lifecycle the workspace sets for the plugin whatever its releases
+	 * say (0 = none); a release's own lifecycle is on the release, and
+	 * sluice_rollout_lifecycle combines the two */
 	int64_t review_every_days;
 	int64_t last_reviewed_at; /* last review, or the newest release's seen_at */
 	int64_t deprecated_at;
@@ -99,6 +106,9 @@ typedef struct {
 	/* notices already sent, so the planner announces each once */
 	int64_t review_notice_at; /* last review-overdue notice */
 	int64_t sunset_notice_at; /* the sunset notice */
+	/* the sunset date whose withdrawal was applied: the plugin is
+	 * withdrawn once per sunset date, so a `restore` after it stands */
+	int64_t sunset_withdrawn_for;
 } sluice_rollout_plugin;
 
 /* An approval as stored. It counts only for the same plugin, version,
@@ -229,6 +239,7 @@ typedef struct {
 				 groups go back to (NULL: the plugin is removed) */
 	char *reason;
 	int64_t at;
+	int64_t sunset_at;    /* WITHDRAW for a sunset: the sunset date */
 } sluice_rollout_action;
 
 typedef enum {
@@ -328,6 +339,23 @@ bool sluice_rollout_reached(const sluice_rollout_release *r);
  * paused, frozen or superseded, for the groups of their started stages,
  * cumulatively), the newest. Returns its index or -1. */
 ptrdiff_t sluice_rollout_assigned(const sluice_rollout_plugin *p, const char *group);
+
+/* The lifecycle that counts for plugin p (docs/concepts.md, Lifecycle):
+ * that of the release users have - the stable one, or for a plugin with
+ * none yet, the newest release groups hold (sluice_rollout_reached) - so
+ * that a newer release's lifecycle takes effect only once it is the
+ * stable one, and a pending, refused or unapproved tag changes nothing.
+ * The workspace's own values on p come on top: its review interval
+ * replaces the release's, and of two deprecation or sunset dates the
+ * earlier counts. */
+typedef struct {
+	ptrdiff_t release; /* index in p->releases whose lifecycle counts; -1 */
+	int64_t review_every_days;
+	int64_t deprecated_at;
+	int64_t sunset_at;
+} sluice_rollout_lifecycle;
+
+void sluice_rollout_lifecycle_of(sluice_rollout_lifecycle *out, const sluice_rollout_plugin *p);
 
 /* Per-user resolution (PRODUCT.md 3.2, 4.1 `resolve`). */
 typedef struct {

@@ -20,7 +20,7 @@
 typedef struct sluice_store sluice_store;
 
 /* The schema version this build creates and understands. */
-#define SLUICE_STORE_SCHEMA_VERSION 5
+#define SLUICE_STORE_SCHEMA_VERSION 7
 
 /* Longest object id kept (hex SHA-256) plus the NUL. */
 #define SLUICE_STORE_OID_SZ 65
@@ -92,7 +92,10 @@ int sluice_store_lease_release(sluice_store *s, const char *name);
 
 typedef struct {
 	char *repository;       /* owner/name, or the URL when given directly */
-	char *plugin;           /* plugin id once known, else NULL */
+	char *plugin;           /* what its tags and releases are recorded
+				 * under: the plugin id it owns (fixed by its
+				 * first release that validated), until then
+				 * the repository itself */
 	char *url;
 	int64_t last_checked_at;
 	int64_t last_ok_at;
@@ -109,12 +112,24 @@ int sluice_store_source_get(sluice_source_row *out, sluice_store *s,
 
 /* Records one check of a remote. On success pass error NULL: last_ok_at and
  * (when not NULL) refs_fingerprint are updated. On failure pass the message:
- * the fingerprint and last_ok_at stay. `plugin` (may be NULL) fills in the
- * plugin id. The first failure after success and the first success after a
- * failure are audited (source.unreachable, source.recovered). */
+ * the fingerprint and last_ok_at stay. `plugin` (may be NULL) only names
+ * the plugin in the audit rows: the id a repository owns is set by
+ * sluice_store_source_claim alone. The first failure after success and the
+ * first success after a failure are audited (source.unreachable,
+ * source.recovered). */
 int sluice_store_source_checked(sluice_store *s, const char *repository,
 				const char *url, const char *plugin, int64_t now,
 				const char *refs_fingerprint, const char *error);
+
+/* Gives `repository` the plugin id `plugin` for good (docs/sources.md,
+ * plugin ids): called when its first release validated. The tags and
+ * releases recorded under the repository until then move to the id;
+ * audited as source.claimed. Claiming the id it owns already is 0.
+ * SLUICE_EREFUSED, with the reason, when the id is not
+ * [a-z0-9][a-z0-9._-]{0,62}, when another repository owns it (the message
+ * names that one) or when the repository owns another id. */
+int sluice_store_source_claim(sluice_store *s, const char *repository, const char *plugin,
+			      int64_t now);
 
 /* ---- tags: the first-seen commit of every tag ----------------------- */
 
@@ -151,13 +166,16 @@ int sluice_store_tag_observe(sluice_store *s, const char *plugin, const char *ta
 int sluice_store_tag_mark_deleted(sluice_store *s, const char *plugin,
 				  const char *tag, int64_t now);
 
-/* Accepts a moved tag (`sluice accept-tag-move`): the recorded commit becomes
- * the one it moved to, the release at that tag takes the new commit and all
- * its approvals are voided, all audited as tag.move_accepted by the store's
- * actor. SLUICE_ENOTFOUND when the tag is unknown, SLUICE_EINVAL when it has
- * not moved. */
+/* Accepts a moved tag (`sluice accept-tag-move`, once the new commit has
+ * been validated: sluice_reconcile_accept_tag_move): the recorded commit
+ * becomes the one it moved to, the release at that tag takes the new
+ * commit and `deploy_snapshot` (NULL: keeps its own; given, any refusal is
+ * cleared), all its approvals are voided and its attestations, bound to
+ * the old commit, stop counting; audited as tag.move_accepted by the
+ * store's actor. SLUICE_ENOTFOUND when the tag is unknown, SLUICE_EINVAL
+ * when it has not moved. */
 int sluice_store_tag_accept_move(sluice_store *s, const char *plugin,
-				 const char *tag, int64_t now);
+				 const char *tag, const char *deploy_snapshot, int64_t now);
 
 typedef struct {
 	char *plugin;
@@ -369,7 +387,9 @@ int sluice_store_optout_set(sluice_store *s, const char *workspace, const char *
 int sluice_store_optout_list(char ***out, size_t *n, sluice_store *s, const char *workspace,
 			     const char *user);
 
-/* Records a checklist attestation (checklist.attested). */
+/* Records a checklist attestation (checklist.attested), bound to the
+ * release's commit as recorded now: once an accepted tag move changes the
+ * commit, it no longer counts. */
 int sluice_store_attest(sluice_store *s, const char *workspace, const char *plugin,
 			const char *version, const char *item, const char *evidence, int64_t now);
 
@@ -383,7 +403,8 @@ typedef struct {
 	size_t count;
 } sluice_attestation_list;
 
-/* The attestations of plugin@version, oldest first; clear with
+/* The attestations of plugin@version that count (made for its current
+ * commit), oldest first; clear with
  * sluice_attestation_list_clear. */
 int sluice_store_attestation_list(sluice_attestation_list *out, sluice_store *s,
 				  const char *workspace, const char *plugin,

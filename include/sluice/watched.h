@@ -102,20 +102,30 @@ typedef struct {
 
 typedef struct {
 	sluice_tag_filter filter;
-	/* Called after each tag is recorded, before the next one; a negative
-	 * return stops the pass with that code. May be NULL. */
+	/* Called after each tag is recorded, before the next one; a nonzero
+	 * return stops the pass with that value (negative: an error; positive:
+	 * stop early, e.g. because the repository's id just changed, without
+	 * looking for deleted tags). May be NULL. */
 	int (*observed)(void *ctx, const sluice_observed_tag *o);
 	/* Called for each tag flagged deleted by this pass. May be NULL. */
 	void (*deleted)(void *ctx, const char *tag);
 	void *ctx;
 } sluice_observe_opts;
 
-/* Records the tags of the mirror of `key` under `plugin` in the store (the
+/* What the tags and releases of repository `key` are recorded under: the
+ * plugin id it owns (sluice_store_source_claim), else `key` itself - never
+ * an id read from a manifest that did not validate. Returns a malloc'd
+ * string. */
+char *sluice_watched_tracking_id(sluice_store *s, const char *key);
+
+/* Records the tags of the mirror of `key` under `plugin`, which must be
+ * its sluice_watched_tracking_id (else SLUICE_EINVAL), in the store (the
  * caller holds the transaction): each tag the filter takes is observed
  * (first sighting recorded, a move marked; sluice_store_tag_observe), and
  * each recorded tag gone from the mirror is flagged deleted (its release
- * is kept). Returns 0, SLUICE_ENOTFOUND when there is no mirror yet
- * (nothing recorded), or another negative code. */
+ * is kept). Returns 0, a positive value of the `observed` callback,
+ * SLUICE_ENOTFOUND when there is no mirror yet (nothing recorded), or
+ * another negative code. */
 int sluice_watched_observe_tags(sluice_store *s, const char *cache_dir, const char *key,
 				const char *plugin, int64_t now, const sluice_observe_opts *o);
 

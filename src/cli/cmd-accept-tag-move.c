@@ -1,6 +1,7 @@
 /* sluice accept-tag-move: an operator accepts that a release tag now
- * points at another commit; the release takes the new commit and every
- * approval it had is void. */
+ * points at another commit. The new commit is validated as a new tag
+ * would be (sluice_reconcile_accept_tag_move); once trusted, the release
+ * takes it and every approval and attestation it had is void. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,32 +9,25 @@
 #include "cli.h"
 #include "sluice/config.h"
 #include "sluice/error.h"
+#include "sluice/reconcile.h"
 #include "sluice/semver.h"
 #include "sluice/source.h"
 #include "sluice/store.h"
 #include "sluice/util.h"
+#include "sluice/watched.h"
 
 static const cli_opt opts[] = {
 	{"workspace", 'w', "NAME", "the workspace (default: the only one in workspaces/)", false},
 	{NULL, 0, NULL, NULL, false},
 };
 
-/* The plugin id the store records tags under for `name`: a plugin id as
- * given, or the id of the watched repository `name` (owner/name). */
-static char *store_plugin(const sluice_engine *e, const char *name)
+/* What the store records the tags of `name` under: the id its repository
+ * owns, or the repository itself while it owns none (docs/sources.md). */
+static char *store_plugin(sluice_engine *e, const char *name)
 {
-	for (size_t i = 0; i < e->ws->nplugins; i++) {
-		const sluice_ws_plugin *p = &e->ws->plugins[i];
-		sluice_source_row row = {0};
-		char *id = NULL;
-		if (!p->repository.s || strcmp(p->repository.s, name) != 0)
-			continue;
-		if (sluice_store_source_get(&row, e->store, p->repository.s) == 0 && row.plugin)
-			id = sluice_xstrdup(row.plugin);
-		sluice_source_row_clear(&row);
-		return id ? id : sluice_xstrdup(name);
-	}
-	return sluice_xstrdup(name);
+	const sluice_watched *w = sluice_engine_find(e, name);
+	sluice_error_clear();
+	return w ? sluice_watched_tracking_id(e->store, w->key) : sluice_xstrdup(name);
 }
 
 static int run(struct cli *c)
@@ -71,7 +65,7 @@ static int run(struct cli *c)
 		rc = sluice_error_exit_status(rc == SLUICE_ENOTFOUND ? SLUICE_EINVAL : rc);
 		goto done;
 	}
-	if ((rc = sluice_store_tag_accept_move(s, plugin, tag, c->now)) < 0) {
+	if ((rc = sluice_reconcile_accept_tag_move(e, plugin, tag)) < 0) {
 		if (rc == SLUICE_EINVAL)
 			cli_error("tag %s of '%s' has not moved: it still points at %s; nothing to "
 				  "accept",
@@ -83,7 +77,7 @@ static int run(struct cli *c)
 	}
 	if (!c->quiet)
 		printf("accepted: %s %s now trusts commit %s (was %s); the release's approvals "
-		       "are void\n",
+		       "and attestations are void\n",
 		       plugin, tag, before.moved_to, before.commit);
 	rc = EXIT_OK;
 done:

@@ -142,18 +142,14 @@ static int record(struct cli *c, item *items, size_t n)
 			continue;
 		}
 		sluice_source_row row = {0};
-		char *plugin = NULL;
 		bool known = sluice_store_source_get(&row, s, it->key) == 0;
-		if (known && row.plugin)
-			plugin = sluice_xstrdup(row.plugin);
-		else if (sluice_watched_mirror_id(&plugin, c->cache, it->key) < 0)
-			plugin = NULL;
+		/* until a release of it validates, the repository stands in
+		 * for its plugin id (docs/sources.md, plugin ids) */
+		char *plugin = sluice_watched_tracking_id(s, it->key);
 		if (!known || !row.refs_fingerprint ||
 		    strcmp(row.refs_fingerprint, it->r.fingerprint) != 0 ||
 		    it->r.status != SLUICE_FETCH_UNCHANGED)
-			/* Without a plugin id yet (no manifest at any tag), the
-			 * repository stands in for it. */
-			rc = observe_tags(s, it, c->cache, plugin ? plugin : it->key, c->now);
+			rc = observe_tags(s, it, c->cache, plugin, c->now);
 		if (rc == 0)
 			rc = sluice_store_source_checked(s, it->key, url, plugin, c->now,
 							 it->r.fingerprint, NULL);

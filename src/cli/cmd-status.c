@@ -65,10 +65,14 @@ static const char *stage_name(const sluice_rollout_release *r)
 		       : NULL;
 }
 
-static bool review_overdue(const sluice_rollout_plugin *p, int64_t now, int64_t *due)
+static bool review_overdue(const sluice_rollout_plugin *p, int64_t now, int64_t *due,
+			   int64_t *every)
 {
-	*due = p->review_every_days && p->last_reviewed_at
-		       ? p->last_reviewed_at + p->review_every_days * SLUICE_DAY_SECONDS
+	sluice_rollout_lifecycle lc;
+	sluice_rollout_lifecycle_of(&lc, p);
+	*every = lc.review_every_days;
+	*due = lc.review_every_days && p->last_reviewed_at
+		       ? p->last_reviewed_at + lc.review_every_days * SLUICE_DAY_SECONDS
 		       : 0;
 	return *due && now >= *due;
 }
@@ -160,7 +164,8 @@ static json_t *plugin_json(sluice_engine *e, const sluice_engine_input *in, size
 	sluice_source_row_clear(&row);
 	sluice_error_clear();
 	json_object_set_new(o, "source", src);
-	bool overdue = review_overdue(p, e->now, &due);
+	int64_t every;
+	bool overdue = review_overdue(p, e->now, &due, &every);
 	json_object_set_new(o, "review_due_at", time_json(due));
 	json_object_set_new(o, "review_overdue", json_boolean(overdue));
 	json_object_set_new(o, "withdrawn", json_boolean(p->withdrawn));
@@ -258,10 +263,10 @@ static void print_text(sluice_engine *e, const sluice_engine_input *in, const sl
 				cli_out("  source %s has never been reached: %s", in->watched[i]->key,
 				       json_string_value(json_object_get(src, "error")));
 		}
-		int64_t due;
-		if (review_overdue(p, e->now, &due))
+		int64_t due, every;
+		if (review_overdue(p, e->now, &due, &every))
 			printf("  review overdue since %s (lifecycle.review_every_days: %lld)\n",
-			       day(d1, due), (long long)p->review_every_days);
+			       day(d1, due), (long long)every);
 	}
 }
 

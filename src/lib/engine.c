@@ -22,25 +22,51 @@ char *sluice_engine_path(const sluice_engine *e, const char *rel)
 }
 
 /* HEAD of --root when it is a git work tree (not a directory inside one:
- * the configuration must be the repository's own). */
-static char *admin_commit(const char *root)
+ * the configuration must be the repository's own), with "-dirty" appended
+ * when a file the configuration was read from - workspaces/NAME.yaml,
+ * rollouts/NAME.yaml, a group's members_file, policy.allowed_signers -
+ * differs from HEAD, is untracked or ignored (docs/database.md, audit). */
+static char *admin_commit(const sluice_engine *e)
 {
 	git_repository *repo = NULL;
+	git_status_list *status = NULL;
+	git_status_options so = GIT_STATUS_OPTIONS_INIT;
 	git_oid oid;
 	char hex[GIT_OID_HEXSZ + 1];
+	const char **paths = NULL;
+	size_t npaths = 0;
 	char *out = NULL;
 
 	if (sluice_source_init() < 0)
 		return NULL;
-	if (git_repository_open_ext(&repo, root, GIT_REPOSITORY_OPEN_NO_SEARCH, NULL) < 0) {
+	if (git_repository_open_ext(&repo, e->root, GIT_REPOSITORY_OPEN_NO_SEARCH, NULL) < 0) {
 		git_error_clear();
 		return NULL;
 	}
-	if (!git_repository_is_bare(repo) && git_reference_name_to_id(&oid, repo, "HEAD") == 0) {
-		git_oid_tostr(hex, sizeof hex, &oid);
+	if (git_repository_is_bare(repo) || git_reference_name_to_id(&oid, repo, "HEAD") < 0)
+		goto done;
+	git_oid_tostr(hex, sizeof hex, &oid);
+	paths = sluice_xcalloc(e->ws->ngroups + 4, sizeof *paths);
+	paths[npaths++] = "workspaces/*.yaml";
+	paths[npaths++] = "rollouts/*.yaml";
+	for (size_t i = 0; i < e->ws->ngroups; i++)
+		if (e->ws->groups[i].members_file.s && e->ws->groups[i].members_file.s[0] != '/')
+			paths[npaths++] = e->ws->groups[i].members_file.s;
+	if (e->ws->allowed_signers.s && e->ws->allowed_signers.s[0] != '/')
+		paths[npaths++] = e->ws->allowed_signers.s;
+	so.flags = GIT_STATUS_OPT_INCLUDE_UNTRACKED | GIT_STATUS_OPT_INCLUDE_IGNORED |
+		   GIT_STATUS_OPT_RECURSE_UNTRACKED_DIRS | GIT_STATUS_OPT_RECURSE_IGNORED_DIRS;
+	so.pathspec.strings = (char **)paths;
+	so.pathspec.count = npaths;
+	/* a status that cannot be read is not proof of a clean tree */
+	if (git_status_list_new(&status, repo, &so) < 0 || git_status_list_entrycount(status) > 0)
+		out = sluice_xasprintf("%s-dirty", hex);
+	else
 		out = sluice_xstrdup(hex);
-	}
+done:
 	git_error_clear();
+	git_status_list_free(status);
+	free(paths);
 	git_repository_free(repo);
 	return out;
 }
@@ -105,7 +131,7 @@ int sluice_engine_open(sluice_engine **out, const char *root, const char *db_pat
 					e->root) < 0)
 			sluice_error_clear();
 
-	e->admin_commit = admin_commit(e->root);
+	e->admin_commit = admin_commit(e);
 	if ((rc = sluice_store_open(&e->store, e->db_path,
 				    flags & SLUICE_ENGINE_READONLY ? SLUICE_STORE_READONLY : 0)) < 0)
 		goto done;

@@ -76,36 +76,103 @@ static char *refusal_text(const sluice_diags *d, const char *extra)
 	return sluice_buf_detach(&b);
 }
 
-/* Reads, validates and records the release at `t` (first seen now). */
-static int record_release(sluice_engine *e, sluice_reconcile_item *it, const sluice_watched *w,
-			  const sluice_tag *t, const char *commit, bool id_known)
+int sluice_reconcile_validate_release(sluice_release_check *out, sluice_engine *e,
+				      const sluice_watched *w, const char *tag, const char *commit,
+				      const char *plugin)
 {
 	sluice_tree *tree = NULL;
 	sluice_plugin *pl = NULL;
 	sluice_diags d;
-	char *snapshot = NULL, *why = NULL, *extra = NULL;
-	const char *version = t->name + 1;
+	char *extra = NULL;
 	int rc;
 
+	memset(out, 0, sizeof *out);
 	sluice_diags_init(&d);
-	rc = sluice_source_open_tree(&tree, e->cache_dir, w->key, t->name, commit);
+	rc = sluice_source_open_tree(&tree, e->cache_dir, w->key, tag, commit);
 	if (rc < 0)
-		extra = sluice_xasprintf("cannot read tag %s: %s", t->name, sluice_error_last());
+		extra = sluice_xasprintf("cannot read tag %s at commit %.12s: %s", tag, commit,
+					 sluice_error_last());
 	else if (sluice_plugin_load(&pl, tree, e->ws->max_file_bytes, &d) == 0 && pl) {
-		sluice_validate_plugin(pl, e->ws, e->policy, e->root, t->name, &d);
-		snapshot = sluice_release_snapshot_encode(pl);
-		if (id_known && pl->manifest.id.s && strcmp(pl->manifest.id.s, it->plugin) != 0)
+		sluice_validate_plugin(pl, e->ws, e->policy, e->root, tag, &d);
+		out->snapshot = sluice_release_snapshot_encode(pl);
+		if (pl->manifest.id.s)
+			out->id = sluice_xstrdup(pl->manifest.id.s);
+		if (plugin && pl->manifest.id.s && strcmp(pl->manifest.id.s, plugin) != 0)
 			extra = sluice_xasprintf("plugin.yaml id '%s' is not '%s', the plugin this "
 						 "repository was first seen with",
-						 pl->manifest.id.s, it->plugin);
+						 pl->manifest.id.s, plugin);
 	}
 	if (!extra && e->ws->require_signed_tags.set && e->ws->require_signed_tags.v) {
 		char *signers = sluice_engine_path(e, e->ws->allowed_signers.s);
-		if (!signers || sluice_source_verify_tag(e->cache_dir, w->key, t->name, signers) < 0)
-			extra = sluice_xasprintf("tag %s is not signed by an allowed signer: %s",
-						 t->name, signers ? sluice_error_last()
-								  : "policy.allowed_signers is not set");
+		if (!signers || sluice_source_verify_tag(e->cache_dir, w->key, tag, signers) < 0)
+			extra = sluice_xasprintf("tag %s is not signed by an allowed signer: %s", tag,
+						 signers ? sluice_error_last()
+							 : "policy.allowed_signers is not set");
 		free(signers);
+	}
+	if (extra || d.errors) {
+		sluice_diags_sort(&d);
+		out->refused = refusal_text(&d, extra);
+	}
+	sluice_error_clear();
+	sluice_diags_clear(&d);
+	sluice_plugin_free(pl);
+	sluice_tree_free(tree);
+	free(extra);
+	return 0;
+}
+
+void sluice_release_check_clear(sluice_release_check *c)
+{
+	if (!c)
+		return;
+	free(c->refused);
+	free(c->snapshot);
+	free(c->id);
+	memset(c, 0, sizeof *c);
+}
+
+/* What pass_plugin hands the tag observation. */
+typedef struct {
+	sluice_engine *e;
+	sluice_reconcile_item *it;
+	const sluice_watched *w;
+	const sluice_fetch_result *fr;
+	bool id_known; /* the repository owns it->plugin */
+} tag_pass;
+
+/* Reads, validates and records the release at `t` (first seen now). A
+ * repository that owns no plugin id yet takes the id of its first release
+ * that validates, unless another repository owns it: then that release is
+ * refused, naming the owner, and recorded under the repository itself
+ * (docs/sources.md, plugin ids). Returns 1 when the id was just taken, so
+ * that the remaining tags are observed under it. */
+static int record_release(tag_pass *tp, const sluice_tag *t, const char *commit)
+{
+	sluice_engine *e = tp->e;
+	sluice_reconcile_item *it = tp->it;
+	sluice_release_check chk;
+	const char *version = t->name + 1;
+	bool claimed = false;
+	int rc;
+
+	sluice_reconcile_validate_release(&chk, e, tp->w, t->name, commit,
+					  tp->id_known ? it->plugin : NULL);
+	if (!tp->id_known && !chk.refused) {
+		rc = chk.id ? sluice_store_source_claim(e->store, tp->w->key, chk.id, e->now)
+			    : sluice_error_set(SLUICE_EREFUSED, "plugin.yaml has no id");
+		if (rc == SLUICE_EREFUSED) {
+			chk.refused = sluice_xstrdup(sluice_error_last());
+			sluice_error_clear();
+		} else if (rc < 0)
+			goto done;
+		else {
+			free(it->plugin);
+			it->plugin = sluice_xstrdup(chk.id);
+			tp->id_known = claimed = true;
+			note(it, "repository %s owns plugin id '%s' from release %s on", tp->w->key,
+			     chk.id, version);
+		}
 	}
 	sluice_release_record rec = {
 		.workspace = e->workspace,
@@ -114,28 +181,94 @@ static int record_release(sluice_engine *e, sluice_reconcile_item *it, const slu
 		.tag = t->name,
 		.commit = commit,
 		.tagger_email = sluice_tag_email(t),
-		.deploy_snapshot = snapshot,
+		.deploy_snapshot = chk.snapshot,
 		.seen_at = e->now,
 	};
 	if ((rc = sluice_store_release_record(e->store, &rec, NULL, NULL)) < 0)
 		goto done;
-	if (extra || d.errors) {
-		sluice_diags_sort(&d);
-		why = refusal_text(&d, extra);
+	if (chk.refused) {
 		if ((rc = sluice_store_release_set_refused(e->store, e->workspace, it->plugin, version,
-							   why, e->now)) < 0)
+							   chk.refused, e->now)) < 0)
 			goto done;
-		note(it, "refused release %s: %s", version, why);
+		note(it, "refused release %s: %s", version, chk.refused);
 	} else
 		note(it, "recorded release %s (%s, commit %.12s)", version, t->name, commit);
-	rc = 0;
+	rc = claimed ? 1 : 0;
 done:
-	sluice_diags_clear(&d);
-	sluice_plugin_free(pl);
-	sluice_tree_free(tree);
-	free(snapshot);
-	free(why);
-	free(extra);
+	sluice_release_check_clear(&chk);
+	return rc;
+}
+
+int sluice_reconcile_accept_tag_move(sluice_engine *e, const char *plugin, const char *tag)
+{
+	sluice_stored_tag row;
+	sluice_release_check chk;
+	const sluice_watched *w;
+	bool owned, own_tx = !sluice_store_in_transaction(e->store);
+	int rc;
+
+	memset(&chk, 0, sizeof chk);
+	memset(&row, 0, sizeof row);
+	/* one unit: the id taken, the move accepted - or the refusal audited */
+	if (own_tx && (rc = sluice_store_begin(e->store)) < 0)
+		return rc;
+	if ((rc = sluice_store_tag_get(&row, e->store, plugin, tag)) < 0)
+		goto done;
+	if (!row.moved_to[0]) {
+		rc = sluice_error_set(SLUICE_EINVAL,
+				      "tag %s of %s has not moved (it points at %s as first recorded); "
+				      "nothing to accept",
+				      tag, plugin, row.commit);
+		goto done;
+	}
+	if (!(w = sluice_engine_find(e, plugin))) {
+		rc = SLUICE_ENOTFOUND;
+		goto done;
+	}
+	/* the id is checked once the repository owns one; one that owns none
+	 * yet takes it from this commit, as from a first release */
+	owned = strcmp(plugin, w->key) != 0;
+	sluice_reconcile_validate_release(&chk, e, w, tag, row.moved_to, owned ? plugin : NULL);
+	if (!chk.refused && !owned) {
+		rc = chk.id ? sluice_store_source_claim(e->store, w->key, chk.id, e->now)
+			    : sluice_error_set(SLUICE_EREFUSED, "plugin.yaml has no id");
+		if (rc == SLUICE_EREFUSED)
+			chk.refused = sluice_xstrdup(sluice_error_last());
+		else if (rc < 0)
+			goto done;
+		else
+			plugin = chk.id;
+		sluice_error_clear();
+	}
+	if (chk.refused) {
+		if ((rc = sluice_audit_appendf(e->store, e->now, "tag.move_refused", plugin, tag + 1,
+					       "{s:s, s:s, s:s, s:s}", "tag", tag, "recorded_commit",
+					       row.commit, "commit", row.moved_to, "reason",
+					       chk.refused)) < 0)
+			goto done;
+		rc = sluice_error_set(SLUICE_EREFUSED,
+				      "cannot accept the move of tag %s of '%s' to %s: %s; the release "
+				      "stays frozen at %s until a commit that passes is accepted",
+				      tag, plugin, row.moved_to, chk.refused, row.commit);
+		goto done;
+	}
+	rc = sluice_store_tag_accept_move(e->store, plugin, tag, chk.snapshot, e->now);
+done:
+	if (own_tx) {
+		int crc = 0;
+		if (rc == 0 || rc == SLUICE_EREFUSED) {
+			char *why = rc ? sluice_xstrdup(sluice_error_last()) : NULL;
+			if ((crc = sluice_store_commit(e->store)) == 0 && why)
+				sluice_error_set(rc, "%s", why);
+			free(why);
+		}
+		if (crc < 0 || (rc < 0 && rc != SLUICE_EREFUSED)) {
+			sluice_store_rollback(e->store);
+			rc = crc < 0 ? crc : rc;
+		}
+	}
+	sluice_release_check_clear(&chk);
+	sluice_stored_tag_clear(&row);
 	return rc;
 }
 
@@ -168,15 +301,6 @@ static bool mirror_unchanged(sluice_engine *e, const sluice_watched *w, const ch
 	return same;
 }
 
-/* What pass_plugin hands the tag observation. */
-typedef struct {
-	sluice_engine *e;
-	sluice_reconcile_item *it;
-	const sluice_watched *w;
-	const sluice_fetch_result *fr;
-	bool id_known;
-} tag_pass;
-
 /* A recorded tag: a move is reported, a new release in range recorded
  * (from the commit the tag had when first seen). */
 static int on_tag(void *ctx, const sluice_observed_tag *o)
@@ -193,7 +317,7 @@ static int on_tag(void *ctx, const sluice_observed_tag *o)
 			return 0;
 	}
 	if (!o->recorded && o->in_range)
-		return record_release(tp->e, tp->it, tp->w, t, o->obs.commit, tp->id_known);
+		return record_release(tp, t, o->obs.commit);
 	return 0;
 }
 
@@ -215,28 +339,25 @@ static int pass_plugin(sluice_engine *e, sluice_reconcile_item *it, const sluice
 	sluice_source_row row;
 	tag_pass tp = {e, it, w, fr, false};
 	sluice_observe_opts oo = {.observed = on_tag, .deleted = on_deleted, .ctx = &tp};
-	bool id_known = false;
 	char *known_fp = NULL;
 	int rc;
 
-	/* the id: the store's, else the manifest's at the newest tag */
-	if (sluice_store_source_get(&row, e->store, w->key) == 0 && row.plugin) {
-		it->plugin = sluice_xstrdup(row.plugin);
-		id_known = true;
+	/* the id the repository owns, else the repository itself: never an id
+	 * read from a manifest that has not validated */
+	it->plugin = sluice_watched_tracking_id(e->store, w->key);
+	tp.id_known = strcmp(it->plugin, w->key) != 0;
+	if (sluice_store_source_get(&row, e->store, w->key) == 0) {
 		known_fp = row.refs_fingerprint;
 		row.refs_fingerprint = NULL;
 	}
 	sluice_source_row_clear(&row);
-	if (!it->plugin && sluice_watched_mirror_id(&it->plugin, e->cache_dir, w->key) == 0)
-		id_known = true;
-	if (!it->plugin)
-		it->plugin = sluice_xstrdup(w->key);
 	sluice_error_clear();
 
 	if (fetched) {
 		char *shown = w->url ? sluice_source_redact_url(w->url) : sluice_xstrdup("");
-		rc = sluice_store_source_checked(e->store, w->key, shown, id_known ? it->plugin : NULL,
-						 e->now, it->fetch_error ? NULL : fr->fingerprint,
+		rc = sluice_store_source_checked(e->store, w->key, shown,
+						 tp.id_known ? it->plugin : NULL, e->now,
+						 it->fetch_error ? NULL : fr->fingerprint,
 						 it->fetch_error);
 		free(shown);
 		if (rc < 0)
@@ -246,22 +367,32 @@ static int pass_plugin(sluice_engine *e, sluice_reconcile_item *it, const sluice
 	if (w->ws_plugin->versions.s &&
 	    sluice_range_parse(&range, w->ws_plugin->versions.s, NULL, 0) < 0)
 		range = NULL;
-	if ((rc = sluice_store_load_plugin_state(&st, e->store, e->workspace, it->plugin)) < 0)
-		goto done;
-	tp.id_known = id_known;
-	oo.filter = (sluice_tag_filter){.releases_only = true, .range = range, .recorded = &st->plugin};
-	if (mirror_unchanged(e, w, known_fp, &oo.filter))
-		goto plan;
-	rc = sluice_watched_observe_tags(e->store, e->cache_dir, w->key, it->plugin, e->now, &oo);
-	if (rc == SLUICE_ENOTFOUND) {
-		sluice_error_clear();
-		if (!it->fetch_error)
-			note(it, "no mirror yet; run 'sluice reconcile' without --no-fetch");
-		rc = 0;
-	} else if (rc < 0)
-		goto done;
+	/* twice at most: a first release that validates gives the repository
+	 * its id, and the rest of its tags are observed under that id */
+	for (int round = 0; round < 2; round++) {
+		sluice_store_plugin_state_free(st);
+		st = NULL;
+		if ((rc = sluice_store_load_plugin_state(&st, e->store, e->workspace,
+							 it->plugin)) < 0)
+			goto done;
+		oo.filter = (sluice_tag_filter){.releases_only = true, .range = range,
+						.recorded = &st->plugin};
+		if (round == 0 && mirror_unchanged(e, w, known_fp, &oo.filter))
+			break;
+		rc = sluice_watched_observe_tags(e->store, e->cache_dir, w->key, it->plugin, e->now,
+						 &oo);
+		if (rc > 0)
+			continue;
+		if (rc == SLUICE_ENOTFOUND) {
+			sluice_error_clear();
+			if (!it->fetch_error)
+				note(it, "no mirror yet; run 'sluice reconcile' without --no-fetch");
+			rc = 0;
+		} else if (rc < 0)
+			goto done;
+		break;
+	}
 
-plan:
 	/* secrets a stage needs are checked before planning (docs/secrets.md) */
 	if ((rc = sluice_secrets_refresh(e, w->key, it->plugin, false, NULL)) < 0)
 		goto done;

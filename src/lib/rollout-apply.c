@@ -67,6 +67,8 @@ bool sluice_rollout_apply_plugin_action(sluice_rollout_plugin *p, const sluice_r
 	switch (a->kind) {
 	case SLUICE_ACTION_WITHDRAW:
 		p->withdrawn = true;
+		if (a->sunset_at)
+			p->sunset_withdrawn_for = a->sunset_at;
 		return true;
 	case SLUICE_ACTION_NOTICE:
 		if (a->notice == SLUICE_NOTICE_GATE_WAIT) {

@@ -167,6 +167,34 @@ ptrdiff_t sluice_rollout_assigned(const sluice_rollout_plugin *p, const char *gr
 	return best;
 }
 
+static int64_t earlier(int64_t a, int64_t b)
+{
+	return a > 0 && (b <= 0 || a < b) ? a : b;
+}
+
+void sluice_rollout_lifecycle_of(sluice_rollout_lifecycle *out, const sluice_rollout_plugin *p)
+{
+	ptrdiff_t from = sluice_rollout_stable(p);
+
+	memset(out, 0, sizeof *out);
+	if (from < 0)
+		for (size_t i = 0; i < p->nreleases; i++)
+			if (sluice_rollout_reached(&p->releases[i]) &&
+			    (from < 0 || p->releases[i].rank > p->releases[from].rank))
+				from = (ptrdiff_t)i;
+	out->release = from;
+	if (from >= 0) {
+		const sluice_rollout_release *r = &p->releases[from];
+		out->review_every_days = r->review_every_days;
+		out->deprecated_at = r->deprecated_at;
+		out->sunset_at = r->sunset_at;
+	}
+	if (p->review_every_days > 0)
+		out->review_every_days = p->review_every_days;
+	out->deprecated_at = earlier(p->deprecated_at, out->deprecated_at);
+	out->sunset_at = earlier(p->sunset_at, out->sunset_at);
+}
+
 static bool has_string(const char *const *v, size_t n, const char *s)
 {
 	for (size_t i = 0; i < n; i++)

@@ -796,12 +796,16 @@ static bool step(planner *pl, const sluice_rollout_plugin *p, sluice_rollout_rel
 	return false;
 }
 
-/* Lifecycle (PRODUCT.md 3.7). Returns true when the plugin is withdrawn
- * (nothing else is planned for it). */
+/* Lifecycle (docs/concepts.md, Lifecycle): that of the release users have
+ * (sluice_rollout_lifecycle_of), never of a newer release still pending,
+ * refused or waiting for approval. The sunset withdraws the plugin once
+ * per sunset date: a `restore` after it stands. Returns true when the
+ * plugin is withdrawn (nothing else is planned for it). */
 static bool lifecycle(planner *pl, const sluice_rollout_plugin *p)
 {
 	const sluice_rollout_input *in = pl->in;
 	int64_t notice_days = in->rules.sunset_notice_days > 0 ? in->rules.sunset_notice_days : 14;
+	sluice_rollout_lifecycle lc;
 	char d[16], d2[16];
 
 	if (p->withdrawn) {
@@ -810,35 +814,39 @@ static bool lifecycle(planner *pl, const sluice_rollout_plugin *p)
 					 "operator restores it"));
 		return true;
 	}
-	if (p->sunset_at > 0 && in->now >= p->sunset_at) {
-		add_action(pl, SLUICE_ACTION_WITHDRAW, p->id, NULL, -1,
-			   sluice_xasprintf("sunset date %s reached: withdrawn from every group",
-					    day(d, p->sunset_at)));
+	sluice_rollout_lifecycle_of(&lc, p);
+	if (lc.sunset_at > 0 && in->now >= lc.sunset_at && p->sunset_withdrawn_for != lc.sunset_at) {
+		sluice_rollout_action *a =
+			add_action(pl, SLUICE_ACTION_WITHDRAW, p->id, NULL, -1,
+				   sluice_xasprintf("sunset date %s reached: withdrawn from every group",
+						    day(d, lc.sunset_at)));
+		a->sunset_at = lc.sunset_at;
 		return true;
 	}
-	if (p->sunset_at > 0 && p->sunset_notice_at == 0 &&
-	    in->now >= p->sunset_at - notice_days * SLUICE_DAY_SECONDS) {
+	if (lc.sunset_at > 0 && in->now < lc.sunset_at &&
+	    p->sunset_notice_at < lc.sunset_at - notice_days * SLUICE_DAY_SECONDS &&
+	    in->now >= lc.sunset_at - notice_days * SLUICE_DAY_SECONDS) {
 		sluice_rollout_action *a;
-		if (p->deprecated_at > 0 && p->deprecated_at <= in->now)
+		if (lc.deprecated_at > 0 && lc.deprecated_at <= in->now)
 			a = add_action(pl, SLUICE_ACTION_NOTICE, p->id, NULL, -1,
 				       sluice_xasprintf("deprecated since %s; sunset on %s: it will be "
 							"withdrawn from every group",
-							day(d2, p->deprecated_at), day(d, p->sunset_at)));
+							day(d2, lc.deprecated_at), day(d, lc.sunset_at)));
 		else
 			a = add_action(pl, SLUICE_ACTION_NOTICE, p->id, NULL, -1,
 				       sluice_xasprintf("sunset on %s: it will be withdrawn from every "
 							"group",
-							day(d, p->sunset_at)));
+							day(d, lc.sunset_at)));
 		a->notice = SLUICE_NOTICE_SUNSET;
 	}
-	if (p->review_every_days > 0 && p->last_reviewed_at > 0) {
-		int64_t due = p->last_reviewed_at + p->review_every_days * SLUICE_DAY_SECONDS;
+	if (lc.review_every_days > 0 && p->last_reviewed_at > 0) {
+		int64_t due = p->last_reviewed_at + lc.review_every_days * SLUICE_DAY_SECONDS;
 		if (in->now >= due && p->review_notice_at < due) {
 			sluice_rollout_action *a = add_action(
 				pl, SLUICE_ACTION_NOTICE, p->id, NULL, -1,
 				sluice_xasprintf("review overdue since %s (due every %lld day%s)",
-						 day(d, due), (long long)p->review_every_days,
-						 plural(p->review_every_days)));
+						 day(d, due), (long long)lc.review_every_days,
+						 plural(lc.review_every_days)));
 			a->notice = SLUICE_NOTICE_REVIEW;
 		}
 	}
@@ -1094,13 +1102,15 @@ int sluice_rollout_simulate(sluice_plan **out, const sluice_rollout_input *in, i
 			consider(&next, t, p->blocked[i].opens_at);
 		for (size_t i = 0; i < in->nplugins; i++) {
 			const sluice_rollout_plugin *q = &plugins[i];
-			if (q->sunset_at > 0) {
-				consider(&next, t, q->sunset_at);
-				consider(&next, t, q->sunset_at - notice_days * SLUICE_DAY_SECONDS);
+			sluice_rollout_lifecycle lc;
+			sluice_rollout_lifecycle_of(&lc, q);
+			if (lc.sunset_at > 0) {
+				consider(&next, t, lc.sunset_at);
+				consider(&next, t, lc.sunset_at - notice_days * SLUICE_DAY_SECONDS);
 			}
-			if (q->review_every_days > 0 && q->last_reviewed_at > 0)
+			if (lc.review_every_days > 0 && q->last_reviewed_at > 0)
 				consider(&next, t, q->last_reviewed_at +
-							   q->review_every_days * SLUICE_DAY_SECONDS);
+							   lc.review_every_days * SLUICE_DAY_SECONDS);
 		}
 		sluice_rollout_plan_free(p);
 		t = next == 0 || next > until ? until : next;

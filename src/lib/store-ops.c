@@ -428,8 +428,9 @@ static int attest_locked(sluice_store *s, const char *workspace, const char *plu
 			 const char *version, const char *item, const char *evidence, int64_t now)
 {
 	static const char sql[] =
-		"INSERT INTO attestations (workspace, plugin, version, item, actor, evidence, at)"
-		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
+		"INSERT INTO attestations (workspace, plugin, version, item, actor, evidence, at,"
+		" commit_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, (SELECT commit_id FROM releases"
+		" WHERE workspace = ?1 AND plugin = ?2 AND version = ?3))";
 	sqlite3_stmt *st = NULL;
 	int rc;
 
@@ -482,8 +483,10 @@ int sluice_store_attestation_list(sluice_attestation_list *out, sluice_store *s,
 				  const char *version)
 {
 	static const char sql[] =
-		"SELECT item, actor, evidence, at FROM attestations WHERE workspace = ?1"
-		" AND plugin = ?2 AND version = ?3 ORDER BY id";
+		"SELECT a.item, a.actor, a.evidence, a.at FROM attestations a"
+		" JOIN releases r ON r.workspace = a.workspace AND r.plugin = a.plugin"
+		" AND r.version = a.version AND r.commit_id = a.commit_id"
+		" WHERE a.workspace = ?1 AND a.plugin = ?2 AND a.version = ?3 ORDER BY a.id";
 	sqlite3_stmt *st = NULL;
 	size_t cap = 0;
 	int rc;

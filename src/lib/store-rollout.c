@@ -302,9 +302,10 @@ static void *keep_in_pool(void *ctx, void *ptr)
 
 /* Stages, controls, risk and lifecycle from a deploy snapshot
  * (release-snapshot.h); one that does not parse leaves the release without
- * stages. */
-static void read_snapshot(pool *p, sluice_rollout_release *r, sluice_rollout_plugin *pl,
-			  bool newest, const char *text)
+ * stages. The lifecycle stays the release's own: which release's counts
+ * is the planner's rule (sluice_rollout_lifecycle_of), never "the newest
+ * tag's". */
+static void read_snapshot(pool *p, sluice_rollout_release *r, const char *text)
 {
 	sluice_release_snapshot snap;
 
@@ -314,10 +315,10 @@ static void read_snapshot(pool *p, sluice_rollout_release *r, sluice_rollout_plu
 	r->require_admin_approval = snap.require_admin_approval;
 	r->allow_user_disable = snap.allow_user_disable;
 	r->risk = snap.risk;
-	if (newest && snap.has_lifecycle) {
-		pl->review_every_days = snap.review_every_days;
-		pl->deprecated_at = snap.deprecated_at;
-		pl->sunset_at = snap.sunset_at;
+	if (snap.has_lifecycle) {
+		r->review_every_days = snap.review_every_days;
+		r->deprecated_at = snap.deprecated_at;
+		r->sunset_at = snap.sunset_at;
 	}
 	sluice_release_snapshot_clear(&snap);
 }
@@ -327,7 +328,8 @@ static int load_checklist(pool *p, sluice_store *s, sluice_rollout_release *r,
 {
 	static const char sql[] =
 		"SELECT DISTINCT item FROM attestations"
-		" WHERE workspace = ?1 AND plugin = ?2 AND version = ?3 ORDER BY item";
+		" WHERE workspace = ?1 AND plugin = ?2 AND version = ?3 AND commit_id IS ?4"
+		" ORDER BY item";
 	sqlite3_stmt *st = NULL;
 	const char **items = NULL;
 	size_t n = 0, cap = 0;
@@ -338,6 +340,7 @@ static int load_checklist(pool *p, sluice_store *s, sluice_rollout_release *r,
 	store_bind_text(st, 1, ws);
 	store_bind_text(st, 2, plugin);
 	store_bind_text(st, 3, r->version);
+	store_bind_text(st, 4, r->commit);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		if (n == cap) {
 			cap = cap ? cap * 2 : 8;
@@ -442,7 +445,7 @@ static int load_releases(pool *p, sluice_store *s, sluice_rollout_plugin *pl, co
 	for (size_t i = 0; i < n; i++)
 		rel[order[i]].rank = (int64_t)i + 1;
 	for (size_t i = 0; i < n; i++) {
-		read_snapshot(p, &rel[i], pl, rel[i].rank == (int64_t)n, snapshots[i]);
+		read_snapshot(p, &rel[i], snapshots[i]);
 		if ((rc = load_checklist(p, s, &rel[i], ws, plugin)) < 0)
 			goto done;
 	}
@@ -463,7 +466,8 @@ static int load_plugin_row(sluice_store *s, sluice_rollout_plugin *pl, const cha
 		"SELECT count(*) FROM withdrawals WHERE workspace = ?1 AND plugin = ?2"
 		" AND version IS NULL AND restored_at IS NULL";
 	static const char sql_state[] =
-		"SELECT last_reviewed_at, review_notice_at, sunset_notice_at FROM plugin_state"
+		"SELECT last_reviewed_at, review_notice_at, sunset_notice_at, sunset_withdrawn_for"
+		" FROM plugin_state"
 		" WHERE workspace = ?1 AND plugin = ?2";
 	sqlite3_stmt *st = NULL;
 	int rc;
@@ -489,6 +493,7 @@ static int load_plugin_row(sluice_store *s, sluice_rollout_plugin *pl, const cha
 			pl->last_reviewed_at = store_col_time(st, 0);
 		pl->review_notice_at = store_col_time(st, 1);
 		pl->sunset_notice_at = store_col_time(st, 2);
+		pl->sunset_withdrawn_for = store_col_time(st, 3);
 	}
 	store_done(st);
 	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : store_error(s, rc, "cannot read plugins");
@@ -676,6 +681,10 @@ static int withdraw_plugin(sluice_store *s, const char *ws, const sluice_rollout
 	static const char sql[] =
 		"INSERT INTO withdrawals (workspace, plugin, version, actor, reason, at)"
 		" VALUES (?1, ?2, NULL, ?3, ?4, ?5)";
+	static const char sql_sunset[] =
+		"INSERT INTO plugin_state (workspace, plugin, sunset_withdrawn_for) VALUES (?1, ?2, ?3)"
+		" ON CONFLICT (workspace, plugin) DO UPDATE SET"
+		" sunset_withdrawn_for = excluded.sunset_withdrawn_for";
 	sqlite3_stmt *st = NULL;
 	int rc;
 
@@ -687,6 +696,16 @@ static int withdraw_plugin(sluice_store *s, const char *ws, const sluice_rollout
 	store_bind_text(st, 4, a->reason);
 	store_bind_int(st, 5, a->at);
 	rc = store_step_done(s, st, "cannot record a withdrawal");
+	store_done(st);
+	if (rc < 0 || !a->sunset_at)
+		return rc;
+	/* a sunset withdraws once per date: a restore after it stands */
+	if ((rc = store_stmt(s, &st, sql_sunset)) < 0)
+		return rc;
+	store_bind_text(st, 1, ws);
+	store_bind_text(st, 2, a->plugin);
+	store_bind_int(st, 3, a->sunset_at);
+	rc = store_step_done(s, st, "cannot record a sunset withdrawal");
 	store_done(st);
 	return rc;
 }
@@ -783,6 +802,11 @@ static int apply_one(sluice_store *s, const char *ws, const sluice_rollout_actio
 	}
 	if (a->target_version)
 		json_object_set_new(d, "target_version", json_string(a->target_version));
+	if (a->sunset_at) {
+		char when[SLUICE_TIME_BUFSZ];
+		sluice_time_format(when, a->sunset_at);
+		json_object_set_new(d, "sunset", json_string(when));
+	}
 	if (a->kind == SLUICE_ACTION_START_STAGE)
 		json_object_set_new(d, "by", json_string(promote ? "promote" : "controller"));
 	{

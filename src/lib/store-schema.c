@@ -325,6 +325,22 @@ static const char migration_5[] =
 	"  last_ok_at INTEGER\n"
 	");\n";
 
+/* The sunset date whose withdrawal was applied, so a sunset withdraws a
+ * plugin once per date and a `restore` after it stands
+ * (docs/concepts.md, Lifecycle). */
+static const char migration_6[] =
+	"ALTER TABLE plugin_state ADD COLUMN sunset_withdrawn_for INTEGER;\n";
+
+/* Attestations are bound to the commit they were made for, like
+ * approvals: accepting a moved tag leaves them with the old commit, where
+ * they no longer count. Rows from before are bound to their release's
+ * commit as recorded now. */
+static const char migration_7[] =
+	"ALTER TABLE attestations ADD COLUMN commit_id TEXT;\n"
+	"UPDATE attestations SET commit_id = (SELECT r.commit_id FROM releases r"
+	" WHERE r.workspace = attestations.workspace AND r.plugin = attestations.plugin"
+	" AND r.version = attestations.version);\n";
+
 static const char *const migrations[] = {
 	NULL, /* version 0: the empty database */
 	migration_1,
@@ -332,6 +348,8 @@ static const char *const migrations[] = {
 	migration_3,
 	migration_4,
 	migration_5,
+	migration_6,
+	migration_7,
 };
 
 int store_migrate(sluice_store *s)

@@ -1,5 +1,6 @@
 /* Sources (one row per watched repository) and tags (the commit each tag
  * pointed at when first seen): the trust records of the git sources. */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,8 +37,8 @@ void sluice_source_row_clear(sluice_source_row *r)
 int sluice_store_source_get(sluice_source_row *out, sluice_store *s, const char *repository)
 {
 	static const char sql[] =
-		"SELECT repository, plugin, url, last_checked_at, last_ok_at, last_error,"
-		" refs_fingerprint FROM sources WHERE repository = ?1";
+		"SELECT repository, coalesce(plugin, repository), url, last_checked_at, last_ok_at,"
+		" last_error, refs_fingerprint FROM sources WHERE repository = ?1";
 	sqlite3_stmt *st = NULL;
 	int rc;
 
@@ -73,10 +74,10 @@ static int source_checked_locked(sluice_store *s, const char *repository, const 
 	static const char sql_upsert[] =
 		"INSERT INTO sources (repository, plugin, url, last_checked_at, last_ok_at,"
 		" last_error, refs_fingerprint)"
-		" VALUES (?1, ?2, ?3, ?4, CASE WHEN ?5 IS NULL THEN ?4 END, ?5,"
+		" VALUES (?1, ?1, ?3, ?4, CASE WHEN ?5 IS NULL THEN ?4 END, ?5,"
 		"  CASE WHEN ?5 IS NULL THEN ?6 END)"
 		" ON CONFLICT (repository) DO UPDATE SET"
-		"  plugin = coalesce(excluded.plugin, plugin),"
+		"  plugin = coalesce(plugin, excluded.plugin),"
 		"  url = excluded.url,"
 		"  last_checked_at = excluded.last_checked_at,"
 		"  last_ok_at = CASE WHEN ?5 IS NULL THEN ?4 ELSE last_ok_at END,"
@@ -101,7 +102,6 @@ static int source_checked_locked(sluice_store *s, const char *repository, const 
 	if ((rc = store_stmt(s, &st, sql_upsert)) < 0)
 		return rc;
 	store_bind_text(st, 1, repository);
-	store_bind_text(st, 2, plugin);
 	store_bind_text(st, 3, url);
 	store_bind_int(st, 4, now);
 	store_bind_text(st, 5, error);
@@ -133,6 +133,113 @@ int sluice_store_source_checked(sluice_store *s, const char *repository, const c
 		return rc;
 	rc = source_checked_locked(s, repository, url, plugin, now, refs_fingerprint, error);
 	return store_tx_end(s, rc);
+}
+
+/* A plugin id as docs/sources.md allows it: [a-z0-9][a-z0-9._-]{0,62}. */
+static bool plugin_id_ok(const char *id)
+{
+	size_t n = strlen(id);
+
+	if (n < 1 || n > 63 || !((id[0] >= 'a' && id[0] <= 'z') || (id[0] >= '0' && id[0] <= '9')))
+		return false;
+	for (size_t i = 1; i < n; i++)
+		if (!((id[i] >= 'a' && id[i] <= 'z') || (id[i] >= '0' && id[i] <= '9') ||
+		      strchr("._-", id[i])))
+			return false;
+	return true;
+}
+
+static int claim_locked(sluice_store *s, const char *repository, const char *plugin, int64_t now)
+{
+	static const char sql_owner[] =
+		"SELECT repository FROM sources WHERE plugin = ?1 AND repository <> ?2"
+		" ORDER BY repository LIMIT 1";
+	static const char sql_mine[] =
+		"SELECT coalesce(plugin, repository) FROM sources WHERE repository = ?1";
+	static const char sql_set[] =
+		"INSERT INTO sources (repository, plugin, url) VALUES (?1, ?2, '')"
+		" ON CONFLICT (repository) DO UPDATE SET plugin = excluded.plugin";
+	/* what was tracked under the repository until now moves to its id */
+	static const char sql_tags[] = "UPDATE tags SET plugin = ?2 WHERE plugin = ?1";
+	static const char sql_releases[] = "UPDATE releases SET plugin = ?2 WHERE plugin = ?1";
+	const char *const moves[] = {sql_tags, sql_releases};
+	sqlite3_stmt *st = NULL;
+	char *owner = NULL, *mine = NULL;
+	int rc;
+
+	if (!plugin_id_ok(plugin)) {
+		rc = sluice_error_set(SLUICE_EREFUSED,
+				      "plugin id '%s' is not [a-z0-9][a-z0-9._-]{0,62}; no repository "
+				      "may take it",
+				      plugin);
+		goto done;
+	}
+	if ((rc = store_stmt(s, &st, sql_mine)) < 0)
+		goto done;
+	store_bind_text(st, 1, repository);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		mine = store_col_dup(st, 0);
+	store_done(st);
+	if (mine && strcmp(mine, repository) != 0) {
+		rc = strcmp(mine, plugin) == 0
+			     ? 0
+			     : sluice_error_set(SLUICE_EREFUSED,
+						"repository %s already owns plugin id '%s', not '%s'",
+						repository, mine, plugin);
+		goto done;
+	}
+	if ((rc = store_stmt(s, &st, sql_owner)) < 0)
+		goto done;
+	store_bind_text(st, 1, plugin);
+	store_bind_text(st, 2, repository);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		owner = store_col_dup(st, 0);
+	store_done(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		rc = store_error(s, rc, "cannot read sources");
+		goto done;
+	}
+	if (owner) {
+		rc = sluice_error_set(SLUICE_EREFUSED,
+				      "plugin id '%s' belongs to repository %s, the first whose "
+				      "release validated; another repository cannot take it",
+				      plugin, owner);
+		goto done;
+	}
+	if ((rc = store_stmt(s, &st, sql_set)) < 0)
+		goto done;
+	store_bind_text(st, 1, repository);
+	store_bind_text(st, 2, plugin);
+	rc = store_step_done(s, st, "cannot record the plugin id");
+	store_done(st);
+	for (size_t i = 0; rc == 0 && i < sizeof moves / sizeof moves[0]; i++) {
+		if ((rc = store_stmt(s, &st, moves[i])) < 0)
+			goto done;
+		store_bind_text(st, 1, repository);
+		store_bind_text(st, 2, plugin);
+		rc = store_step_done(s, st, "cannot move the repository's records to its id");
+		store_done(st);
+	}
+	if (rc == 0)
+		rc = sluice_audit_appendf(s, now, "source.claimed", plugin, NULL, "{s:s, s:s}",
+					  "repository", repository, "plugin", plugin);
+done:
+	free(owner);
+	free(mine);
+	return rc;
+}
+
+int sluice_store_source_claim(sluice_store *s, const char *repository, const char *plugin,
+			      int64_t now)
+{
+	int rc;
+
+	if (!repository || !plugin)
+		return sluice_error_set(SLUICE_EINVAL, "internal: a claim needs a repository and id");
+	if ((rc = store_tx_begin(s)) < 0)
+		return rc;
+	return store_tx_end(s, claim_locked(s, repository, plugin, now));
 }
 
 /* ---- tags ------------------------------------------------------------ */
@@ -387,7 +494,8 @@ int sluice_store_tag_mark_deleted(sluice_store *s, const char *plugin, const cha
 	return store_tx_end(s, rc);
 }
 
-static int accept_move_locked(sluice_store *s, const char *plugin, const char *tag, int64_t now)
+static int accept_move_locked(sluice_store *s, const char *plugin, const char *tag,
+			      const char *snapshot, int64_t now)
 {
 	static const char sql_tag[] =
 		"UPDATE tags SET commit_id = moved_to_commit, tag_object = moved_tag_object,"
@@ -413,7 +521,15 @@ static int accept_move_locked(sluice_store *s, const char *plugin, const char *t
 		"  ELSE 'in_progress' END,"
 		" state_reason = CASE WHEN state = 'frozen' THEN 'tag move accepted'"
 		"  ELSE state_reason END,"
+		" deploy_snapshot = coalesce(?5, deploy_snapshot),"
+		" refused_reason = CASE WHEN ?5 IS NULL THEN refused_reason END,"
 		" updated_at = ?4 WHERE plugin = ?1 AND tag = ?2";
+	/* attestations are bound to their commit: the old one's stop counting */
+	static const char sql_attested[] =
+		"SELECT count(*) FROM attestations a JOIN releases r ON r.workspace = a.workspace"
+		" AND r.plugin = a.plugin AND r.version = a.version AND r.commit_id = a.commit_id"
+		" WHERE r.plugin = ?1 AND r.tag = ?2";
+	int64_t unattested = 0;
 	sluice_stored_tag row;
 	sqlite3_stmt *st = NULL;
 	int64_t voided = 0;
@@ -452,20 +568,35 @@ static int accept_move_locked(sluice_store *s, const char *plugin, const char *t
 		goto done;
 	voided = sqlite3_changes64(s->db);
 
+	if ((rc = store_stmt(s, &st, sql_attested)) < 0)
+		goto done;
+	store_bind_text(st, 1, plugin);
+	store_bind_text(st, 2, tag);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		unattested = sqlite3_column_int64(st, 0);
+	store_done(st);
+	if (rc != SQLITE_ROW) {
+		rc = store_error(s, rc, "cannot read attestations");
+		goto done;
+	}
+
 	if ((rc = store_stmt(s, &st, sql_release)) < 0)
 		goto done;
 	store_bind_text(st, 1, plugin);
 	store_bind_text(st, 2, tag);
 	store_bind_text(st, 3, row.moved_to);
 	store_bind_int(st, 4, now);
+	store_bind_text(st, 5, snapshot);
 	rc = store_step_done(s, st, "cannot update the release");
 	store_done(st);
 	if (rc < 0)
 		goto done;
 
 	rc = sluice_audit_appendf(s, now, "tag.move_accepted", plugin, tag_version(tag),
-				  "{s:s, s:s, s:s, s:I}", "tag", tag, "previous_commit", row.commit,
-				  "commit", row.moved_to, "approvals_voided", (json_int_t)voided);
+				  "{s:s, s:s, s:s, s:I, s:I}", "tag", tag, "previous_commit", row.commit,
+				  "commit", row.moved_to, "approvals_voided", (json_int_t)voided,
+				  "attestations_voided", (json_int_t)unattested);
 done:
 	free(reason);
 	sluice_stored_tag_clear(&row);
@@ -473,13 +604,13 @@ done:
 }
 
 int sluice_store_tag_accept_move(sluice_store *s, const char *plugin, const char *tag,
-				 int64_t now)
+				 const char *deploy_snapshot, int64_t now)
 {
 	int rc;
 
 	if ((rc = store_tx_begin(s)) < 0)
 		return rc;
-	rc = accept_move_locked(s, plugin, tag, now);
+	rc = accept_move_locked(s, plugin, tag, deploy_snapshot, now);
 	return store_tx_end(s, rc);
 }
 

@@ -179,6 +179,20 @@ int sluice_watched_find(const sluice_ws_plugin **out, const sluice_workspace *ws
 
 /* ---- recording tags ------------------------------------------------------ */
 
+char *sluice_watched_tracking_id(sluice_store *s, const char *key)
+{
+	sluice_source_row row;
+	char *id = NULL;
+
+	if (sluice_store_source_get(&row, s, key) == 0 && row.plugin) {
+		id = row.plugin;
+		row.plugin = NULL;
+	}
+	sluice_source_row_clear(&row);
+	sluice_error_clear();
+	return id ? id : sluice_xstrdup(key);
+}
+
 bool sluice_tag_filter_wants(const sluice_tag_filter *f, const char *name, bool *in_range,
 			     bool *recorded)
 {
@@ -205,8 +219,18 @@ int sluice_watched_observe_tags(sluice_store *s, const char *cache_dir, const ch
 {
 	sluice_tag_list tags = {0};
 	sluice_stored_tag_list stored = {0};
+	char *tracked = sluice_watched_tracking_id(s, key);
 	int rc;
 
+	/* One repository's tags never land under another's id: that is how a
+	 * second repository claiming an id would "move" the real release's
+	 * tags (docs/sources.md, plugin ids). */
+	if (strcmp(tracked, plugin) != 0) {
+		rc = sluice_error_set(SLUICE_EINVAL,
+				      "internal: the tags of %s are recorded under '%s', not '%s'", key,
+				      tracked, plugin);
+		goto done;
+	}
 	if ((rc = sluice_source_tags(&tags, cache_dir, key)) < 0)
 		goto done;
 	for (size_t i = 0; i < tags.count; i++) {
@@ -220,8 +244,8 @@ int sluice_watched_observe_tags(sluice_store *s, const char *cache_dir, const ch
 						   t->annotated ? t->id : NULL, sluice_tag_email(t),
 						   now, &ot.obs)) < 0)
 			goto done;
-		if (o->observed && (rc = o->observed(o->ctx, &ot)) < 0)
-			goto done;
+		if (o->observed && (rc = o->observed(o->ctx, &ot)) != 0)
+			goto done; /* an error, or > 0: stop here */
 	}
 	/* tags gone upstream: flagged, their releases kept */
 	if ((rc = sluice_store_tag_list(&stored, s, plugin)) < 0)
@@ -243,5 +267,6 @@ int sluice_watched_observe_tags(sluice_store *s, const char *cache_dir, const ch
 done:
 	sluice_stored_tag_list_clear(&stored);
 	sluice_tag_list_clear(&tags);
+	free(tracked);
 	return rc;
 }

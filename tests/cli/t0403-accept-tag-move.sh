@@ -1,6 +1,9 @@
 #!/bin/sh
 # sluice accept-tag-move: a moved tag stays frozen at its first commit
-# until an operator accepts the move, which is audited.
+# until an operator accepts the move, which is audited; a new commit that
+# is not a valid release is never accepted (t0440 accepts a valid one).
+# No release of acme/mover validates, so it owns no plugin id: its tags are
+# recorded, and named, under the repository (docs/sources.md, plugin ids).
 . "$(dirname "$0")/lib.sh"
 
 R=$T/root
@@ -27,13 +30,13 @@ case_begin 'a tag that has not moved, or was never recorded: nothing to accept, 
 run S fetch -q
 expect_rc 0
 first=$(git -C "$G/acme/mover" rev-parse v0.1.0)
-run S accept-tag-move --as ana mover@0.1.0
+run S accept-tag-move --as ana acme/mover@0.1.0
 expect_rc 2
-expect_err "error: tag v0.1.0 of 'mover' has not moved: it still points at $first; nothing to accept"
+expect_err "error: tag v0.1.0 of 'acme/mover' has not moved: it still points at $first; nothing to accept"
 
-run S accept-tag-move --as ana mover@0.9.0
+run S accept-tag-move --as ana acme/mover@0.9.0
 expect_rc 2
-expect_err "error: no tag v0.9.0 of 'mover' has been recorded"
+expect_err "error: no tag v0.9.0 of 'acme/mover' has been recorded"
 case_end
 
 case_begin 'PLUGIN without @VERSION: exit 129'
@@ -48,7 +51,7 @@ second=$(git -C "$G/acme/mover" rev-parse v0.1.0)
 run S fetch
 expect_rc 0
 expect_err "warning: acme/mover: tag v0.1.0 points at another commit than when it was first seen"
-expect_eq "$first" "$(db "select commit_id from tags where plugin='mover' and tag='v0.1.0'")" "still trusted: first"
+expect_eq "$first" "$(db "select commit_id from tags where plugin='acme/mover' and tag='v0.1.0'")" "still trusted: first"
 case_end
 
 case_begin 'only an operator may accept; the refusal is audited and changes nothing'
@@ -56,24 +59,26 @@ run S accept-tag-move --as ben acme/mover@v0.1.0
 expect_rc 3
 expect_err "ben"
 expect_err "operator"
-expect_eq "$first" "$(db "select commit_id from tags where plugin='mover' and tag='v0.1.0'")" "refused: still first"
+expect_eq "$first" "$(db "select commit_id from tags where plugin='acme/mover' and tag='v0.1.0'")" "refused: still first"
 expect_eq "ben|access.refused" "$(db "select actor, action from audit order by id desc limit 1")" "refusal audited"
 case_end
 
-case_begin 'an operator accepts the move: the new commit is trusted, audited'
+case_begin 'a new commit that is not a valid release is refused; the tag keeps its first commit'
 run S accept-tag-move --as ana acme/mover@v0.1.0
-expect_rc 0
-expect_out "accepted: mover v0.1.0 now trusts commit $second (was $first)"
-expect_eq "$second" "$(db "select commit_id from tags where plugin='mover' and tag='v0.1.0'")" "now trusted: second"
-expect_eq "ana|tag.move_accepted" "$(db "select actor, action from audit order by id desc limit 1")" "audit row"
+expect_rc 3
+expect_err "error: cannot accept the move of tag v0.1.0 of 'acme/mover' to $second: "
+expect_err "the release stays frozen at $first"
+expect_eq "$first" "$(db "select commit_id from tags where plugin='acme/mover' and tag='v0.1.0'")" "still trusted: first"
+expect_eq "ana|tag.move_refused" "$(db "select actor, action from audit order by id desc limit 1")" "audit row"
 run S audit verify
 expect_rc 0
 case_end
 
-case_begin 'fetching again finds nothing to freeze'
+case_begin 'fetching again keeps the first commit trusted'
 run S fetch
 expect_rc 0
-expect_no_err "points at another commit"
+expect_eq "$first" "$(db "select commit_id from tags where plugin='acme/mover' and tag='v0.1.0'")" "still trusted: first"
+expect_eq "$second" "$(db "select moved_to_commit from tags where plugin='acme/mover' and tag='v0.1.0'")" "still moved"
 case_end
 
 done_testing

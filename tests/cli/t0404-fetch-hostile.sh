@@ -151,7 +151,7 @@ expect_rc 0
 expect_err "warning: acme/esc: skipped ref 'refs/tags/\\x1b[31mred': not a valid ref name"
 expect_out 'acme/esc: cloned (new good v0.1.0 v0.2.0\xc2\x9b;'
 expect_not "raw control bytes in the output" grep -q "$ESC\\|$C1" "$T/out" "$T/err"
-expect_eq "good v0.1.0 v0.2.0$C1 " "$(sqlite3 "$DB" "SELECT tag FROM tags WHERE plugin='esc' ORDER BY tag" | tr '\n' ' ')" "recorded tags"
+expect_eq "good v0.1.0 v0.2.0$C1 " "$(sqlite3 "$DB" "SELECT tag FROM tags WHERE plugin = (SELECT plugin FROM sources WHERE repository = 'acme/esc') ORDER BY tag" | tr '\n' ' ')" "recorded tags"
 expect_eq 1 "$(sqlite3 "$DB" "SELECT count(*) FROM sources WHERE repository='acme/esc' AND last_error IS NULL AND last_ok_at IS NOT NULL")" "the source is reachable"
 S fetch -o json
 expect_rc 0

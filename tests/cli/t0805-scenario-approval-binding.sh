@@ -94,7 +94,7 @@ S approve $PLUGIN@0.1.1 --stage devex-dogfood --commit $MOVED --as admin-ben --n
 expect_rc 3
 case_end
 
-case_begin 'accept-tag-move voids the approvals: a new approval at the new commit opens the stage'
+case_begin 'accept-tag-move voids the approvals and attestations: new ones at the new commit open the stage'
 S accept-tag-move $PLUGIN@0.1.1 --as admin-ana --now 2027-02-02T09:00:00Z
 expect_rc 0
 expect_eq "$C011|1|moved" "$(sq "SELECT commit_id, voided_at IS NOT NULL, CASE WHEN void_reason LIKE '%mov%' THEN 'moved' ELSE void_reason END FROM approvals WHERE version = '0.1.1'")" "voided approval"
@@ -102,7 +102,11 @@ reconcile_at 2027-02-02T09:10:00Z
 expect_no_out "start stage"
 S status -o json --now 2027-02-02T09:10:00Z
 expect_rc 0
-expect_eq "0.1.1 $MOVED approval" "$(js '.plugins[0].rollout | "\(.version) \(.commit) \([.blocked_by[].kind] | join(","))"')" "after the move is accepted"
+expect_eq "0.1.1 $MOVED checklist,approval" "$(js '.plugins[0].rollout | "\(.version) \(.commit) \([.blocked_by[].kind] | join(","))"')" "after the move is accepted"
+S attest $PLUGIN@0.1.1 contract-tests --as ci-bot --now 2027-02-02T09:15:00Z
+expect_rc 0
+S attest $PLUGIN@0.1.1 security-review --as admin-ben --now 2027-02-02T09:15:00Z
+expect_rc 0
 S approve $PLUGIN@0.1.1 --stage devex-dogfood --commit $C011 --as admin-ben --now 2027-02-02T09:20:00Z
 expect_rc 3
 expect_err "its recorded commit is $MOVED"

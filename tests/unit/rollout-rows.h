@@ -717,6 +717,58 @@ ROWS_FN void s_withdrawn(world *w)
 	w->plugin.withdrawn = true;
 }
 
+/* Lifecycle from the release users have (docs/concepts.md, Lifecycle):
+ * 0.1.0 is stable without a lifecycle; a newer 0.1.1 carries a sunset
+ * that passed on 2026-11-01 (and a deprecation before it). */
+ROWS_FN sluice_rollout_release *sunset_011(world *w)
+{
+	in_stage(&w->rel[0], 2, "2026-08-01T09:00:00Z");
+	sluice_rollout_release *r = add_rel(w, "0.1.1", C011, 11);
+	r->deprecated_at = T("2026-10-01T00:00:00Z");
+	r->sunset_at = T("2026-11-01T00:00:00Z");
+	return r;
+}
+
+ROWS_FN void s_sunset_pending(world *w) { sunset_011(w); }
+
+ROWS_FN void s_sunset_refused(world *w)
+{
+	sluice_rollout_release *r = sunset_011(w);
+	r->refused = true;
+	r->refused_reason = "plugin.yaml: lifecycle set by an unreviewed tag";
+}
+
+ROWS_FN void s_sunset_in_flight(world *w)
+{
+	in_stage(sunset_011(w), 0, "2026-11-01T09:00:00Z");
+}
+
+ROWS_FN void s_sunset_stable(world *w)
+{
+	in_stage(sunset_011(w), 2, "2026-11-01T09:00:00Z");
+}
+
+/* no stable release yet: the one in flight is what users have */
+ROWS_FN void s_sunset_first_in_flight(world *w)
+{
+	in_stage(&w->rel[0], 0, "2026-10-20T09:00:00Z");
+	w->rel[0].sunset_at = T("2026-11-01T00:00:00Z");
+}
+
+/* the sunset withdrew it once and an operator restored it */
+ROWS_FN void s_sunset_restored(world *w)
+{
+	s_sunset_stable(w);
+	w->plugin.sunset_withdrawn_for = T("2026-11-01T00:00:00Z");
+}
+
+/* restored after an earlier sunset; the stable release now sets a new one */
+ROWS_FN void s_sunset_new_date(world *w)
+{
+	s_sunset_stable(w);
+	w->plugin.sunset_withdrawn_for = T("2026-06-01T00:00:00Z");
+}
+
 static const char *const g_a[] = {"platform-devex"};
 static const char *const g_b[] = {"backend-engineers"};
 static const sluice_rollout_stage quick_stages[] = {
@@ -990,6 +1042,21 @@ static const row rows[] = {
 	{"3.7 sunset notice already sent", s_sunset_noticed, "", ""},
 	{"3.7 sunset passed: withdrawn", s_sunset_passed,
 	 "withdraw - -: sunset date 2026-11-15 reached: withdrawn from every group\n", ""},
+	{"3.7 a pending newer release's sunset withdraws nothing", s_sunset_pending, "",
+	 "[approval] 0.1.1 devex-dogfood: needs 1 approval (approvers: admin-ana, admin-ben)\n"},
+	{"3.7 a refused newer release's sunset withdraws nothing", s_sunset_refused, "",
+	 "[policy] 0.1.1 devex-dogfood: release 0.1.1 refused: plugin.yaml: lifecycle set by "
+	 "an unreviewed tag\n"},
+	{"3.7 a newer release in flight: the stable one's lifecycle counts", s_sunset_in_flight,
+	 "", "[soak] 0.1.1 backend-pilot: soak ends 2026-11-08 (opens 2026-11-08)\n"},
+	{"3.7 the newer release is stable: its sunset withdraws", s_sunset_stable,
+	 "withdraw - -: sunset date 2026-11-01 reached: withdrawn from every group\n", ""},
+	{"3.7 no stable release: the one in flight counts", s_sunset_first_in_flight,
+	 "withdraw - -: sunset date 2026-11-01 reached: withdrawn from every group\n", ""},
+	{"3.7 restored after its sunset: not withdrawn again", s_sunset_restored,
+	 "", ""},
+	{"3.7 a new sunset date after a restore withdraws once more", s_sunset_new_date,
+	 "withdraw - -: sunset date 2026-11-01 reached: withdrawn from every group\n", ""},
 	{"3.4 a withdrawn plugin stays out", s_withdrawn, "",
 	 "[policy] - -: withdrawn from every group; nothing rolls out until an operator "
 	 "restores it\n"},

@@ -35,9 +35,11 @@ static char *render_state(const sluice_rollout_plugin *p)
 				  (long long)r->stage_started_at, (long long)r->paused_at,
 				  (long long)r->paused_seconds, (long long)r->gate_wait_notice_at);
 	}
-	sluice_buf_printf(&b, "plugin withdrawn %d review notice %lld sunset notice %lld\n",
+	sluice_buf_printf(&b,
+			  "plugin withdrawn %d review notice %lld sunset notice %lld"
+			  " sunset withdrawn for %lld\n",
 			  p->withdrawn, (long long)p->review_notice_at,
-			  (long long)p->sunset_notice_at);
+			  (long long)p->sunset_notice_at, (long long)p->sunset_withdrawn_for);
 	return sluice_buf_detach(&b);
 }
 
@@ -76,10 +78,12 @@ static void seed(fixture *f, const char *ws, const world *w)
 					      " VALUES ('%s', '%s', 'test', 1)",
 					      ws, PLUGIN));
 	sql(f->path, sluice_xasprintf("INSERT INTO plugin_state (workspace, plugin,"
-				      " review_notice_at, sunset_notice_at) VALUES ('%s', '%s',"
-				      " nullif(%lld, 0), nullif(%lld, 0))",
+				      " review_notice_at, sunset_notice_at, sunset_withdrawn_for)"
+				      " VALUES ('%s', '%s', nullif(%lld, 0), nullif(%lld, 0),"
+				      " nullif(%lld, 0))",
 				      ws, PLUGIN, (long long)w->plugin.review_notice_at,
-				      (long long)w->plugin.sunset_notice_at));
+				      (long long)w->plugin.sunset_notice_at,
+				      (long long)w->plugin.sunset_withdrawn_for));
 }
 
 static void test_every_row_same_in_store(void **state)

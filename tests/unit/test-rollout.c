@@ -324,6 +324,77 @@ static void test_stable_and_rollback(void **state)
 	assert_int_equal(sluice_rollout_rollback_target(&w.plugin, 2), -1);
 }
 
+/* Which release's lifecycle counts (sluice_rollout_lifecycle_of): the
+ * release users have, never a newer pending, refused or unfinished one;
+ * the workspace's own dates come on top. */
+static void ws_earlier_sunset(world *w)
+{
+	s_sunset_stable(w);
+	w->plugin.sunset_at = T("2026-10-15T00:00:00Z");
+}
+
+static void ws_later_sunset(world *w)
+{
+	s_sunset_stable(w);
+	w->plugin.sunset_at = T("2027-01-01T00:00:00Z");
+	w->plugin.review_every_days = 30;
+	w->rel[1].review_every_days = 180;
+}
+
+static void nothing_reached(world *w)
+{
+	w->rel[0].sunset_at = T("2026-11-01T00:00:00Z");
+}
+
+static void rolled_back_newer(world *w)
+{
+	s_sunset_stable(w);
+	w->rel[1].state = SLUICE_RELEASE_ROLLED_BACK;
+}
+
+static void test_lifecycle_of(void **state)
+{
+	static const struct {
+		const char *name;
+		void (*setup)(world *w);
+		ptrdiff_t release;
+		const char *sunset; /* NULL: none */
+		int64_t review_every_days;
+	} cases[] = {
+		{"a pending newer release: the stable one", s_sunset_pending, 0, NULL, 0},
+		{"a refused newer release: the stable one", s_sunset_refused, 0, NULL, 0},
+		{"a newer release in flight: the stable one", s_sunset_in_flight, 0, NULL, 0},
+		{"the newer release completed: its own", s_sunset_stable, 1, "2026-11-01T00:00:00Z", 0},
+		{"a rolled-back newer release: the one before", rolled_back_newer, 0, NULL, 0},
+		{"no stable release: the one in flight", s_sunset_first_in_flight, 0,
+		 "2026-11-01T00:00:00Z", 0},
+		{"nothing reached any group: none", nothing_reached, -1, NULL, 0},
+		{"the workspace's earlier sunset wins", ws_earlier_sunset, 1, "2026-10-15T00:00:00Z", 0},
+		{"the release's earlier sunset wins; the workspace's review interval",
+		 ws_later_sunset, 1, "2026-11-01T00:00:00Z", 30},
+	};
+	int failures = 0;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+		world w;
+		sluice_rollout_lifecycle lc;
+		world_init(&w);
+		cases[i].setup(&w);
+		world_bind(&w);
+		sluice_rollout_lifecycle_of(&lc, &w.plugin);
+		int64_t want = cases[i].sunset ? T(cases[i].sunset) : 0;
+		if (lc.release != cases[i].release || lc.sunset_at != want ||
+		    lc.review_every_days != cases[i].review_every_days) {
+			failures++;
+			fprintf(stderr, "lifecycle %zu: %s: release %td sunset %lld review %lld\n", i,
+				cases[i].name, lc.release, (long long)lc.sunset_at,
+				(long long)lc.review_every_days);
+		}
+	}
+	assert_int_equal(failures, 0);
+}
+
 static void test_assigned(void **state)
 {
 	(void)state;
@@ -448,6 +519,7 @@ int main(void)
 		cmocka_unit_test(test_simulate),
 		cmocka_unit_test(test_promote),
 		cmocka_unit_test(test_stable_and_rollback),
+		cmocka_unit_test(test_lifecycle_of),
 		cmocka_unit_test(test_assigned),
 		cmocka_unit_test(test_resolve_user),
 		cmocka_unit_test(test_rank),

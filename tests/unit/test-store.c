@@ -86,17 +86,19 @@ static void test_newer_schema_refused(void **state)
 
 	sluice_store_free(f->s);
 	f->s = NULL;
-	assert_int_equal(raw_exec(f->path, "PRAGMA user_version = 7"), SQLITE_OK);
+	char newer[64];
+	snprintf(newer, sizeof newer, "PRAGMA user_version = %d", SLUICE_STORE_SCHEMA_VERSION + 1);
+	assert_int_equal(raw_exec(f->path, newer), SQLITE_OK);
 	assert_int_equal(sluice_store_open(&s2, f->path, 0), SLUICE_ESTORE);
 	assert_null(s2);
 	snprintf(want, sizeof want,
-		 "database %s has schema version 7, newer than this sluice (%d); upgrade sluice",
-		 f->path, SLUICE_STORE_SCHEMA_VERSION);
+		 "database %s has schema version %d, newer than this sluice (%d); upgrade sluice",
+		 f->path, SLUICE_STORE_SCHEMA_VERSION + 1, SLUICE_STORE_SCHEMA_VERSION);
 	assert_string_equal(sluice_error_last(), want);
 	assert_int_equal(sluice_store_open(&s2, f->path, SLUICE_STORE_READONLY), SLUICE_ESTORE);
 	assert_string_equal(sluice_error_last(), want);
 	/* nothing was changed by the refused opens */
-	assert_int_equal(raw_int(f->path, "PRAGMA user_version"), 7);
+	assert_int_equal(raw_int(f->path, "PRAGMA user_version"), SLUICE_STORE_SCHEMA_VERSION + 1);
 }
 
 static void test_foreign_database_refused(void **state)
@@ -180,7 +182,7 @@ static void test_failed_unit_rolls_back_inside_transaction(void **state)
 	/* a failing call inside the caller's transaction undoes only itself */
 	assert_int_equal(sluice_store_begin(f->s), 0);
 	assert_int_equal(sluice_store_tag_observe(f->s, "p", "v1.0.0", C1, NULL, NULL, T0, NULL), 0);
-	assert_int_equal(sluice_store_tag_accept_move(f->s, "p", "v1.0.0", T0), SLUICE_EINVAL);
+	assert_int_equal(sluice_store_tag_accept_move(f->s, "p", "v1.0.0", NULL, T0), SLUICE_EINVAL);
 	assert_int_equal(sluice_store_tag_mark_deleted(f->s, "p", "v9.9.9", T0), SLUICE_ENOTFOUND);
 	assert_int_equal(sluice_store_commit(f->s), 0);
 	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM tags"), 1);
@@ -306,14 +308,14 @@ static void test_tag_accept_move(void **state)
 				  " ('eng', 'p', '2.0.0', '" C2 "', 's1', 'ben', 1)"),
 			 SQLITE_OK);
 
-	assert_int_equal(sluice_store_tag_accept_move(f->s, "p", "v1.0.0", T0), SLUICE_EINVAL);
+	assert_int_equal(sluice_store_tag_accept_move(f->s, "p", "v1.0.0", NULL, T0), SLUICE_EINVAL);
 	assert_non_null(strstr(sluice_error_last(), "tag v1.0.0 of p has not moved"));
-	assert_int_equal(sluice_store_tag_accept_move(f->s, "p", "v2.0.0", T0), SLUICE_ENOTFOUND);
+	assert_int_equal(sluice_store_tag_accept_move(f->s, "p", "v2.0.0", NULL, T0), SLUICE_ENOTFOUND);
 
 	assert_int_equal(sluice_store_tag_observe(f->s, "p", "v1.0.0", C2, C3, "b@x", T0 + 5, &o), 0);
 	assert_int_equal(o.status, SLUICE_TAG_MOVED);
 	sluice_store_set_actor(f->s, "admin-ana");
-	assert_int_equal(sluice_store_tag_accept_move(f->s, "p", "v1.0.0", T0 + 10), 0);
+	assert_int_equal(sluice_store_tag_accept_move(f->s, "p", "v1.0.0", NULL, T0 + 10), 0);
 
 	assert_int_equal(sluice_store_tag_get(&row, f->s, "p", "v1.0.0"), 0);
 	assert_string_equal(row.commit, C2);
@@ -332,8 +334,9 @@ static void test_tag_accept_move(void **state)
 	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM approvals WHERE voided_at IS NULL"), 1);
 	details = raw_text(f->path, "SELECT actor || ' ' || details FROM audit WHERE action = "
 				    "'tag.move_accepted'");
-	assert_string_equal(details, "admin-ana {\"approvals_voided\":2,\"commit\":\"" C2 "\","
-				     "\"previous_commit\":\"" C1 "\",\"tag\":\"v1.0.0\"}");
+	assert_string_equal(details, "admin-ana {\"approvals_voided\":2,\"attestations_voided\":0,"
+				     "\"commit\":\"" C2 "\",\"previous_commit\":\"" C1 "\","
+				     "\"tag\":\"v1.0.0\"}");
 	free(details);
 
 	/* now trusted at the new commit */
@@ -352,7 +355,8 @@ static void test_sources(void **state)
 						     "fp1", NULL), 0);
 	assert_int_equal(sluice_store_source_get(&r, f->s, "acme/rev"), 0);
 	assert_string_equal(r.url, "file:///g/rev.git");
-	assert_null(r.plugin);
+	/* no id owned yet: the repository stands in */
+	assert_string_equal(r.plugin, "acme/rev");
 	assert_int_equal(r.last_ok_at, T0);
 	assert_string_equal(r.refs_fingerprint, "fp1");
 	assert_null(r.last_error);
@@ -364,7 +368,8 @@ static void test_sources(void **state)
 	assert_int_equal(sluice_store_source_checked(f->s, "acme/rev", "file:///g/rev.git", NULL,
 						     T0 + 120, "ignored", "cannot connect"), 0);
 	assert_int_equal(sluice_store_source_get(&r, f->s, "acme/rev"), 0);
-	assert_string_equal(r.plugin, "rev");
+	/* naming an id in a check never gives it to the repository */
+	assert_string_equal(r.plugin, "acme/rev");
 	assert_int_equal(r.last_checked_at, T0 + 120);
 	assert_int_equal(r.last_ok_at, T0);
 	assert_string_equal(r.last_error, "cannot connect");
@@ -384,6 +389,44 @@ static void test_sources(void **state)
 	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM audit WHERE action = 'source.recovered'"),
 			 1);
 	assert_int_equal(audit_rows(f->path), 2);
+}
+
+/* The first repository whose release validated owns its plugin id; what
+ * it recorded under its own name moves to the id; nobody else may take
+ * it, nor an id that is not [a-z0-9][a-z0-9._-]{0,62}. */
+static void test_source_claim(void **state)
+{
+	fixture *f = *state;
+	sluice_source_row r;
+	sluice_release_record rec = {"eng", "acme/rev", "0.1.0", "v0.1.0", C1, NULL, NULL, T0};
+
+	assert_int_equal(sluice_store_source_checked(f->s, "acme/rev", "u", NULL, T0, "fp", NULL), 0);
+	assert_int_equal(sluice_store_tag_observe(f->s, "acme/rev", "v0.1.0", C1, NULL, NULL, T0,
+						  NULL), 0);
+	assert_int_equal(sluice_store_release_record(f->s, &rec, NULL, NULL), 0);
+	assert_int_equal(sluice_store_source_claim(f->s, "acme/rev", "rev", T0 + 1), 0);
+	assert_int_equal(sluice_store_source_get(&r, f->s, "acme/rev"), 0);
+	assert_string_equal(r.plugin, "rev");
+	sluice_source_row_clear(&r);
+	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM tags WHERE plugin = 'rev'"), 1);
+	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM releases WHERE plugin = 'rev'"), 1);
+	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM audit WHERE action = 'source.claimed'"
+					  " AND plugin = 'rev'"), 1);
+	/* again: nothing to do */
+	assert_int_equal(sluice_store_source_claim(f->s, "acme/rev", "rev", T0 + 2), 0);
+
+	int before = audit_rows(f->path);
+	assert_int_equal(sluice_store_source_claim(f->s, "evil/rev", "rev", T0 + 3), SLUICE_EREFUSED);
+	assert_string_equal(sluice_error_last(),
+			    "plugin id 'rev' belongs to repository acme/rev, the first whose release "
+			    "validated; another repository cannot take it");
+	assert_int_equal(sluice_store_source_claim(f->s, "acme/rev", "other", T0 + 3),
+			 SLUICE_EREFUSED);
+	assert_int_equal(sluice_store_source_claim(f->s, "acme/new", "Bad\x1b[31m", T0 + 3),
+			 SLUICE_EREFUSED);
+	assert_int_equal(sluice_store_source_claim(f->s, "acme/new", "", T0 + 3), SLUICE_EREFUSED);
+	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM sources WHERE plugin = 'rev'"), 1);
+	assert_int_equal(audit_rows(f->path), before);
 }
 
 static void test_second_writer_waits(void **state)
@@ -468,14 +511,27 @@ static void test_migrates_an_older_database(void **state)
 					   " ALTER TABLE releases DROP COLUMN gate_wait_notice_at;"
 					   " DROP TABLE telemetry_keys; DROP TABLE telemetry_events;"
 					   " DROP TABLE telemetry_daily; DROP TABLE telemetry_latency;"
+					   " ALTER TABLE attestations DROP COLUMN commit_id;"
 					   " PRAGMA user_version = 1"),
+			 SQLITE_OK);
+	/* an attestation from before they were bound to a commit */
+	assert_int_equal(raw_exec(f->path, "INSERT INTO releases (workspace, plugin, version, tag,"
+					   " commit_id, seen_at, updated_at) VALUES ('eng', 'rev', '0.1.0',"
+					   " 'v0.1.0', '" C1 "', 1, 1);"
+					   " INSERT INTO attestations (workspace, plugin, version, item,"
+					   " actor, at) VALUES ('eng', 'rev', '0.1.0', 'contract-tests', 'ci', 1)"),
 			 SQLITE_OK);
 	assert_int_equal(sluice_store_open(&f->s, f->path, SLUICE_STORE_READONLY), SLUICE_ESTORE);
 	assert_non_null(strstr(sluice_error_last(), "has schema version 1 and needs an upgrade"));
-	assert_int_equal(sluice_store_open(&f->s, f->path, 0), 0);
+	if (sluice_store_open(&f->s, f->path, 0) != 0)
+		fail_msg("%s", sluice_error_last());
 	assert_int_equal(raw_int(f->path, "PRAGMA user_version"), SLUICE_STORE_SCHEMA_VERSION);
 	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM pragma_table_info('releases')"
 					  " WHERE name = 'refused_reason'"), 1);
+	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM attestations"
+					  " WHERE commit_id = '" C1 "'"), 1);
+	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM pragma_table_info('plugin_state')"
+					  " WHERE name = 'sunset_withdrawn_for'"), 1);
 }
 
 static const char snapshot[] =
@@ -522,8 +578,11 @@ static void test_load_plugin_state(void **state)
 							  "permission secrets.read exceeds policy", T0), 0);
 	assert_int_equal(sluice_store_tag_observe(f->s, "rev", "v0.9.0", C3, NULL, NULL, T0, NULL), 0);
 	assert_int_equal(raw_exec(f->path, "INSERT INTO attestations (workspace, plugin, version, item,"
-					   " actor, at) VALUES ('eng', 'rev', '0.10.0', 'security-review', 'ben', 1),"
-					   " ('eng', 'rev', '0.10.0', 'contract-tests', 'ci', 1)"),
+					   " actor, at, commit_id) VALUES"
+					   " ('eng', 'rev', '0.10.0', 'security-review', 'ben', 1, '" C2 "'),"
+					   " ('eng', 'rev', '0.10.0', 'contract-tests', 'ci', 1, '" C2 "'),"
+					   /* made for another commit: does not count */
+					   " ('eng', 'rev', '0.10.0', 'docs-review', 'ci', 1, '" C1 "')"),
 			 SQLITE_OK);
 
 	assert_int_equal(sluice_store_load_plugin_state(&ps, f->s, "eng", "rev"), 0);
@@ -556,7 +615,10 @@ static void test_load_plugin_state(void **state)
 	assert_string_equal(r9->moved_to_commit, C3);
 	assert_true(r2->refused);
 	assert_string_equal(r2->refused_reason, "permission secrets.read exceeds policy");
-	assert_int_equal(ps->plugin.review_every_days, 90);
+	/* the lifecycle stays with its release: which one counts is the
+	 * planner's rule */
+	assert_int_equal(r10->review_every_days, 90);
+	assert_int_equal(ps->plugin.review_every_days, 0);
 	assert_false(ps->plugin.withdrawn);
 	assert_int_equal(ps->napprovals, 1);
 	assert_string_equal(ps->approvals[0].approver, "admin-ana");
@@ -700,6 +762,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_tag_observe, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tag_deleted_and_restored, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tag_accept_move, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_source_claim, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sources, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_second_writer_waits, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_locked_by_another_program, setup, teardown),
