@@ -71,7 +71,7 @@ typedef struct {
 typedef struct {
 	sluice_str id, name, version, description;
 	sluice_str pub_organization, pub_owner_group, pub_support_contact;
-	sluice_str runtime_type, runtime_base_url_env;
+	sluice_str runtime_type, runtime_base_url_env, runtime_mcp_path;
 	sluice_int runtime_timeout_ms;
 	sluice_str guidance_role, guidance_workflow, guidance_output_format,
 		guidance_escalation;

@@ -103,6 +103,8 @@ struct sluice_publisher {
 };
 
 extern const sluice_publisher sluice_publisher_directory;
+/* per group, the files Codex clients read (src/lib/publish-codex.c) */
+extern const sluice_publisher sluice_publisher_codex;
 
 /* The publisher for publish.type `type`, or NULL with the error set. */
 const sluice_publisher *sluice_publisher_find(const char *type);

@@ -50,7 +50,7 @@ static const char *const k_identities[] = {"os-user", "asserted", "ssh-signed", 
  * that fails later or a setting that silently does nothing; add a value
  * here when its identity mode or publisher (src/lib/publish-*.c) lands. */
 static const char *const k_identities_built[] = {"os-user", "asserted", NULL};
-static const char *const k_publish_types_built[] = {"directory", NULL};
+static const char *const k_publish_types_built[] = {"directory", "codex", NULL};
 static const char *const k_risks[] = {"low", "moderate", "high", NULL};
 static const char *const k_freeze[] = {"from", "to", "reason", NULL};
 static const char *const k_publish[] = {"type", "path", "url", "secret_env", "mode", NULL};
@@ -618,7 +618,7 @@ int sluice_workspace_load(sluice_workspace **out, const char *path, sluice_diags
 		if (ws->publish_type.s && !in_list(k_publish_types_built, ws->publish_type.s))
 			sluice_diag_error(diags, ws->publish_type.pos, "not-built",
 					  "publish.type '%s' is not supported by this build yet; use "
-					  "'directory'", ws->publish_type.s);
+					  "'directory' or 'codex'", ws->publish_type.s);
 		sluice_schema_str(&s, &ws->publish_path, x, "publish", "path", false);
 		sluice_schema_str(&s, &ws->publish_url, x, "publish", "url", false);
 		sluice_schema_str(&s, &ws->publish_mode, x, "publish", "mode", false);

@@ -217,7 +217,7 @@ static const char *const k_manifest[] = {
 	NULL,
 };
 static const char *const k_publisher[] = {"organization", "owner_group", "support_contact", NULL};
-static const char *const k_runtime[] = {"type", "base_url_env", "timeout_ms", NULL};
+static const char *const k_runtime[] = {"type", "base_url_env", "timeout_ms", "mcp_path", NULL};
 static const char *const k_runtime_types[] = {"http", NULL};
 static const char *const k_guidance[] = {"role", "workflow", "output_format", "escalation", NULL};
 static const char *const k_mtool[] = {"id", "definition", "endpoint", NULL};
@@ -257,6 +257,13 @@ static void load_manifest(sluice_schema *s, sluice_manifest *m, const sluice_nod
 		    (m->runtime_timeout_ms.v <= 0 || m->runtime_timeout_ms.v > 600000))
 			sluice_diag_error(s->d, m->runtime_timeout_ms.pos, "invalid-value",
 					  "'runtime.timeout_ms' must be between 1 and 600000");
+		sluice_schema_str(s, &m->runtime_mcp_path, x, "runtime", "mcp_path", false);
+		/* appended to the service's URL in Codex's files (docs/publishing.md) */
+		if (m->runtime_mcp_path.s &&
+		    (m->runtime_mcp_path.s[0] != '/' || strpbrk(m->runtime_mcp_path.s, " \t\r\n?#")))
+			sluice_diag_error(s->d, m->runtime_mcp_path.pos, "invalid-value",
+					  "'runtime.mcp_path' must be a URL path starting with '/', "
+					  "without spaces, '?' or '#'");
 	}
 	if ((x = sluice_schema_get(s, root, top, "guidance", mk, "a mapping", true))) {
 		sluice_schema_keys(s, x, "guidance", k_guidance);

@@ -16,6 +16,7 @@
 
 static const sluice_publisher *const publishers[] = {
 	&sluice_publisher_directory,
+	&sluice_publisher_codex,
 	NULL,
 };
 
@@ -25,7 +26,7 @@ const sluice_publisher *sluice_publisher_find(const char *type)
 		if (strcmp((*p)->type, type) == 0)
 			return *p;
 	sluice_error_set(SLUICE_EINVAL,
-			 "publish.type '%s' is not supported by this build yet; use 'directory'",
+			 "publish.type '%s' is not supported by this build yet; use 'directory' or 'codex'",
 			 type);
 	return NULL;
 }
