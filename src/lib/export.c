@@ -14,7 +14,7 @@
 
 #include <jansson.h>
 
-#include "export-internal.h"
+#include "store-export.h"
 #include "sluice/error.h"
 #include "sluice/export.h"
 #include "sluice/util.h"
@@ -200,6 +200,7 @@ typedef struct {
 	int64_t x0, x1;          /* the axis, seconds */
 	char prev_version[128];
 	double prev_x, prev_y;
+	int64_t prev_day;
 } writer;
 
 static const char *const palette[] = {"#1f6feb", "#d4761c", "#2da44e", "#8250df",
@@ -435,7 +436,7 @@ static int html_table(writer *w, sluice__export_section sec, const char *const *
 /* ---- HTML: the timeline ------------------------------------------------------ */
 
 enum { TL_W = 1100, TL_ML = 120, TL_MR = 20, TL_MT = 24, TL_LANE = 30, TL_MB = 40 };
-enum { CH_W = 540, CH_H = 260, CH_ML = 56, CH_MR = 16, CH_MT = 30, CH_MB = 44 };
+enum { CH_W = 540, CH_H = 260, CH_ML = 64, CH_MR = 16, CH_MT = 30, CH_MB = 44 };
 
 static double tl_x(const writer *w, int64_t t)
 {
@@ -612,6 +613,14 @@ static int html_timeline(writer *w)
 		TL_ML, h - TL_MB + 4, TL_W - TL_MR, h - TL_MB + 4, (TL_ML + TL_W - TL_MR) / 2,
 		h - 4, day_format(day, w->x0));
 	fprintf(w->to, "%s)</text>\n", day_format(day, w->x1 - 86400));
+	if (end > w->x0 && end < w->x1) {
+		double x = tl_x(w, end);
+		fprintf(w->to,
+			"<line class=\"now\" x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\"/>"
+			"<text class=\"tick\" x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">%s</text>\n",
+			x, TL_MT - 6, x, h - TL_MB + 4, x, TL_MT - 10,
+			w->o->until ? "end of period" : "export time");
+	}
 	for (size_t i = 0; i < w->versions.n; i++) {
 		fprintf(w->to, "<text class=\"lane\" x=\"%d\" y=\"%d\" text-anchor=\"end\">",
 			TL_ML - 8, TL_MT + (int)i * TL_LANE + 20);
@@ -673,7 +682,8 @@ static int ch_point(const sluice__export_row *row, void *ctx)
 	strlist_add(&w->seen, version);
 	x = ch_x(w, value_int(row, "day"));
 	y = ch_y(w, value_num(row, w->metric));
-	if (strcmp(w->prev_version, version) == 0)
+	/* a day without data is a gap, not a line: nothing was measured */
+	if (strcmp(w->prev_version, version) == 0 && value_int(row, "day") - w->prev_day == 86400)
 		fprintf(w->to,
 			"<line class=\"series\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" "
 			"stroke=\"%s\"/>\n",
@@ -692,6 +702,7 @@ static int ch_point(const sluice__export_row *row, void *ctx)
 	snprintf(w->prev_version, sizeof w->prev_version, "%s", version);
 	w->prev_x = x;
 	w->prev_y = y;
+	w->prev_day = value_int(row, "day");
 	return 0;
 }
 
@@ -725,6 +736,16 @@ static double nice_max(double v)
 	return 1;
 }
 
+/* A round step for the rate axis: at most 5 intervals up to ymax. */
+static double y_step(double ymax)
+{
+	static const double steps[] = {0.001, 0.002, 0.0025, 0.005, 0.01, 0.02, 0.025, 0.05, 0.1, 0.2, 0.25};
+	for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++)
+		if (ymax / steps[i] <= 5.0001)
+			return steps[i];
+	return 0.25;
+}
+
 static int html_chart(writer *w, const tel_range *r, sluice__export_section sec,
 		      const char *metric, const char *title, double ymax)
 {
@@ -743,8 +764,9 @@ static int html_chart(writer *w, const tel_range *r, sluice__export_section sec,
 		"<title>%s per version per day</title>\n"
 		"<text class=\"charttitle\" x=\"%d\" y=\"18\">%s per version per day</text>\n",
 		CH_W, CH_H, CH_W, CH_H, metric, title, CH_ML, title);
-	for (int i = 0; i <= 4; i++) {
-		double v = ymax * i / 4, y = ch_y(w, v);
+	double ystep = y_step(ymax);
+	for (int i = 0; i * ystep <= ymax * 1.0001; i++) {
+		double v = i * ystep, y = ch_y(w, v);
 		fprintf(w->to,
 			"<line class=\"grid\" x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\"/>"
 			"<text class=\"tick\" x=\"%d\" y=\"%.1f\" text-anchor=\"end\">%g%%</text>\n",
@@ -836,7 +858,7 @@ static const char css[] =
 	"rect.open{stroke:#1f2328;stroke-dasharray:4 3}"
 	".approval{fill:#2da44e;stroke:#fff}.rejection{stroke:#1f2328;stroke-width:2.5;fill:none}"
 	".breach{fill:#cf222e;stroke:#fff}.waiting{fill:#d4a72c;stroke:#fff}"
-	".series{stroke-width:2}"
+	".series{stroke-width:2}.now{stroke:#57606a;stroke-dasharray:3 3}"
 	".legend{list-style:none;padding:0;margin:4px 0 8px;display:flex;flex-wrap:wrap;gap:4px 18px}"
 	".legend li{display:flex;align-items:center;gap:6px}"
 	".swatch{display:inline-block;width:14px;height:14px;border-radius:2px}"

@@ -6,7 +6,7 @@
  * open; until exclusive) and ?4 now. */
 #include <string.h>
 
-#include "export-internal.h"
+#include "store-export.h"
 #include "sluice/error.h"
 #include "store-internal.h"
 

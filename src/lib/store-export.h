@@ -1,9 +1,9 @@
-/* Internals of the export (export.c) and its queries (store-export.c); not
+/* The export's queries (store-export.c) as export.c reads them; not
  * a public header. A section is one query whose rows stream to a callback
  * one at a time: the value pointers are valid only during the call, so
  * memory does not grow with the rows. */
-#ifndef SLUICE_EXPORT_INTERNAL_H
-#define SLUICE_EXPORT_INTERNAL_H
+#ifndef SLUICE_STORE_EXPORT_H
+#define SLUICE_STORE_EXPORT_H
 
 #include <stddef.h>
 #include <stdint.h>
