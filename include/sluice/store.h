@@ -20,7 +20,7 @@
 typedef struct sluice_store sluice_store;
 
 /* The schema version this build creates and understands. */
-#define SLUICE_STORE_SCHEMA_VERSION 7
+#define SLUICE_STORE_SCHEMA_VERSION 8
 
 /* Longest object id kept (hex SHA-256) plus the NUL. */
 #define SLUICE_STORE_OID_SZ 65

@@ -116,6 +116,7 @@ extern const cli_cmd cmd_attest;
 extern const cli_cmd cmd_checklist;
 extern const cli_cmd cmd_disable;
 extern const cli_cmd cmd_enable;
+extern const cli_cmd cmd_export;
 extern const cli_cmd cmd_freeze;
 extern const cli_cmd cmd_history;
 extern const cli_cmd cmd_pause;

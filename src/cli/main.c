@@ -18,6 +18,7 @@ static const cli_cmd *const commands[] = {
 	&cmd_checklist,
 	&cmd_disable,
 	&cmd_enable,
+	&cmd_export,
 	&cmd_feedback,
 	&cmd_fetch,
 	&cmd_freeze,

@@ -341,6 +341,47 @@ static const char migration_7[] =
 	" WHERE r.workspace = attestations.workspace AND r.plugin = attestations.plugin"
 	" AND r.version = attestations.version);\n";
 
+/* Views for dashboards over telemetry and gates (docs/database.md), beside
+ * migration 1's v_rollouts, v_stage_starts, v_approvals and v_audit: the
+ * daily rollups of tool calls and of feedback with their rates, and the
+ * gate evaluations the controller audited. Same promise: columns may be
+ * added, never renamed or removed. */
+static const char migration_8[] =
+	"CREATE VIEW v_telemetry_daily AS\n"
+	"SELECT workspace, plugin, version, group_name, tool,\n"
+	"  strftime('%Y-%m-%d', day, 'unixepoch') AS day,\n"
+	"  calls, errors, refusals, escalations,\n"
+	"  CASE WHEN calls > 0 THEN errors * 1.0 / calls END AS error_rate,\n"
+	"  CASE WHEN calls > 0 THEN refusals * 1.0 / calls END AS refusal_rate,\n"
+	"  CASE WHEN calls > 0 THEN escalations * 1.0 / calls END AS escalation_rate,\n"
+	"  latency_count,\n"
+	"  CASE WHEN latency_count > 0 THEN latency_sum_ms * 1.0 / latency_count END\n"
+	"    AS avg_latency_ms\n"
+	"FROM telemetry_daily WHERE tool <> '';\n"
+	"CREATE VIEW v_feedback_daily AS\n"
+	"SELECT workspace, plugin, version, group_name,\n"
+	"  strftime('%Y-%m-%d', day, 'unixepoch') AS day,\n"
+	"  feedback_total AS ratings, feedback_positive AS positive,\n"
+	"  feedback_total - feedback_positive AS negative,\n"
+	"  CASE WHEN feedback_total > 0 THEN feedback_positive * 1.0 / feedback_total END\n"
+	"    AS positive_ratio\n"
+	"FROM telemetry_daily WHERE tool = '' AND feedback_total > 0;\n"
+	"CREATE VIEW v_gate_evaluations AS\n"
+	"SELECT id, strftime('%Y-%m-%dT%H:%M:%SZ', at, 'unixepoch') AS at,\n"
+	"  json_extract(details, '$.workspace') AS workspace, plugin, version,\n"
+	"  json_extract(details, '$.stage') AS stage,\n"
+	"  CASE action WHEN 'rollout.paused' THEN 'breach'\n"
+	"    WHEN 'rollout.rolled_back' THEN 'breach'\n"
+	"    WHEN 'notice.gate_wait' THEN 'waiting' ELSE 'pass' END AS outcome,\n"
+	"  CASE action WHEN 'rollout.paused' THEN 'pause'\n"
+	"    WHEN 'rollout.rolled_back' THEN 'rollback'\n"
+	"    WHEN 'notice.gate_wait' THEN 'flag' ELSE 'start stage' END AS effect,\n"
+	"  json_extract(details, '$.reason') AS reason, action, actor\n"
+	"FROM audit\n"
+	"WHERE actor = 'controller' AND (action IN ('rollout.paused', 'rollout.rolled_back',\n"
+	"  'notice.gate_wait') OR (action = 'stage.started'\n"
+	"  AND json_extract(details, '$.reason') LIKE '%health gates pass%'));\n";
+
 static const char *const migrations[] = {
 	NULL, /* version 0: the empty database */
 	migration_1,
@@ -350,6 +391,7 @@ static const char *const migrations[] = {
 	migration_5,
 	migration_6,
 	migration_7,
+	migration_8,
 };
 
 int store_migrate(sluice_store *s)

@@ -506,7 +506,9 @@ static void test_migrates_an_older_database(void **state)
 	/* make the file look like schema version 1 */
 	sluice_store_free(f->s);
 	f->s = NULL;
-	assert_int_equal(raw_exec(f->path, "ALTER TABLE releases DROP COLUMN refused_reason;"
+	assert_int_equal(raw_exec(f->path, "DROP VIEW v_telemetry_daily; DROP VIEW v_feedback_daily;"
+					   " DROP VIEW v_gate_evaluations;"
+					   " ALTER TABLE releases DROP COLUMN refused_reason;"
 					   " DROP TABLE plugin_state; DROP TABLE secret_checks; DROP TABLE publish_state;"
 					   " ALTER TABLE releases DROP COLUMN gate_wait_notice_at;"
 					   " DROP TABLE telemetry_keys; DROP TABLE telemetry_events;"
