@@ -51,4 +51,12 @@ int sluice_reconcile_run(sluice_reconcile_report *report, sluice_engine *e,
 			 const sluice_reconcile_opts *opts);
 void sluice_reconcile_report_clear(sluice_reconcile_report *r);
 
+/* Publishes the effective state as it is stored now - what reconcile's
+ * last step does - for the operators' commands that change what users get
+ * (withdraw, rollback, freeze, ...) and must not wait for the next pass.
+ * Does nothing when the workspace configures no publish.type. *changed
+ * says whether anything was written. Returns 0 or a negative code with
+ * the error set. */
+int sluice_reconcile_publish(bool *changed, sluice_engine *e);
+
 #endif

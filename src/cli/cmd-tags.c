@@ -15,7 +15,7 @@
 #include "sluice/watched.h"
 
 static const cli_opt opts[] = {
-	{"workspace", 'w', "NAME", "the workspace (default: the only one in workspaces/)", false},
+	CLI_OPT_WORKSPACE,
 	{NULL, 0, NULL, NULL, false},
 };
 
@@ -41,7 +41,7 @@ static int row_cmp(const void *pa, const void *pb)
 	return strcmp(a->tag->name, b->tag->name);
 }
 
-static int run(struct cli *c)
+static cli_retval run(struct cli *c)
 {
 	sluice_workspace *ws = NULL;
 	const sluice_ws_plugin *p;
@@ -52,7 +52,7 @@ static int run(struct cli *c)
 	const row *cand = NULL;
 	int rc;
 
-	if ((rc = cli_workspace_load(&ws, c)) != EXIT_OK)
+	if ((rc = (int)cli_workspace_load(&ws, c)) != CLI_OK)
 		return rc;
 	if (sluice_watched_find(&p, ws, c->cache, c->args[0]) < 0) {
 		rc = cli_fail(SLUICE_EINVAL);
@@ -67,7 +67,7 @@ static int run(struct cli *c)
 	char err[256];
 	if (sluice_range_parse(&range, range_text, err, sizeof err) < 0) {
 		cli_error("%s: versions: %s; run 'sluice validate'", sluice_watched_key(p), err);
-		rc = EXIT_INVALID;
+		rc = CLI_INVALID;
 		goto done;
 	}
 	if ((rc = sluice_source_tags(&tags, c->cache, sluice_watched_key(p))) < 0) {
@@ -152,7 +152,7 @@ static int run(struct cli *c)
 		else
 			printf("candidate: none (no tag in range \"%s\")\n", range_text);
 	}
-	rc = EXIT_OK;
+	rc = CLI_OK;
 done:
 	for (size_t i = 0; rows && i < tags.count; i++) {
 		sluice_semver_clear(&rows[i].v);
@@ -174,4 +174,5 @@ const cli_cmd cmd_tags = {
 	.opts = opts,
 	.min_args = 1,
 	.max_args = 1,
+	.flags = CLI_VIEW,
 };

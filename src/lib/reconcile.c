@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "engine-internal.h"
 #include "sluice/error.h"
 #include "sluice/publish.h"
 #include "sluice/reconcile.h"
@@ -300,9 +301,9 @@ static int take_lease(sluice_engine *e, sluice_reconcile_report *r, int64_t wait
 	}
 }
 
-/* Publishes the effective state: the planner's input of every plugin and
- * the workspace's publish settings, handed to the publisher. */
-static int publish(bool *changed, sluice_engine *e)
+/* The planner's input of every plugin and the workspace's publish
+ * settings, handed to the publisher (reconcile.h). */
+int sluice_reconcile_publish(bool *changed, sluice_engine *e)
 {
 	sluice_engine_input *in = NULL;
 	sluice_publish_plugin *plugins = NULL;
@@ -408,7 +409,7 @@ int sluice_reconcile_run(sluice_reconcile_report *report, sluice_engine *e,
 		}
 	}
 	rc = 0;
-	if (!opts->no_publish && publish(&report->published, e) < 0)
+	if (!opts->no_publish && sluice_reconcile_publish(&report->published, e) < 0)
 		report->publish_error = sluice_xstrdup(sluice_error_last());
 done:
 	for (size_t i = 0; fr && i < e->nwatched; i++)

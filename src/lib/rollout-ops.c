@@ -117,3 +117,13 @@ void sluice_rollout_rollback_clear(sluice_rollout_rollback_plan *plan)
 	free(plan->undone);
 	memset(plan, 0, sizeof *plan);
 }
+
+int64_t sluice_rollout_review_due(const sluice_rollout_plugin *p, int64_t now, bool *overdue)
+{
+	int64_t due = p->review_every_days > 0 && p->last_reviewed_at
+			      ? p->last_reviewed_at + p->review_every_days * SLUICE_DAY_SECONDS
+			      : 0;
+
+	*overdue = due && now >= due;
+	return due;
+}
