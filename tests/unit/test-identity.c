@@ -157,7 +157,25 @@ static void test_engine(void **state)
 	assert_int_equal(sluice_engine_open(&e, tmpdir, db, NULL, NULL, 1000, SLUICE_ENGINE_READONLY, &d),
 			 SLUICE_ENOTFOUND);
 	assert_null(e);
+	/* ... unless an empty store is asked for: it reads as nothing
+	 * recorded, and creates nothing at db */
+	assert_int_equal(sluice_engine_open(&e, tmpdir, db, NULL, NULL, 1000,
+					    SLUICE_ENGINE_READONLY | SLUICE_ENGINE_EMPTY_OK, &d),
+			 0);
+	assert_true(sluice_engine_store_is_new(e));
+	{
+		sluice_engine_input *in = NULL;
+		assert_int_equal(sluice_engine_input_load(&in, e, NULL), 0);
+		assert_int_equal(in->in.nplugins, 1);
+		assert_int_equal(in->in.plugins[0].nreleases, 0);
+		sluice_engine_input_free(in);
+	}
+	sluice_engine_free(e);
+	e = NULL;
+	assert_int_equal(access(db, F_OK), -1);
 	assert_int_equal(sluice_engine_open(&e, tmpdir, db, NULL, "eng", 1000, 0, &d), 0);
+	assert_false(sluice_engine_store_is_new(e));
+	assert_string_equal(sluice_engine_db_path(e), db);
 	assert_int_equal(d.errors, 0);
 	assert_string_equal(sluice_engine_workspace_name(e), "eng");
 	assert_null(sluice_engine_policy(e));
