@@ -37,9 +37,9 @@ enum {
 int cli_exit_status(cli_retval rc);
 
 /* The cli_retval for a library result (0 or a negative SLUICE_E* code):
- * EINVAL, ELIMIT and ENOTFOUND are invalid input, EREFUSED a refusal,
- * EAMBIGUOUS a usage error (a choice left open on the command line),
- * anything else a failure. */
+ * EINVAL and ELIMIT are invalid input, EREFUSED a refusal, EAMBIGUOUS a
+ * usage error (a choice left open on the command line), anything else a
+ * failure. */
 cli_retval cli_retval_of(int code);
 
 typedef struct {
@@ -73,9 +73,9 @@ enum {
 	 * of .roles (any admin's name when 0); a refusal is audited. */
 	CLI_ACTOR = 1 << 2,
 	/* Check and record in one store transaction, begun after the
-	 * actor's check: committed when run() returns CLI_OK (or by
-	 * cli_commit() before it prints), rolled back otherwise - there and
-	 * nowhere else. */
+	 * actor's check: committed when run() returns CLI_OK (or by run()
+	 * itself before it prints what it did), rolled back otherwise, by
+	 * the dispatcher and nowhere else. */
 	CLI_TRANSACTION = 1 << 3,
 	/* Load the planner's input (c->in) of the plugin named (c->p, and
 	 * c->r for PLUGIN@VERSION), or of every plugin. */
