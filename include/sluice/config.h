@@ -297,7 +297,8 @@ int sluice_workspace_load(sluice_workspace **out, const char *path,
 void sluice_workspace_free(sluice_workspace *ws);
 
 /* Finds the single workspace under <root>/workspaces/ (or the one named):
- * returns a malloc'd path, or NULL with the error set. */
+ * returns a malloc'd path, or NULL with the error set (SLUICE_EAMBIGUOUS
+ * when there are several and none was named). */
 char *sluice_workspace_find(const char *root, const char *name);
 
 int sluice_rollout_policy_load(sluice_rollout_policy **out, const char *path,

@@ -25,30 +25,21 @@ enum {
 	/* Open the store read-only (status, plan): no database is created;
 	 * a missing one is SLUICE_ENOTFOUND ("run 'sluice reconcile'"). */
 	SLUICE_ENGINE_READONLY = 1 << 0,
+	/* With READONLY: a database that does not exist yet reads as empty
+	 * (nothing recorded), for the views that must work before the first
+	 * reconcile. Nothing is created at db_path. */
+	SLUICE_ENGINE_EMPTY_OK = 1 << 1,
 };
 
-typedef struct sluice_engine {
-	char *root;       /* --root */
-	char *db_path;
-	char *cache_dir;
-	int64_t now;      /* the rollout clock (--now) */
-	int flags;
+/* The opened workspace context; opaque, read through the accessors below
+ * (libgit2's git_repository is the model). */
+typedef struct sluice_engine sluice_engine;
 
-	char *workspace_path;     /* workspaces/NAME.yaml as found */
-	sluice_workspace *ws;
-	const char *workspace;    /* its name (borrowed from ws) */
-	sluice_rollout_policy *policy; /* NULL: the built-in default */
-	sluice_store *store;
-	char *admin_commit;       /* HEAD of --root when it is a git work tree */
-
-	sluice_watched *watched;
-	size_t nwatched;
-
-	/* workspace and rollout policy flattened for the planner; `frozen`
-	 * is read from the store by sluice_engine_input_load. */
-	sluice_rollout_rules rules;
-	void *priv;
-} sluice_engine;
+/* Where the state lives when --db and --cache are not given:
+ * <root>/.sluice/sluice.db and <root>/.sluice/cache (docs/operations.md).
+ * Both are computed here alone. Caller frees. */
+char *sluice_engine_default_db_path(const char *root);
+char *sluice_engine_default_cache_dir(const char *root);
 
 /* Opens the engine: finds and loads workspaces/<workspace_name>.yaml under
  * root (the only one when workspace_name is NULL), validates it with its
@@ -64,6 +55,38 @@ int sluice_engine_open(sluice_engine **out, const char *root, const char *db_pat
 
 /* Closes the store and frees everything. NULL-safe. */
 void sluice_engine_free(sluice_engine *e);
+
+/* ---- what an opened engine holds (borrowed; valid until _free) -------- */
+
+/* The store; NULL never (read-only when opened READONLY). */
+sluice_store *sluice_engine_store(const sluice_engine *e);
+/* The loaded, validated workspace configuration. */
+const sluice_workspace *sluice_engine_workspace(const sluice_engine *e);
+/* Its name ("engineering"). */
+const char *sluice_engine_workspace_name(const sluice_engine *e);
+/* workspaces/NAME.yaml as found under the root. */
+const char *sluice_engine_workspace_path(const sluice_engine *e);
+/* The rollout policy the workspace names; NULL for the built-in default
+ * (SLUICE_ENGINE_DEFAULT_POLICY). */
+const sluice_rollout_policy *sluice_engine_policy(const sluice_engine *e);
+/* The administrators' repository (--root), its HEAD commit when it is a
+ * git work tree (else NULL), the database and the mirrors' directory. */
+const char *sluice_engine_root(const sluice_engine *e);
+const char *sluice_engine_admin_commit(const sluice_engine *e);
+const char *sluice_engine_db_path(const sluice_engine *e);
+const char *sluice_engine_cache_dir(const sluice_engine *e);
+/* The rollout clock the engine was opened with. */
+int64_t sluice_engine_now(const sluice_engine *e);
+/* The SLUICE_ENGINE_* flags it was opened with. */
+int sluice_engine_flags(const sluice_engine *e);
+/* Whether its store reads as empty because no database existed yet
+ * (SLUICE_ENGINE_EMPTY_OK). */
+bool sluice_engine_store_is_new(const sluice_engine *e);
+/* The watched repositories, in workspace order: *n of them. */
+const sluice_watched *sluice_engine_watched(const sluice_engine *e, size_t *n);
+/* The workspace and rollout policy flattened for the planner (`frozen` is
+ * read from the store by sluice_engine_input_load). */
+const sluice_rollout_rules *sluice_engine_rules(const sluice_engine *e);
 
 /* A path from the workspace (members file, publish path) resolved against
  * root unless absolute. Caller frees. */
@@ -83,7 +106,10 @@ const sluice_watched *sluice_engine_find(sluice_engine *e, const char *name);
 /* The planner's input for every watched plugin (or only `plugin`, an id or
  * repository): the stored state, completed with what the store does not
  * know (the tracked range, the checklist items Sluice checks itself,
- * the workspace freeze). in.plugins[i] belongs to watched[i]. */
+ * the workspace freeze). in.plugins[i] belongs to watched[i]. A
+ * read-only value for its users: the fields are documented and may be
+ * read; only sluice_engine_input_load writes them, and `priv` is the
+ * loader's. */
 typedef struct {
 	sluice_rollout_input in;
 	const sluice_watched **watched; /* per plugin */

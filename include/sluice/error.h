@@ -14,7 +14,8 @@ enum {
 	SLUICE_EGIT = -8,      /* libgit2 failure */
 	SLUICE_ESTORE = -9,    /* SQLite failure */
 	SLUICE_EBUSY = -10,    /* a lock or lease is held elsewhere */
-	SLUICE_EUSAGE = -11,   /* command-line usage error (exit 129) */
+	SLUICE_EAMBIGUOUS = -11, /* a choice the caller must make was left open
+				  * (several workspaces and none named) */
 };
 
 /* Sets the calling thread's last error message (printf-style) and returns
@@ -41,8 +42,5 @@ const char *sluice_error_last(void);
 int sluice_error_code(void);
 
 void sluice_error_clear(void);
-
-/* Maps a SLUICE_E* code to the CLI exit status (docs/commands.md). */
-int sluice_error_exit_status(int code);
 
 #endif

@@ -85,4 +85,12 @@ void sluice_release_check_clear(sluice_release_check *c);
  * watched repository has that id, SLUICE_EINVAL when it has not moved. */
 int sluice_reconcile_accept_tag_move(sluice_engine *e, const char *plugin, const char *tag);
 
+/* Publishes the effective state as it is stored now - what reconcile's
+ * last step does - for the operators' commands that change what users get
+ * (withdraw, rollback, freeze, ...) and must not wait for the next pass.
+ * Does nothing when the workspace configures no publish.type. *changed
+ * says whether anything was written. Returns 0 or a negative code with
+ * the error set. */
+int sluice_reconcile_publish(bool *changed, sluice_engine *e);
+
 #endif

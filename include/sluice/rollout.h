@@ -388,6 +388,12 @@ int sluice_rollout_resolve_user(sluice_rollout_grant **out, size_t *n,
  * and takes no approval (withdrawn comes back only by `restore`). */
 bool sluice_release_state_is_final(sluice_release_state s);
 
+/* Whether release r is in flight: a stage started and it has not
+ * finished - in progress, paused, or frozen after its first stage (a
+ * release frozen before it started is only waiting). `status` lists such
+ * releases beside the one it shows. */
+bool sluice_release_in_flight(const sluice_rollout_release *r);
+
 /* The state release action k leaves its release in. Returns false for
  * the plugin-wide actions (WITHDRAW, NOTICE), which change no release. */
 bool sluice_rollout_action_state(sluice_release_state *out, sluice_rollout_action_kind k);
@@ -487,6 +493,11 @@ int sluice_rollout_pause_target(size_t *out, const sluice_rollout_plugin *p,
  * started, else paused at the stage it had reached (an operator resumes
  * it), else pending. */
 sluice_release_state sluice_rollout_restore_state(const sluice_rollout_release *r);
+
+/* When p's periodic review is due (lifecycle.review_every_days after its
+ * last review), or 0 when it has none. *overdue says whether it is due at
+ * `now` already. */
+int64_t sluice_rollout_review_due(const sluice_rollout_plugin *p, int64_t now, bool *overdue);
 
 /* `rollback`: the release undone and where every group goes. */
 typedef struct {

@@ -4,8 +4,9 @@
  * can never count for another version, a moved tag or another stage
  * (docs/concepts.md, "Approvals"). */
 #include <stdio.h>
+#include <string.h>
 
-#include "ops.h"
+#include "cli-admin.h"
 #include "sluice/config.h"
 #include "sluice/error.h"
 #include "sluice/store.h"
@@ -16,70 +17,86 @@ static const cli_opt opts[] = {
 	{"comment", 0, "TEXT", "why, for the audit log", false},
 	{"commit", 0, "SHA", "refuse unless the release is still at this commit (the one reviewed)",
 	 false},
-	OPS_OPT_WORKSPACE,
+	CLI_OPT_WORKSPACE,
 	{NULL, 0, NULL, NULL, false},
 };
 
-static int run(struct cli *c)
+static cli_retval check(struct cli *c)
+{
+	if (!cli_get(c, "stage")) {
+		cli_error("approve needs the stage: give --stage NAME (see 'sluice status')");
+		return CLI_USAGE;
+	}
+	return CLI_OK;
+}
+
+/* A stage the release does not have is a wrong name (exit 2), not a
+ * refusal: the planner's check below decides everything else. */
+static cli_retval check_stage(struct cli *c, const char *stage)
+{
+	sluice_buf names = SLUICE_BUF_INIT;
+	cli_retval rc;
+
+	for (size_t k = 0; k < c->r->nstages; k++)
+		if (c->r->stages[k].name && strcmp(c->r->stages[k].name, stage) == 0)
+			return CLI_OK;
+	for (size_t k = 0; k < c->r->nstages; k++)
+		sluice_buf_printf(&names, "%s%s", k ? ", " : "", c->r->stages[k].name);
+	rc = cli_invalid(c, "cannot approve %s@%s: it has no stage '%s' (its stages: %s)",
+			 c->plugin, c->version, stage, names.len ? names.ptr : "none");
+	sluice_buf_clear(&names);
+	return rc;
+}
+
+/* Checks and records in the command's one transaction: what was checked
+ * still holds. */
+static cli_retval run(struct cli *c)
 {
 	const char *stage = cli_get(c, "stage"), *comment = cli_get(c, "comment");
 	const char *want_commit = cli_get(c, "commit");
-	const sluice_rollout_release *r;
+	const sluice_rollout_release *r = c->r;
+	sluice_store *s = sluice_engine_store(c->e);
 	sluice_rollout_approve_result ok;
 	char when[SLUICE_TIME_BUFSZ];
 	sluice_approval_record rec = {0};
-	ops_ctx o = {0};
-	int rc;
+	cli_retval rc;
+	int lrc;
 
-	if (!stage) {
-		cli_error("approve needs the stage: give --stage NAME (see 'sluice status')");
-		return EXIT_USAGE;
-	}
-	/* check and record in one transaction: what was checked still holds */
-	if ((rc = ops_begin(&o, c, "approve", SLUICE_ROLE_APPROVER, OPS_TRANSACTION, NULL, &r)) >= 0)
-		goto done;
-	if ((rc = sluice_rollout_approve_check(&ok, &o.in->in, o.plugin, r, stage, want_commit,
-					       o.actor)) < 0) {
-		rc = ops_fail(&o, rc);
-		goto done;
-	}
+	if ((rc = check_stage(c, stage)) != CLI_OK)
+		return rc;
+	if ((lrc = sluice_rollout_approve_check(&ok, &c->in->in, c->plugin, r, stage, want_commit,
+						c->actor)) < 0)
+		return cli_fail_action(c, lrc);
 	rec.renew = ok.renew;
-	rec.workspace = o.e->workspace;
-	rec.plugin = o.plugin;
-	rec.version = o.version;
+	rec.workspace = sluice_engine_workspace_name(c->e);
+	rec.plugin = c->plugin;
+	rec.version = c->version;
 	rec.commit = r->commit;
 	rec.stage = stage;
 	rec.comment = comment;
-	if ((rc = sluice_store_approval_add(o.e->store, &rec, c->now)) < 0 ||
-	    (rc = sluice_store_commit(o.e->store)) < 0) {
+	if ((lrc = sluice_store_approval_add(s, &rec, c->now)) < 0 ||
+	    (lrc = sluice_store_commit(s)) < 0)
 		/* another process recorded the same approval meanwhile */
-		rc = ops_fail(&o, rc == SLUICE_EINVAL ? SLUICE_EREFUSED : rc);
-		goto done;
-	}
-	if (c->output == CLI_OUT_JSON) {
-		rc = ops_print_json(json_pack(
-			"{s:s, s:s, s:s, s:s, s:i, s:s, s:s?, s:s, s:I, s:i}", "plugin", o.plugin,
-			"version", o.version, "commit", r->commit, "stage", stage, "stage_index",
-			ok.stage_index, "approver", o.actor, "comment", comment, "at",
+		return cli_fail_action(c, lrc == SLUICE_EINVAL ? SLUICE_EREFUSED : lrc);
+	if (c->output == CLI_OUT_JSON)
+		return cli_print_json(json_pack(
+			"{s:s, s:s, s:s, s:s, s:i, s:s, s:s?, s:s, s:I, s:i}", "plugin", c->plugin,
+			"version", c->version, "commit", r->commit, "stage", stage, "stage_index",
+			ok.stage_index, "approver", c->actor, "comment", comment, "at",
 			sluice_time_format(when, c->now), "approvals", (json_int_t)ok.have, "needed",
 			ok.needed));
-		goto done;
-	}
-	rc = EXIT_OK;
 	if (c->quiet)
-		goto done;
+		return CLI_OK;
 	/* "1 of 2 approvals", but "3 approvals (2 needed)" once past it */
 	if (ok.have <= ok.needed)
 		printf("approved %s@%s (commit %.12s) for stage %s by %s: %d of %d approval%s\n",
-		       o.plugin, o.version, r->commit, stage, o.actor, ok.have, ok.needed,
+		       c->plugin, c->version, r->commit, stage, c->actor, ok.have, ok.needed,
 		       ok.needed == 1 ? "" : "s");
 	else
 		printf("approved %s@%s (commit %.12s) for stage %s by %s: %d approvals (%d "
 		       "needed)\n",
-		       o.plugin, o.version, r->commit, stage, o.actor, ok.have, ok.needed);
-done:
-	ops_close(&o);
-	return rc;
+		       c->plugin, c->version, r->commit, stage, c->actor, ok.have, ok.needed);
+	return CLI_OK;
 }
 
 const cli_cmd cmd_approve = {
@@ -90,4 +107,8 @@ const cli_cmd cmd_approve = {
 	.opts = opts,
 	.min_args = 1,
 	.max_args = 1,
+	.flags = CLI_ENGINE | CLI_ACTOR | CLI_TRANSACTION | CLI_INPUT,
+	.roles = SLUICE_ROLE_APPROVER,
+	.ref = CLI_REF_RELEASE,
+	.check = check,
 };

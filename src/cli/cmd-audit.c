@@ -12,7 +12,7 @@
 
 #include <jansson.h>
 
-#include "cli.h"
+#include "cli-admin.h"
 #include "sluice/audit.h"
 #include "sluice/config.h"
 #include "sluice/error.h"
@@ -28,16 +28,17 @@ static const cli_opt opts[] = {
 	{NULL, 0, NULL, NULL, false},
 };
 
-static int print_json(json_t *j)
+static cli_retval print_json(json_t *j)
 {
-	int rc = json_dumpf(j, stdout, JSON_INDENT(2) | JSON_SORT_KEYS) == 0 ? EXIT_OK : EXIT_FAIL;
+	cli_retval rc =
+		json_dumpf(j, stdout, JSON_INDENT(2) | JSON_SORT_KEYS) == 0 ? CLI_OK : CLI_FAILED;
 	fputc('\n', stdout);
 	json_decref(j);
 	return rc;
 }
 
 /* Options of one subcommand given to another are usage errors. */
-static int only(struct cli *c, const char *sub, const char *const *allowed)
+static cli_retval only(struct cli *c, const char *sub, const char *const *allowed)
 {
 	for (const cli_opt *o = opts; o->name; o++) {
 		bool ok = false;
@@ -45,13 +46,13 @@ static int only(struct cli *c, const char *sub, const char *const *allowed)
 			ok = ok || strcmp(*a, o->name) == 0;
 		if (!ok && cli_has(c, o->name)) {
 			cli_error("--%s does not belong to 'sluice audit %s'", o->name, sub);
-			return EXIT_USAGE;
+			return CLI_USAGE;
 		}
 	}
-	return -1;
+	return CLI_OK;
 }
 
-static int verify(struct cli *c)
+static cli_retval verify(struct cli *c)
 {
 	static const char *const allowed[] = {"head", NULL};
 	const char *head = cli_get(c, "head");
@@ -59,20 +60,21 @@ static int verify(struct cli *c)
 	sluice_store *s = NULL;
 	sluice_audit_report r;
 	int64_t head_id = 0;
-	int rc;
+	cli_retval rc;
+	int lrc;
 
-	if ((rc = only(c, "verify", allowed)) >= 0)
+	if ((rc = only(c, "verify", allowed)) != CLI_OK)
 		return rc;
 	if (head && sluice_audit_head_parse(&head_id, head_hash, head) < 0) {
 		cli_error("--head: %s", sluice_error_last());
-		return EXIT_USAGE;
+		return CLI_USAGE;
 	}
-	if ((rc = sluice_store_open(&s, c->db, SLUICE_STORE_READONLY)) < 0)
-		return cli_fail(rc);
-	rc = head ? sluice_audit_verify_head(s, head_id, head_hash, &r) : sluice_audit_verify(s, &r);
+	if ((lrc = sluice_store_open(&s, c->db, SLUICE_STORE_READONLY)) < 0)
+		return cli_fail(lrc);
+	lrc = head ? sluice_audit_verify_head(s, head_id, head_hash, &r) : sluice_audit_verify(s, &r);
 	sluice_store_free(s);
-	if (rc < 0)
-		return cli_fail(rc);
+	if (lrc < 0)
+		return cli_fail(lrc);
 	if (c->output == CLI_OUT_JSON) {
 		json_t *j = json_pack("{s:b, s:I, s:I, s:I, s:s?}", "ok", r.ok, "rows",
 				      (json_int_t)r.rows, "first_id", (json_int_t)r.first_id,
@@ -87,7 +89,7 @@ static int verify(struct cli *c)
 			json_object_set_new(j, "problem", json_string(r.problem));
 		}
 		rc = print_json(j);
-		return rc == EXIT_OK && r.ok ? EXIT_OK : EXIT_FAIL;
+		return rc == CLI_OK && r.ok ? CLI_OK : CLI_FAILED;
 	}
 	if (!r.ok) {
 		if (r.bad_id)
@@ -95,10 +97,10 @@ static int verify(struct cli *c)
 				  r.problem);
 		else
 			cli_error("audit log does not verify: %s", r.problem);
-		return EXIT_FAIL;
+		return CLI_FAILED;
 	}
 	if (c->quiet)
-		return EXIT_OK;
+		return CLI_OK;
 	if (r.rows == 0)
 		printf("audit log verified: empty\n");
 	else
@@ -107,66 +109,68 @@ static int verify(struct cli *c)
 		       r.rows, r.first_id, r.last_id, r.head_hash);
 	if (head)
 		printf("it still holds row %" PRId64 " of the given head unchanged\n", head_id);
-	return EXIT_OK;
+	return CLI_OK;
 }
 
-static int head(struct cli *c)
+static cli_retval head(struct cli *c)
 {
 	static const char *const allowed[] = {NULL};
 	char hash[SLUICE_AUDIT_HASH_SZ];
 	sluice_store *s = NULL;
 	int64_t id = 0;
-	int rc;
+	cli_retval rc;
+	int lrc;
 
-	if ((rc = only(c, "head", allowed)) >= 0)
+	if ((rc = only(c, "head", allowed)) != CLI_OK)
 		return rc;
-	if ((rc = sluice_store_open(&s, c->db, SLUICE_STORE_READONLY)) < 0)
-		return cli_fail(rc);
-	rc = sluice_audit_head(s, &id, hash);
+	if ((lrc = sluice_store_open(&s, c->db, SLUICE_STORE_READONLY)) < 0)
+		return cli_fail(lrc);
+	lrc = sluice_audit_head(s, &id, hash);
 	sluice_store_free(s);
-	if (rc < 0)
-		return cli_fail(rc);
+	if (lrc < 0)
+		return cli_fail(lrc);
 	if (c->output == CLI_OUT_JSON)
 		return print_json(json_pack("{s:I, s:s}", "id", (json_int_t)id, "hash", hash));
 	printf("%" PRId64 ":%s\n", id, hash);
-	return EXIT_OK;
+	return CLI_OK;
 }
 
 /* A prune the policy refuses: printed, audited (audit.prune.refused) and
  * exit 3, with nothing deleted. */
-static int refuse(sluice_engine *e, const char *why)
+static cli_retval refuse(sluice_engine *e, const char *why)
 {
 	json_t *d = json_pack("{s:s, s:s}", "command", "audit prune", "reason", why);
 	sluice_audit_entry ent = {(int64_t)time(NULL), NULL, "audit.prune.refused", NULL, NULL, d};
-	int rc = EXIT_REFUSED;
+	cli_retval rc = CLI_REFUSED;
 
 	cli_error("%s", why);
-	if (sluice_audit_append(e->store, &ent, NULL) < 0) {
+	if (sluice_audit_append(sluice_engine_store(e), &ent, NULL) < 0) {
 		cli_error("cannot audit the refusal: %s", sluice_error_last());
-		rc = EXIT_FAIL;
+		rc = CLI_FAILED;
 	}
 	json_decref(d);
 	return rc;
 }
 
-static int prune(struct cli *c)
+static cli_retval prune(struct cli *c)
 {
 	static const char *const allowed[] = {"older-than-days", "workspace", NULL};
 	const char *arg = cli_get(c, "older-than-days");
 	sluice_audit_prune_result res;
-	sluice_engine *e = NULL;
+	const sluice_workspace *ws;
 	int retention = SLUICE_AUDIT_RETENTION_DEFAULT_DAYS;
 	char *end = NULL;
 	long days = 0;
-	int rc;
+	cli_retval rc;
+	int lrc;
 
-	if ((rc = only(c, "prune", allowed)) >= 0)
+	if ((rc = only(c, "prune", allowed)) != CLI_OK)
 		return rc;
 	/* retention is counted from the real date: a rollout clock moved
 	 * forward must not age rows into deletion */
 	if (c->now_arg) {
 		cli_error("'sluice audit prune' uses the system clock; leave out --now");
-		return EXIT_USAGE;
+		return CLI_USAGE;
 	}
 	if (arg) {
 		errno = 0;
@@ -175,55 +179,47 @@ static int prune(struct cli *c)
 			cli_error("--older-than-days '%s' is not a number of days; give a whole "
 				  "number such as 400",
 				  arg);
-			return EXIT_USAGE;
+			return CLI_USAGE;
 		}
 	}
-	if ((rc = cli_engine_open(c, &e, CLI_ENGINE_NO_WARNINGS)) != EXIT_OK)
-		goto done;
-	rc = sluice_engine_authorize(NULL, e, c->as, SLUICE_ROLE_AUDITOR | SLUICE_ROLE_OPERATOR,
-				     "audit prune", NULL, NULL);
-	if (rc < 0) {
-		rc = cli_fail(rc);
-		goto done;
-	}
-	if (e->ws->audit_retention_days.set)
-		retention = (int)e->ws->audit_retention_days.v;
+	/* c->e: freed with the rest of what the dispatcher keeps */
+	if ((rc = cli_engine_open(c, &c->e, 0)) != CLI_OK ||
+	    (rc = cli_authorize(c, SLUICE_ROLE_AUDITOR | SLUICE_ROLE_OPERATOR, "audit prune")) !=
+		    CLI_OK)
+		return rc;
+	ws = sluice_engine_workspace(c->e);
+	if (ws->audit_retention_days.set)
+		retention = (int)ws->audit_retention_days.v;
 	if (!arg)
 		days = retention;
-	rc = sluice_audit_prune(e->store, (int64_t)time(NULL), (int)days, retention, &res);
-	if (rc == SLUICE_EREFUSED) {
+	lrc = sluice_audit_prune(sluice_engine_store(c->e), (int64_t)time(NULL), (int)days,
+				 retention, &res);
+	if (lrc == SLUICE_EREFUSED) {
 		char *why = sluice_xstrdup(sluice_error_last());
-		rc = refuse(e, why);
+		rc = refuse(c->e, why);
 		free(why);
-		goto done;
+		return rc;
 	}
-	if (rc < 0) {
-		rc = cli_fail(rc);
-		goto done;
-	}
-	if (c->output == CLI_OUT_JSON) {
-		rc = print_json(json_pack("{s:I, s:I, s:I, s:i, s:i}", "deleted",
-					  (json_int_t)res.deleted, "checkpoint_id",
-					  (json_int_t)res.checkpoint_id, "first_kept_id",
-					  (json_int_t)res.first_kept_id, "older_than_days", (int)days,
-					  "retention_days", retention));
-		goto done;
-	}
-	rc = EXIT_OK;
+	if (lrc < 0)
+		return cli_fail(lrc);
+	if (c->output == CLI_OUT_JSON)
+		return print_json(json_pack("{s:I, s:I, s:I, s:i, s:i}", "deleted",
+					    (json_int_t)res.deleted, "checkpoint_id",
+					    (json_int_t)res.checkpoint_id, "first_kept_id",
+					    (json_int_t)res.first_kept_id, "older_than_days", (int)days,
+					    "retention_days", retention));
 	if (c->quiet)
-		goto done;
+		return CLI_OK;
 	if (res.deleted == 0)
 		printf("nothing to prune: no audit row is older than %ld days\n", days);
 	else
 		printf("pruned %" PRId64 " audit rows older than %ld days; checkpoint row %" PRId64
 		       " continues the chain from row %" PRId64 "\n",
 		       res.deleted, days, res.checkpoint_id, res.first_kept_id);
-done:
-	sluice_engine_free(e);
-	return rc;
+	return CLI_OK;
 }
 
-static int run(struct cli *c)
+static cli_retval run(struct cli *c)
 {
 	const char *sub = c->args[0];
 
@@ -236,7 +232,7 @@ static int run(struct cli *c)
 	cli_error("unknown audit command '%s'; use 'sluice audit verify', 'sluice audit head' "
 		  "or 'sluice audit prune'",
 		  sub);
-	return EXIT_USAGE;
+	return CLI_USAGE;
 }
 
 const cli_cmd cmd_audit = {

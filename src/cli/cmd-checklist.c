@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "ops.h"
+#include "cli-admin.h"
 #include "sluice/config.h"
 #include "sluice/error.h"
 #include "sluice/identity.h"
@@ -16,7 +16,7 @@
 #include "sluice/util.h"
 
 static const cli_opt opts[] = {
-	OPS_OPT_WORKSPACE,
+	CLI_OPT_WORKSPACE,
 	{NULL, 0, NULL, NULL, false},
 };
 
@@ -43,9 +43,10 @@ static json_t *roles_json(unsigned roles)
 	return jr;
 }
 
-static int run(struct cli *c)
+static cli_retval run(struct cli *c)
 {
-	const sluice_rollout_release *r;
+	const sluice_rollout_release *r = c->r;
+	const sluice_rollout_policy *policy = sluice_engine_policy(c->e);
 	sluice_attestation_list att = {0};
 	sluice_rollout_attestation *atts = NULL;
 	sluice_rollout_checklist_req *reqs = NULL;
@@ -56,32 +57,31 @@ static int run(struct cli *c)
 	const char *policy_name;
 	size_t nreqs = 0;
 	bool ready;
-	ops_ctx o = {0};
-	int rc;
+	cli_retval rc = CLI_OK;
+	int lrc;
 
-	if ((rc = ops_begin(&o, c, "checklist", 0, OPS_READONLY, NULL, &r)) >= 0)
-		goto done;
-	if ((rc = sluice_store_attestation_list(&att, o.e->store, o.e->workspace, o.plugin,
-						o.version)) < 0) {
-		rc = cli_fail(rc);
+	if ((lrc = sluice_store_attestation_list(&att, sluice_engine_store(c->e),
+						 sluice_engine_workspace_name(c->e), c->plugin,
+						 c->version)) < 0) {
+		rc = cli_fail(lrc);
 		goto done;
 	}
 	atts = sluice_xcalloc(att.count + 1, sizeof *atts);
 	for (size_t i = 0; i < att.count; i++)
 		atts[i] = (sluice_rollout_attestation){att.items[i].item, att.items[i].actor,
 						       att.items[i].evidence, att.items[i].at};
-	reqs = sluice_xcalloc((o.e->policy ? o.e->policy->nchecklist : 0) + 1, sizeof *reqs);
-	for (size_t i = 0; o.e->policy && i < o.e->policy->nchecklist; i++)
-		if (o.e->policy->checklist[i].item.s)
+	reqs = sluice_xcalloc((policy ? policy->nchecklist : 0) + 1, sizeof *reqs);
+	for (size_t i = 0; policy && i < policy->nchecklist; i++)
+		if (policy->checklist[i].item.s)
 			reqs[nreqs++] = (sluice_rollout_checklist_req){
-				o.e->policy->checklist[i].item.s, o.e->policy->checklist[i].by_roles};
+				policy->checklist[i].item.s, policy->checklist[i].by_roles};
 	sluice_rollout_checklist(&list, r, sluice_checklist_items, reqs, nreqs, atts, att.count);
 	ready = list.ready;
 
-	policy_name = o.e->policy && o.e->policy->name.s ? o.e->policy->name.s
+	policy_name = policy && policy->name.s ? policy->name.s
 							 : SLUICE_ENGINE_DEFAULT_POLICY;
-	sluice_buf_printf(&text, "%s@%s (commit %.12s, risk %s), rollout policy %s\n", o.plugin,
-			  o.version, r->commit, sluice_risk_name((sluice_risk)r->risk), policy_name);
+	sluice_buf_printf(&text, "%s@%s (commit %.12s, risk %s), rollout policy %s\n", c->plugin,
+			  c->version, r->commit, sluice_risk_name((sluice_risk)r->risk), policy_name);
 	items = json_array();
 	for (size_t k = 0; k < list.nitems; k++) {
 		const sluice_rollout_check *it = &list.items[k];
@@ -103,11 +103,11 @@ static int run(struct cli *c)
 
 		switch (it->state) {
 		case SLUICE_CHECK_DONE:
-			sluice_buf_printf(&line, "done by sluice (%s)", ops_time(when, it->at));
+			sluice_buf_printf(&line, "done by sluice (%s)", cli_time(when, it->at));
 			break;
 		case SLUICE_CHECK_ATTESTED:
 			sluice_buf_printf(&line, "attested by %s %s%s%s", it->by,
-					  ops_time(when, it->at), it->evidence ? ": " : "",
+					  cli_time(when, it->at), it->evidence ? ": " : "",
 					  it->evidence ? it->evidence : "");
 			break;
 		case SLUICE_CHECK_FAILED:
@@ -127,8 +127,8 @@ static int run(struct cli *c)
 		sluice_buf_clear(&line);
 	}
 	if (c->output == CLI_OUT_JSON) {
-		rc = ops_print_json(json_pack("{s:s, s:s, s:s, s:s, s:s, s:b, s:O}", "plugin",
-					      o.plugin, "version", o.version, "commit", r->commit,
+		rc = cli_print_json(json_pack("{s:s, s:s, s:s, s:s, s:s, s:b, s:O}", "plugin",
+					      c->plugin, "version", c->version, "commit", r->commit,
 					      "risk", sluice_risk_name((sluice_risk)r->risk),
 					      "rollout_policy", policy_name, "ready", ready, "items",
 					      items));
@@ -138,7 +138,6 @@ static int run(struct cli *c)
 		sluice_buf_puts(&text, "ready for stage 1: every required item is done\n");
 	else
 		sluice_buf_printf(&text, "not ready for stage 1: missing %s\n", missing.ptr);
-	rc = EXIT_OK;
 	if (!c->quiet)
 		fputs(text.ptr, stdout);
 done:
@@ -149,7 +148,6 @@ done:
 	free(reqs);
 	free(atts);
 	sluice_attestation_list_clear(&att);
-	ops_close(&o);
 	return rc;
 }
 
@@ -161,4 +159,6 @@ const cli_cmd cmd_checklist = {
 	.opts = opts,
 	.min_args = 1,
 	.max_args = 1,
+	.flags = CLI_ENGINE | CLI_VIEW | CLI_INPUT,
+	.ref = CLI_REF_RELEASE,
 };

@@ -33,19 +33,19 @@ static const cli_opt opts[] = {
 
 /* A date alone (2026-12-01) or an RFC 3339 time; `until` of a date means
  * the end of that day. */
-static int parse_bound(int64_t *out, const char *opt, const char *val, bool until)
+static cli_retval parse_bound(int64_t *out, const char *opt, const char *val, bool until)
 {
 	if (sluice_time_parse(out, val) < 0) {
 		cli_error("--%s '%s' is not a date; write it as 2026-12-01 or 2026-12-01T09:00:00Z",
 			  opt, val);
-		return EXIT_USAGE;
+		return CLI_USAGE;
 	}
 	if (until && strlen(val) == 10)
 		*out += 86400;
-	return EXIT_OK;
+	return CLI_OK;
 }
 
-static int run(struct cli *c)
+static cli_retval run(struct cli *c)
 {
 	const char *format = cli_get(c, "format"), *since = cli_get(c, "since");
 	const char *until = cli_get(c, "until"), *out = cli_get(c, "out");
@@ -58,15 +58,15 @@ static int run(struct cli *c)
 
 	if (format && sluice_export_format_parse(&o.format, format) < 0) {
 		cli_error("--format: %s", sluice_error_last());
-		return EXIT_USAGE;
+		return CLI_USAGE;
 	}
-	if ((since && (rc = parse_bound(&o.since, "since", since, false)) != EXIT_OK) ||
-	    (until && (rc = parse_bound(&o.until, "until", until, true)) != EXIT_OK))
+	if ((since && (rc = parse_bound(&o.since, "since", since, false)) != CLI_OK) ||
+	    (until && (rc = parse_bound(&o.until, "until", until, true)) != CLI_OK))
 		return rc;
 	if (o.since && o.until && o.until <= o.since) {
 		cli_error("--until %s is not after --since %s; nothing would be exported", until,
 			  since);
-		return EXIT_USAGE;
+		return CLI_USAGE;
 	}
 	if ((rc = sluice_store_open(&s, c->db, SLUICE_STORE_READONLY)) < 0)
 		return cli_fail(rc);
@@ -75,7 +75,7 @@ static int run(struct cli *c)
 		if (!(to = fopen(tmp, "w"))) {
 			cli_error("cannot write %s: %s; check the directory exists and is writable",
 				  tmp, strerror(errno));
-			rc = EXIT_FAIL;
+			rc = CLI_FAILED;
 			goto done;
 		}
 	}
@@ -94,7 +94,7 @@ static int run(struct cli *c)
 		rc = cli_fail(rc);
 		goto done;
 	}
-	rc = EXIT_OK;
+	rc = CLI_OK;
 	if (!out || c->quiet)
 		goto done;
 	if (c->output == CLI_OUT_JSON) {

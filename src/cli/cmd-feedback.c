@@ -10,7 +10,7 @@
 
 #include <openssl/rand.h>
 
-#include "ops.h"
+#include "cli-admin.h"
 #include "sluice/error.h"
 #include "sluice/ingest.h"
 #include "sluice/store.h"
@@ -20,15 +20,18 @@ static const cli_opt opts[] = {
 	{"rating", 0, "RATING", "up, down, or 1 to 5 (4, 5 and up count as positive)", false},
 	{"comment", 0, "TEXT", "what worked or did not", false},
 	{"group", 0, "NAME", "the group rated from (default: the actor's)", false},
-	OPS_OPT_WORKSPACE,
+	CLI_OPT_WORKSPACE,
 	{NULL, 0, NULL, NULL, false},
 };
 
-static int run(struct cli *c)
+static cli_retval run(struct cli *c)
 {
 	const char *rating = sluice_rating_canonical(cli_get(c, "rating"));
 	const char *comment = cli_get(c, "comment"), *group = cli_get(c, "group");
-	const sluice_rollout_plugin *p = NULL;
+	const sluice_rollout_plugin *p = c->p;
+	sluice_engine *e = c->e;
+	sluice_store *st = sluice_engine_store(e);
+	const char *wsname = sluice_engine_workspace_name(e);
 	const char **groups = NULL;
 	size_t ngroups = 0;
 	char id[40], when[SLUICE_TIME_BUFSZ], **plugins = NULL, **versions = NULL;
@@ -38,59 +41,56 @@ static int run(struct cli *c)
 	unsigned char rnd[12];
 	size_t nrel = 0;
 	bool added = false;
-	ops_ctx o = {0};
 	int rc;
 
 	if (!rating) {
 		cli_error("--rating must be up, down or 1 to 5 (got '%s')",
 			  cli_get(c, "rating") ? cli_get(c, "rating") : "nothing");
-		return EXIT_USAGE;
+		return CLI_USAGE;
 	}
 	if (comment && strlen(comment) > SLUICE_EVENT_MAX_COMMENT) {
 		cli_error("--comment is longer than %d bytes; shorten it", SLUICE_EVENT_MAX_COMMENT);
-		return EXIT_USAGE;
+		return CLI_USAGE;
 	}
-	if ((rc = ops_begin(&o, c, "feedback", 0, OPS_ANY_VERSION, &p, NULL)) >= 0)
-		goto done;
-	if ((rc = ops_user_groups(&groups, &ngroups, &o, o.actor)) < 0) {
+	if ((rc = cli_user_groups(&groups, &ngroups, c, c->actor)) < 0) {
 		rc = cli_fail(rc);
 		goto done;
 	}
-	if (group && !sluice_workspace_group(o.e->ws, group)) {
-		cli_error("no group '%s' in workspace '%s'", group, o.e->workspace);
-		rc = EXIT_INVALID;
+	if (group && !sluice_workspace_group(sluice_engine_workspace(e), group)) {
+		cli_error("no group '%s' in workspace '%s'", group, wsname);
+		rc = CLI_INVALID;
 		goto done;
 	}
 	/* the release the group has, when no version is named */
 	for (size_t g = 0; !group && g < ngroups; g++) {
 		ptrdiff_t k = sluice_rollout_assigned(p, groups[g]);
-		if (k >= 0 && (!o.version || !strcmp(p->releases[k].version, o.version)))
+		if (k >= 0 && (!c->version || !strcmp(p->releases[k].version, c->version)))
 			group = groups[g];
 	}
 	if (!group) {
-		cli_error("%s is in no group that has %s%s%s; name the group with --group", o.actor,
-			  o.plugin, o.version ? "@" : "", o.version ? o.version : "");
-		rc = EXIT_INVALID;
+		cli_error("%s is in no group that has %s%s%s; name the group with --group", c->actor,
+			  c->plugin, c->version ? "@" : "", c->version ? c->version : "");
+		rc = CLI_INVALID;
 		goto done;
 	}
-	version = o.version;
+	version = c->version;
 	if (!version) {
 		ptrdiff_t k = sluice_rollout_assigned(p, group);
 		if (k < 0) {
 			cli_error("group %s has no release of %s; name one as %s@VERSION", group,
-				  o.plugin, o.plugin);
-			rc = EXIT_INVALID;
+				  c->plugin, c->plugin);
+			rc = CLI_INVALID;
 			goto done;
 		}
 		version = p->releases[k].version;
 	}
-	if ((rc = sluice_store_release_versions(&plugins, &versions, &nrel, o.e->store,
-						o.e->workspace)) < 0 ||
-	    (rc = sluice_store_telemetry_key(ctx.key, o.e->store, o.e->workspace, c->now)) < 0) {
+	if ((rc = sluice_store_release_versions(&plugins, &versions, &nrel, st,
+						wsname)) < 0 ||
+	    (rc = sluice_store_telemetry_key(ctx.key, st, wsname, c->now)) < 0) {
 		rc = cli_fail(rc);
 		goto done;
 	}
-	ctx.workspace = o.e->workspace;
+	ctx.workspace = wsname;
 	ctx.plugins = (const char *const *)plugins;
 	ctx.versions = (const char *const *)versions;
 	ctx.nreleases = nrel;
@@ -98,7 +98,7 @@ static int run(struct cli *c)
 	ctx.ngroups = 1;
 	if (RAND_bytes(rnd, sizeof rnd) != 1) {
 		cli_error("cannot make an event id: no randomness");
-		rc = EXIT_FAIL;
+		rc = CLI_FAILED;
 		goto done;
 	}
 	strcpy(id, "feedback-");
@@ -107,26 +107,26 @@ static int run(struct cli *c)
 	ev.id = id;
 	ev.type = SLUICE_EVENT_FEEDBACK;
 	ev.time = c->now;
-	ev.workspace = o.e->workspace;
-	ev.plugin = o.plugin;
+	ev.workspace = wsname;
+	ev.plugin = c->plugin;
 	ev.version = version;
 	ev.group = group;
-	ev.user = o.actor;
+	ev.user = c->actor;
 	ev.rating = rating;
 	ev.comment = comment;
 	ev.latency_ms = -1;
-	if ((rc = sluice_ingest_event(&added, o.e->store, &ctx, &ev)) < 0) {
+	if ((rc = sluice_ingest_event(&added, st, &ctx, &ev)) < 0) {
 		rc = cli_fail(rc);
 		goto done;
 	}
-	rc = EXIT_OK;
+	rc = CLI_OK;
 	if (c->output == CLI_OUT_JSON)
-		rc = ops_print_json(json_pack("{s:s, s:s, s:s, s:s, s:s, s:s?, s:s}", "id", id,
-					      "plugin", o.plugin, "version", version, "group", group,
+		rc = cli_print_json(json_pack("{s:s, s:s, s:s, s:s, s:s, s:s?, s:s}", "id", id,
+					      "plugin", c->plugin, "version", version, "group", group,
 					      "rating", rating, "comment", comment, "at",
 					      sluice_time_format(when, c->now)));
 	else if (!c->quiet)
-		printf("recorded feedback %s for %s@%s from group %s%s%s\n", rating, o.plugin,
+		printf("recorded feedback %s for %s@%s from group %s%s%s\n", rating, c->plugin,
 		       version, group, comment ? ": " : "", comment ? comment : "");
 done:
 	for (size_t i = 0; i < nrel; i++) {
@@ -136,7 +136,6 @@ done:
 	free(plugins);
 	free(versions);
 	free(groups);
-	ops_close(&o);
 	return rc;
 }
 
@@ -148,4 +147,8 @@ const cli_cmd cmd_feedback = {
 	.opts = opts,
 	.min_args = 1,
 	.max_args = 1,
+	/* any admin, in one transaction with its audit row; the plugin's input */
+	.flags = CLI_ENGINE | CLI_ACTOR | CLI_TRANSACTION | CLI_INPUT,
+	.roles = 0,
+	.ref = CLI_REF_ANY,
 };

@@ -17,7 +17,7 @@
 #include "sluice/watched.h"
 
 static const cli_opt opts[] = {
-	{"workspace", 'w', "NAME", "the workspace (default: the only one in workspaces/)", false},
+	CLI_OPT_WORKSPACE,
 	{NULL, 0, NULL, NULL, false},
 };
 
@@ -231,7 +231,7 @@ static void print_json(const item *it)
 	json_decref(o);
 }
 
-static int run(struct cli *c)
+static cli_retval run(struct cli *c)
 {
 	sluice_workspace *ws = NULL;
 	item *items = NULL;
@@ -239,7 +239,7 @@ static int run(struct cli *c)
 	progress_state ps = {0};
 	int rc;
 
-	if ((rc = cli_workspace_load(&ws, c)) != EXIT_OK)
+	if ((rc = cli_workspace_load(&ws, c)) != CLI_OK)
 		return rc;
 	if ((rc = sluice_watched_set_ca_bundle(ws, c->root)) < 0) {
 		rc = cli_fail(rc);
@@ -286,7 +286,7 @@ static int run(struct cli *c)
 		printf("%zu repositories: %zu unchanged, %zu fetched, %zu cloned, %zu failed\n", n,
 		       counts[SLUICE_FETCH_UNCHANGED], counts[SLUICE_FETCH_FETCHED],
 		       counts[SLUICE_FETCH_CLONED], counts[SLUICE_FETCH_ERROR]);
-	rc = counts[SLUICE_FETCH_ERROR] || stored < 0 ? EXIT_FAIL : EXIT_OK;
+	rc = counts[SLUICE_FETCH_ERROR] || stored < 0 ? CLI_FAILED : CLI_OK;
 done:
 	for (size_t i = 0; i < n; i++) {
 		sluice_fetch_result_clear(&items[i].r);

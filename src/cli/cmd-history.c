@@ -9,16 +9,18 @@
 
 #include <jansson.h>
 
-#include "ops.h"
+#include "cli-admin.h"
+#include "sluice/config.h"
 #include "sluice/audit.h"
 #include "sluice/error.h"
 #include "sluice/store.h"
 #include "sluice/util.h"
+#include "sluice/watched.h"
 
 static const cli_opt opts[] = {
 	{"since", 0, "RFC3339", "only events at or after this time", false},
 	{"limit", 'n', "N", "only the newest N events", false},
-	OPS_OPT_WORKSPACE,
+	CLI_OPT_WORKSPACE,
 	{NULL, 0, NULL, NULL, false},
 };
 
@@ -89,19 +91,41 @@ static int on_row(const sluice_audit_row *r, void *ctx)
 	return 0;
 }
 
-static int run(struct cli *c)
+/* A plugin with no events may still be known: tags recorded for it, or a
+ * repository the workspace watches (by id, owner/name or URL). Anything
+ * else is a wrong name. */
+static bool known_plugin(struct cli *c, sluice_store *s, const char *name)
 {
-	const char *plugin = c->nargs ? c->args[0] : NULL;
-	const char *since = cli_get(c, "since"), *limit = cli_get(c, "limit");
-	sluice_audit_filter f = {plugin, 0, 0, 0, false};
-	walk w = {c->output == CLI_OUT_JSON, NULL, 0, SLUICE_BUF_INIT};
-	sluice_store *s = NULL;
-	int rc;
+	sluice_stored_tag_list tags = {0};
+	sluice_workspace *ws = NULL;
+	const sluice_ws_plugin *p = NULL;
+	sluice_diags d;
+	char *path;
+	bool known;
 
-	if (since && sluice_time_parse(&f.since, since) < 0) {
+	known = sluice_store_tag_list(&tags, s, name) == 0 && tags.count > 0;
+	sluice_stored_tag_list_clear(&tags);
+	if (!known && (path = sluice_workspace_find(c->root, cli_get(c, "workspace")))) {
+		sluice_diags_init(&d);
+		if (sluice_workspace_load(&ws, path, &d) == 0)
+			known = sluice_watched_find(&p, ws, c->cache, name) == 0;
+		sluice_workspace_free(ws);
+		sluice_diags_clear(&d);
+		free(path);
+	}
+	sluice_error_clear();
+	return known;
+}
+
+static cli_retval check(struct cli *c)
+{
+	const char *since = cli_get(c, "since"), *limit = cli_get(c, "limit");
+	int64_t t;
+
+	if (since && sluice_time_parse(&t, since) < 0) {
 		cli_error("--since '%s' is not an RFC 3339 time; write it as 2026-12-01T09:00:00Z",
 			  since);
-		return EXIT_USAGE;
+		return CLI_USAGE;
 	}
 	if (limit) {
 		char *end = NULL;
@@ -109,19 +133,42 @@ static int run(struct cli *c)
 		long long n = strtoll(limit, &end, 10);
 		if (errno || end == limit || *end || n <= 0) {
 			cli_error("--limit '%s' is not a positive number of events", limit);
-			return EXIT_USAGE;
+			return CLI_USAGE;
 		}
-		f.limit = (size_t)n;
+	}
+	return CLI_OK;
+}
+
+static cli_retval run(struct cli *c)
+{
+	const char *plugin = c->nargs ? c->args[0] : NULL;
+	const char *since = cli_get(c, "since"), *limit = cli_get(c, "limit");
+	sluice_audit_filter f = {plugin, 0, 0, 0, false};
+	walk w = {c->output == CLI_OUT_JSON, NULL, 0, SLUICE_BUF_INIT};
+	sluice_store *s = NULL;
+	cli_retval rc = CLI_OK;
+	int lrc;
+
+	if (since)
+		sluice_time_parse(&f.since, since); /* checked above */
+	if (limit) {
+		f.limit = (size_t)strtoll(limit, NULL, 10);
 		/* the newest N, printed oldest first */
 		f.newest_first = true;
 	}
-	if ((rc = sluice_store_open(&s, c->db, SLUICE_STORE_READONLY)) < 0)
-		return cli_fail(rc);
+	if ((lrc = sluice_store_open(&s, c->db, SLUICE_STORE_READONLY)) < 0)
+		return cli_fail(lrc);
 	w.events = json_array();
-	rc = sluice_audit_foreach(s, &f, on_row, &w);
-	sluice_store_free(s);
-	if (rc < 0) {
-		rc = cli_fail(rc);
+	lrc = sluice_audit_foreach(s, &f, on_row, &w);
+	if (lrc < 0) {
+		rc = cli_fail(lrc);
+		goto done;
+	}
+	if (w.count == 0 && plugin && !known_plugin(c, s, plugin)) {
+		cli_error("no plugin '%s' has events, recorded tags or a watched repository; "
+			  "'sluice status' lists the plugins",
+			  plugin);
+		rc = CLI_INVALID;
 		goto done;
 	}
 	if (f.newest_first) {
@@ -148,11 +195,10 @@ static int run(struct cli *c)
 		}
 	}
 	if (w.json) {
-		rc = ops_print_json(json_pack("{s:s?, s:o}", "plugin", plugin, "events", w.events));
+		rc = cli_print_json(json_pack("{s:s?, s:o}", "plugin", plugin, "events", w.events));
 		w.events = NULL;
 		goto done;
 	}
-	rc = EXIT_OK;
 	if (c->quiet)
 		goto done;
 	if (w.count == 0 && plugin)
@@ -162,6 +208,7 @@ static int run(struct cli *c)
 	else
 		fputs(w.text.ptr, stdout);
 done:
+	sluice_store_free(s);
 	json_decref(w.events);
 	sluice_buf_clear(&w.text);
 	return rc;
@@ -175,4 +222,6 @@ const cli_cmd cmd_history = {
 	.opts = opts,
 	.min_args = 0,
 	.max_args = 1,
+	.flags = CLI_VIEW,
+	.check = check,
 };

@@ -115,7 +115,7 @@ static int make_example(const char *absdir, bool quiet)
 	return rc;
 }
 
-static int run(struct cli *c)
+static cli_retval run(struct cli *c)
 {
 	const char *dir = c->nargs ? c->args[0] : c->root;
 	bool example = cli_has(c, "example");
@@ -131,7 +131,7 @@ static int run(struct cli *c)
 		if (exists) {
 			cli_error("%s/%s already exists; init never overwrites files (remove it or "
 				  "choose another directory)", dir, sluice_embedded[i].name);
-			return EXIT_FAIL;
+			return CLI_FAILED;
 		}
 	}
 	if (example) {
@@ -167,7 +167,7 @@ static int run(struct cli *c)
 		       "validate'\n", dir, dir);
 	free(ws);
 	free(absdir);
-	return EXIT_OK;
+	return CLI_OK;
 fail:
 	free(ws);
 	free(absdir);

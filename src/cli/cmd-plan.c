@@ -14,7 +14,7 @@
 
 static const cli_opt opts[] = {
 	{"at", 0, "DATE", "replay day by day until DATE (RFC 3339 or YYYY-MM-DD)", false},
-	{"workspace", 'w', "NAME", "the workspace (default: the only one in workspaces/)", false},
+	CLI_OPT_WORKSPACE,
 	{NULL, 0, NULL, NULL, false},
 };
 
@@ -96,43 +96,42 @@ static void print_text(const sluice_plan *p, const sluice_engine_input *in, bool
 	}
 }
 
-static int run(struct cli *c)
+static cli_retval check(struct cli *c)
 {
 	const char *at_arg = cli_get(c, "at");
-	sluice_engine *e = NULL;
-	sluice_engine_input *in = NULL;
-	sluice_plan *p = NULL;
 	int64_t at = 0;
-	int rc;
 
 	if (at_arg && sluice_time_parse(&at, at_arg) < 0) {
 		cli_error("--at '%s' is not a date; write it as 2026-12-21 or 2026-12-21T09:00:00Z",
 			  at_arg);
-		return EXIT_USAGE;
+		return CLI_USAGE;
 	}
 	if (at_arg && at < c->now) {
 		cli_error("--at %s is before now; plan looks forward (use 'sluice history' for the past)",
 			  at_arg);
-		return EXIT_USAGE;
+		return CLI_USAGE;
 	}
-	if ((rc = cli_engine_open(c, &e, SLUICE_ENGINE_READONLY)) != EXIT_OK)
-		return rc;
-	if ((rc = sluice_engine_input_load(&in, e, NULL)) < 0 ||
-	    (rc = at_arg ? sluice_rollout_simulate(&p, &in->in, at)
-			 : sluice_rollout_plan(&p, &in->in)) < 0) {
-		rc = cli_fail(rc);
-		goto done;
-	}
+	return CLI_OK;
+}
+
+static cli_retval run(struct cli *c)
+{
+	const char *at_arg = cli_get(c, "at");
+	sluice_plan *p = NULL;
+	int64_t at = 0;
+	int rc;
+
+	if (at_arg)
+		sluice_time_parse(&at, at_arg); /* checked above */
+	if ((rc = at_arg ? sluice_rollout_simulate(&p, &c->in->in, at)
+			 : sluice_rollout_plan(&p, &c->in->in)) < 0)
+		return cli_fail(rc);
 	if (c->output == CLI_OUT_JSON)
 		print_json(p, c->now, at);
 	else
-		print_text(p, in, at_arg != NULL);
-	rc = EXIT_OK;
-done:
+		print_text(p, c->in, at_arg != NULL);
 	sluice_rollout_plan_free(p);
-	sluice_engine_input_free(in);
-	sluice_engine_free(e);
-	return rc;
+	return CLI_OK;
 }
 
 const cli_cmd cmd_plan = {
@@ -143,4 +142,6 @@ const cli_cmd cmd_plan = {
 	.opts = opts,
 	.min_args = 0,
 	.max_args = 0,
+	.flags = CLI_ENGINE | CLI_VIEW | CLI_INPUT | CLI_WARNINGS,
+	.check = check,
 };

@@ -1,12 +1,12 @@
 /* sluice promote PLUGIN[@VERSION] --reason TEXT: an operator starts the next
  * stage now. It skips the soak and the health gates, never approvals, the
  * checklist, secrets, a moved tag or a freeze - the planner's promote check
- * decides (PRODUCT.md 3.4). Check and start run in one transaction, so a
+ * decides (docs/concepts.md). Check and start run in one transaction, so a
  * reconcile at the same moment cannot start the stage twice. */
 #include <stdio.h>
 #include <string.h>
 
-#include "ops.h"
+#include "cli-admin.h"
 #include "sluice/config.h"
 #include "sluice/error.h"
 #include "sluice/store.h"
@@ -14,32 +14,37 @@
 
 static const cli_opt opts[] = {
 	{"reason", 0, "TEXT", "why the soak and gates are skipped (required)", false},
-	OPS_OPT_WORKSPACE,
+	CLI_OPT_WORKSPACE,
 	{NULL, 0, NULL, NULL, false},
 };
 
-static int run(struct cli *c)
+static cli_retval check(struct cli *c)
 {
 	const char *reason = cli_get(c, "reason");
-	const sluice_rollout_action *start = NULL;
-	bool complete = false;
-	sluice_plan *plan = NULL;
-	char when[SLUICE_TIME_BUFSZ];
-	ops_ctx o = {0};
-	int rc;
 
 	if (!reason || !*reason) {
 		cli_error("promote needs a reason: give --reason TEXT (it is recorded with the stage "
 			  "start)");
-		return EXIT_USAGE;
+		return CLI_USAGE;
 	}
-	if ((rc = ops_begin(&o, c, "promote", SLUICE_ROLE_OPERATOR,
-			    OPS_ANY_VERSION | OPS_TRANSACTION, NULL, NULL)) >= 0)
-		goto done;
-	if ((rc = sluice_rollout_promote(&plan, &o.in->in, o.plugin, o.version, reason)) < 0) {
+	return CLI_OK;
+}
+
+static cli_retval run(struct cli *c)
+{
+	const char *reason = cli_get(c, "reason");
+	const sluice_rollout_action *start = NULL;
+	sluice_store *s = sluice_engine_store(c->e);
+	bool complete = false;
+	sluice_plan *plan = NULL;
+	char when[SLUICE_TIME_BUFSZ];
+	cli_retval rc = CLI_OK;
+	int lrc;
+
+	if ((lrc = sluice_rollout_promote(&plan, &c->in->in, c->plugin, c->version, reason)) < 0) {
 		/* nothing to promote is refused too: the operator asked for a
 		 * stage start that policy cannot give */
-		rc = ops_fail(&o, rc == SLUICE_ENOTFOUND ? SLUICE_EREFUSED : rc);
+		rc = cli_fail_action(c, lrc == SLUICE_ENOTFOUND ? SLUICE_EREFUSED : lrc);
 		goto done;
 	}
 	for (size_t i = 0; i < plan->nactions; i++) {
@@ -49,38 +54,33 @@ static int run(struct cli *c)
 			complete = true;
 	}
 	if (!start) {
-		rc = ops_refuse(&o, "cannot promote %s: no stage is left to start", o.plugin);
+		rc = cli_refuse(c, "cannot promote %s: no stage is left to start", c->plugin);
 		goto done;
 	}
-	if (!o.version)
-		o.version = sluice_xstrdup(start->version);
-	if ((rc = sluice_store_apply_actions(o.e->store, o.e->workspace, plan, o.plugin, true,
-					     c->now)) < 0 ||
-	    (rc = sluice_store_commit(o.e->store)) < 0) {
-		sluice_store_rollback(o.e->store);
-		rc = ops_fail(&o, rc);
+	if (!c->version)
+		c->version = sluice_xstrdup(start->version);
+	if ((lrc = sluice_store_apply_actions(s, sluice_engine_workspace_name(c->e), plan,
+					      c->plugin, true, c->now)) < 0 ||
+	    (lrc = sluice_store_commit(s)) < 0) {
+		rc = cli_fail_action(c, lrc);
 		goto done;
 	}
 	if (c->output == CLI_OUT_JSON) {
-		rc = ops_print_json(json_pack("{s:s, s:s, s:s?, s:s?, s:i, s:b, s:s, s:s, s:s}",
-					      "plugin", o.plugin, "version", start->version, "commit",
+		rc = cli_print_json(json_pack("{s:s, s:s, s:s?, s:s?, s:i, s:b, s:s, s:s, s:s}",
+					      "plugin", c->plugin, "version", start->version, "commit",
 					      start->commit, "stage", start->stage, "stage_index",
 					      start->stage_index, "complete", complete, "reason", reason,
-					      "actor", o.actor, "at",
+					      "actor", c->actor, "at",
 					      sluice_time_format(when, start->at ? start->at : c->now)));
 		goto done;
 	}
-	rc = EXIT_OK;
 	if (!c->quiet)
-		printf("promoted %s@%s by %s: stage %s started now (%s)%s\n", o.plugin,
-		       start->version, o.actor, start->stage ? start->stage : "?", reason,
+		printf("promoted %s@%s by %s: stage %s started now (%s)%s\n", c->plugin,
+		       start->version, c->actor, start->stage ? start->stage : "?", reason,
 		       complete ? "; it was the last stage, the release is complete and stable"
 				: "");
 done:
-	if (o.e && sluice_store_in_transaction(o.e->store))
-		sluice_store_rollback(o.e->store);
 	sluice_rollout_plan_free(plan);
-	ops_close(&o);
 	return rc;
 }
 
@@ -92,4 +92,8 @@ const cli_cmd cmd_promote = {
 	.opts = opts,
 	.min_args = 1,
 	.max_args = 1,
+	.flags = CLI_ENGINE | CLI_ACTOR | CLI_TRANSACTION | CLI_INPUT | CLI_PUBLISH,
+	.roles = SLUICE_ROLE_OPERATOR,
+	.ref = CLI_REF_ANY,
+	.check = check,
 };

@@ -11,7 +11,7 @@
 #include "sluice/error.h"
 
 static const cli_opt opts[] = {
-	{"workspace", 'w', "NAME", "the workspace (default: the only one in workspaces/)", false},
+	CLI_OPT_WORKSPACE,
 	{"no-fetch", 0, NULL, "use the mirrors as they are; do not contact remotes", false},
 	{"no-publish", 0, NULL, "do not publish the effective state", false},
 	{NULL, 0, NULL, NULL, false},
@@ -55,20 +55,15 @@ static void print_json(const sluice_reconcile_report *r)
 	json_decref(o);
 }
 
-static int run(struct cli *c)
+static cli_retval run(struct cli *c)
 {
-	sluice_engine *e = NULL;
 	sluice_reconcile_report r;
 	sluice_reconcile_opts o = {cli_has(c, "no-fetch"), cli_has(c, "no-publish"), 0};
-	int rc;
+	cli_retval rc;
+	int lrc;
 
-	if ((rc = cli_engine_open(c, &e, 0)) != EXIT_OK)
-		return rc;
-	if ((rc = sluice_reconcile_run(&r, e, &o)) < 0) {
-		rc = cli_fail(rc);
-		rc = rc == EXIT_OK ? EXIT_FAIL : rc;
-		goto done;
-	}
+	if ((lrc = sluice_reconcile_run(&r, c->e, &o)) < 0)
+		return cli_fail(lrc);
 	if (r.lease_holder) {
 		/* Another pass is doing this work: not a failure under cron. */
 		if (!c->quiet)
@@ -99,10 +94,8 @@ static int run(struct cli *c)
 	if (r.publish_error)
 		cli_error("cannot publish: %s", r.publish_error);
 	/* the pass ran, but what users get is not what it decided */
-	rc = r.publish_error ? EXIT_FAIL : EXIT_OK;
+	rc = r.publish_error ? CLI_FAILED : CLI_OK;
 	sluice_reconcile_report_clear(&r);
-done:
-	sluice_engine_free(e);
 	return rc;
 }
 
@@ -114,4 +107,5 @@ const cli_cmd cmd_reconcile = {
 	.opts = opts,
 	.min_args = 0,
 	.max_args = 0,
+	.flags = CLI_ENGINE | CLI_WARNINGS,
 };

@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "ops.h"
+#include "cli-admin.h"
 #include "sluice/config.h"
 #include "sluice/error.h"
 #include "sluice/store.h"
@@ -13,48 +13,39 @@
 
 static const cli_opt opts[] = {
 	{"comment", 0, "TEXT", "why, for the audit log", false},
-	OPS_OPT_WORKSPACE,
+	CLI_OPT_WORKSPACE,
 	{NULL, 0, NULL, NULL, false},
 };
 
-static int run(struct cli *c)
+/* Checks and records in the command's one transaction: what was checked
+ * still holds. */
+static cli_retval run(struct cli *c)
 {
 	const char *comment = cli_get(c, "comment");
-	const sluice_rollout_release *r;
+	const sluice_rollout_release *r = c->r;
+	sluice_store *s = sluice_engine_store(c->e);
 	char when[SLUICE_TIME_BUFSZ];
-	ops_ctx o = {0};
-	int rc;
+	int lrc;
 
-	/* check and record in one transaction: what was checked still holds */
-	if ((rc = ops_begin(&o, c, "reject", SLUICE_ROLE_APPROVER, OPS_TRANSACTION, NULL, &r)) >= 0)
-		goto done;
-	if ((rc = sluice_rollout_reject_check(o.plugin, r)) < 0) {
-		rc = ops_fail(&o, rc);
-		goto done;
-	}
-	if ((rc = sluice_store_release_reject(o.e->store, o.e->workspace, o.plugin, o.version,
-					      r->commit, comment, c->now)) < 0 ||
-	    (rc = sluice_store_commit(o.e->store)) < 0) {
-		rc = ops_fail(&o, rc);
-		goto done;
-	}
-	if (c->output == CLI_OUT_JSON) {
-		rc = ops_print_json(json_pack("{s:s, s:s, s:s, s:s, s:s, s:s?, s:s}", "plugin",
-					      o.plugin, "version", o.version, "commit", r->commit,
-					      "state", "rejected", "actor", o.actor, "comment",
-					      comment, "at", sluice_time_format(when, c->now)));
-		goto done;
-	}
-	rc = EXIT_OK;
+	if ((lrc = sluice_rollout_reject_check(c->plugin, r)) < 0)
+		return cli_fail_action(c, lrc);
+	if ((lrc = sluice_store_release_reject(s, sluice_engine_workspace_name(c->e), c->plugin,
+					       c->version, r->commit, comment, c->now)) < 0 ||
+	    (lrc = sluice_store_commit(s)) < 0)
+		return cli_fail_action(c, lrc);
+	if (c->output == CLI_OUT_JSON)
+		return cli_print_json(json_pack("{s:s, s:s, s:s, s:s, s:s, s:s?, s:s}", "plugin",
+						c->plugin, "version", c->version, "commit",
+						r->commit, "state", "rejected", "actor", c->actor,
+						"comment", comment, "at",
+						sluice_time_format(when, c->now)));
 	if (!c->quiet)
 		printf("rejected %s@%s (commit %.12s) by %s: it will not start another stage%s\n",
-		       o.plugin, o.version, r->commit, o.actor,
+		       c->plugin, c->version, r->commit, c->actor,
 		       r->stage_index >= 0 ? "; groups that have it keep it until a newer "
 					     "release reaches them or 'sluice rollback'"
 					   : "");
-done:
-	ops_close(&o);
-	return rc;
+	return CLI_OK;
 }
 
 const cli_cmd cmd_reject = {
@@ -65,4 +56,7 @@ const cli_cmd cmd_reject = {
 	.opts = opts,
 	.min_args = 1,
 	.max_args = 1,
+	.flags = CLI_ENGINE | CLI_ACTOR | CLI_TRANSACTION | CLI_INPUT,
+	.roles = SLUICE_ROLE_APPROVER,
+	.ref = CLI_REF_RELEASE,
 };

@@ -1,12 +1,12 @@
 /* sluice resolve --user ID | --group NAME: what a person or a group gets,
  * and why - which group gives each plugin, at which stage of which release
- * (PRODUCT.md 4, 4.1). Read-only; it needs no role. The answer is the
+ * (docs/concepts.md). Read-only; it needs no role. The answer is the
  * stored rollout state, i.e. what the last reconcile published. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "ops.h"
+#include "cli-admin.h"
 #include "sluice/config.h"
 #include "sluice/error.h"
 #include "sluice/store.h"
@@ -16,7 +16,7 @@
 static const cli_opt opts[] = {
 	{"user", 0, "ID", "the user to resolve", false},
 	{"group", 0, "NAME", "the group to resolve", false},
-	OPS_OPT_WORKSPACE,
+	CLI_OPT_WORKSPACE,
 	{NULL, 0, NULL, NULL, false},
 };
 
@@ -33,7 +33,7 @@ static const char *stage_of(const sluice_rollout_release *r, const char *group)
 static const sluice_rollout_release *release_of(const sluice_rollout_plugin *p,
 						const char *version)
 {
-	return ops_release(p, version);
+	return cli_release(p, version);
 }
 
 /* ", stage backend-pilot of 0.1.1" plus "(stable)" when it is. */
@@ -52,20 +52,27 @@ static void put_why(sluice_buf *b, const sluice_rollout_plugin *p,
 		sluice_buf_printf(b, " (rolling out: %s)", sluice_release_state_name(r->state));
 }
 
-static int resolve_user(ops_ctx *o, const char *user)
+static cli_retval resolve_user(struct cli *c, const char *user)
 {
-	struct cli *c = o->cli;
 	const char **groups = NULL;
 	char **disabled = NULL;
 	size_t ngroups = 0, ndisabled = 0, ngrants = 0, nall = 0;
 	json_t *jgroups = NULL, *jplugins = NULL, *joff = NULL;
 	sluice_buf text = SLUICE_BUF_INIT;
-	int rc;
+	cli_retval rc = CLI_OK;
+	int lrc;
 
-	if ((rc = ops_user_groups(&groups, &ngroups, o, user)) < 0 ||
-	    (rc = sluice_store_optout_list(&disabled, &ndisabled, o->e->store, o->e->workspace,
-					   user)) < 0) {
-		rc = cli_fail(rc);
+	if ((lrc = cli_user_groups(&groups, &ngroups, c, user)) < 0 ||
+	    (lrc = sluice_store_optout_list(&disabled, &ndisabled, sluice_engine_store(c->e),
+					    sluice_engine_workspace_name(c->e), user)) < 0) {
+		rc = cli_fail(lrc);
+		goto done;
+	}
+	if (ngroups == 0) {
+		/* a user is known by the groups that list them */
+		cli_error("user '%s' is in no group of workspace '%s'; check the id", user,
+			  sluice_engine_workspace_name(c->e));
+		rc = CLI_INVALID;
 		goto done;
 	}
 	jgroups = json_array();
@@ -73,19 +80,19 @@ static int resolve_user(ops_ctx *o, const char *user)
 	joff = json_array();
 	for (size_t g = 0; g < ngroups; g++)
 		json_array_append_new(jgroups, json_string(groups[g]));
-	sluice_buf_printf(&text, "%s: %s", user, ngroups ? "groups " : "in no group");
+	sluice_buf_printf(&text, "%s: groups ", user);
 	for (size_t g = 0; g < ngroups; g++)
 		sluice_buf_printf(&text, "%s%s", g ? ", " : "", groups[g]);
 	sluice_buf_puts(&text, "\n");
 
-	for (size_t i = 0; i < o->in->in.nplugins; i++) {
-		const sluice_rollout_plugin *p = &o->in->in.plugins[i];
+	for (size_t i = 0; i < c->in->in.nplugins; i++) {
+		const sluice_rollout_plugin *p = &c->in->in.plugins[i];
 		sluice_rollout_user u = {user, groups, ngroups, (const char *const *)disabled,
 					 ndisabled};
 		sluice_rollout_grant *g = NULL;
 		size_t n = 0;
-		if ((rc = sluice_rollout_resolve_user(&g, &n, p, 1, &u)) < 0) {
-			rc = cli_fail(rc);
+		if ((lrc = sluice_rollout_resolve_user(&g, &n, p, 1, &u)) < 0) {
+			rc = cli_fail(lrc);
 			goto done;
 		}
 		for (size_t k = 0; k < n; k++) {
@@ -119,11 +126,10 @@ static int resolve_user(ops_ctx *o, const char *user)
 	if (nall == 0)
 		sluice_buf_printf(&text, "  no plugins\n");
 	if (c->output == CLI_OUT_JSON) {
-		rc = ops_print_json(json_pack("{s:s, s:O, s:O, s:O}", "user", user, "groups",
+		rc = cli_print_json(json_pack("{s:s, s:O, s:O, s:O}", "user", user, "groups",
 					      jgroups, "plugins", jplugins, "disabled", joff));
 		goto done;
 	}
-	rc = EXIT_OK;
 	if (!c->quiet)
 		fputs(text.ptr, stdout);
 done:
@@ -136,35 +142,36 @@ done:
 	return rc;
 }
 
-static int resolve_group(ops_ctx *o, const char *group)
+static cli_retval resolve_group(struct cli *c, const char *group)
 {
-	struct cli *c = o->cli;
-	const sluice_group *g = sluice_workspace_group(o->e->ws, group);
+	const sluice_workspace *ws = sluice_engine_workspace(c->e);
+	const sluice_group *g = sluice_workspace_group(ws, group);
 	char **members = NULL;
 	json_t *jmembers = NULL, *jplugins = NULL;
 	sluice_buf text = SLUICE_BUF_INIT;
 	size_t count = 0;
-	int rc;
+	cli_retval rc;
+	int lrc;
 
 	if (!g) {
 		sluice_buf names = SLUICE_BUF_INIT;
-		for (size_t i = 0; i < o->e->ws->ngroups; i++)
-			sluice_buf_printf(&names, "%s%s", i ? ", " : "", o->e->ws->groups[i].name.s);
-		cli_error("no group '%s' in workspace '%s' (groups: %s)", group, o->e->workspace,
-			  names.len ? names.ptr : "none");
+		for (size_t i = 0; i < ws->ngroups; i++)
+			sluice_buf_printf(&names, "%s%s", i ? ", " : "", ws->groups[i].name.s);
+		cli_error("no group '%s' in workspace '%s' (groups: %s)", group,
+			  sluice_engine_workspace_name(c->e), names.len ? names.ptr : "none");
 		sluice_buf_clear(&names);
-		return EXIT_INVALID;
+		return CLI_INVALID;
 	}
-	if ((rc = sluice_group_members(&members, o->e->ws, g, o->e->root)) < 0)
-		return cli_fail(rc);
+	if ((lrc = sluice_group_members(&members, ws, g, sluice_engine_root(c->e))) < 0)
+		return cli_fail(lrc);
 	jmembers = json_array();
 	jplugins = json_array();
 	for (size_t i = 0; members && members[i]; i++)
 		json_array_append_new(jmembers, json_string(members[i]));
 	sluice_buf_printf(&text, "%s (%zu member%s)\n", group, json_array_size(jmembers),
 			  json_array_size(jmembers) == 1 ? "" : "s");
-	for (size_t i = 0; i < o->in->in.nplugins; i++) {
-		const sluice_rollout_plugin *p = &o->in->in.plugins[i];
+	for (size_t i = 0; i < c->in->in.nplugins; i++) {
+		const sluice_rollout_plugin *p = &c->in->in.plugins[i];
 		ptrdiff_t k = sluice_rollout_assigned(p, group);
 		if (k < 0)
 			continue;
@@ -183,10 +190,10 @@ static int resolve_group(ops_ctx *o, const char *group)
 	if (!count)
 		sluice_buf_puts(&text, "  no plugins\n");
 	if (c->output == CLI_OUT_JSON)
-		rc = ops_print_json(json_pack("{s:s, s:O, s:O}", "group", group, "members", jmembers,
+		rc = cli_print_json(json_pack("{s:s, s:O, s:O}", "group", group, "members", jmembers,
 					      "plugins", jplugins));
 	else {
-		rc = EXIT_OK;
+		rc = CLI_OK;
 		if (!c->quiet)
 			fputs(text.ptr, stdout);
 	}
@@ -197,22 +204,20 @@ static int resolve_group(ops_ctx *o, const char *group)
 	return rc;
 }
 
-static int run(struct cli *c)
+static cli_retval check(struct cli *c)
 {
-	const char *user = cli_get(c, "user"), *group = cli_get(c, "group");
-	ops_ctx o = {0};
-	int rc;
-
-	if (!user == !group) {
+	if (!cli_get(c, "user") == !cli_get(c, "group")) {
 		cli_error("resolve needs exactly one of --user ID and --group NAME");
-		return EXIT_USAGE;
+		return CLI_USAGE;
 	}
-	if ((rc = ops_open(&o, c, "resolve", true)) >= 0 || (rc = ops_load(&o)) >= 0)
-		goto done;
-	rc = user ? resolve_user(&o, user) : resolve_group(&o, group);
-done:
-	ops_close(&o);
-	return rc;
+	return CLI_OK;
+}
+
+static cli_retval run(struct cli *c)
+{
+	const char *user = cli_get(c, "user");
+
+	return user ? resolve_user(c, user) : resolve_group(c, cli_get(c, "group"));
 }
 
 const cli_cmd cmd_resolve = {
@@ -223,4 +228,6 @@ const cli_cmd cmd_resolve = {
 	.opts = opts,
 	.min_args = 0,
 	.max_args = 0,
+	.flags = CLI_ENGINE | CLI_VIEW | CLI_INPUT,
+	.check = check,
 };

@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "ops.h"
+#include "cli-admin.h"
 #include "sluice/config.h"
 #include "sluice/error.h"
 #include "sluice/store.h"
@@ -15,75 +15,69 @@
 
 static const cli_opt opts[] = {
 	{"reason", 0, "TEXT", "why, for the audit log", false},
-	OPS_OPT_WORKSPACE,
+	CLI_OPT_WORKSPACE,
 	{NULL, 0, NULL, NULL, false},
 };
 
-static int run(struct cli *c)
+/* Decides and applies in the command's one transaction: all or nothing,
+ * and on the state that was read. */
+static cli_retval run(struct cli *c)
 {
 	const char *reason = cli_get(c, "reason");
-	const sluice_rollout_plugin *p;
-	const sluice_rollout_release *r = NULL, *target = NULL;
+	const sluice_rollout_plugin *p = c->p;
+	const sluice_rollout_release *r, *target;
 	sluice_rollout_rollback_plan plan = {0};
+	sluice_store *s = sluice_engine_store(c->e);
 	char when[SLUICE_TIME_BUFSZ];
 	json_t *undone = NULL;
-	ops_ctx o = {0};
-	int rc;
+	cli_retval rc = CLI_OK;
+	int lrc;
 
-	/* decide and apply in one transaction: all or nothing, and on the
-	 * state that was read */
-	if ((rc = ops_begin(&o, c, "rollback", SLUICE_ROLE_OPERATOR,
-			    OPS_ANY_VERSION | OPS_TRANSACTION, &p, &r)) >= 0)
-		goto done;
-	if ((rc = sluice_rollout_rollback(&plan, p, o.version)) < 0) {
-		rc = ops_fail(&o, rc);
+	if ((lrc = sluice_rollout_rollback(&plan, p, c->version)) < 0) {
+		rc = cli_fail_action(c, lrc);
 		goto done;
 	}
 	r = &p->releases[plan.from];
 	target = plan.target >= 0 ? &p->releases[plan.target] : NULL;
-	if (!o.version)
-		o.version = sluice_xstrdup(r->version);
+	if (!c->version)
+		c->version = sluice_xstrdup(r->version);
 
 	undone = json_array();
-	for (size_t i = 0; i < plan.nundone; i++) {
+	lrc = 0;
+	for (size_t i = 0; i < plan.nundone && lrc == 0; i++) {
 		const sluice_rollout_release *x = &p->releases[plan.undone[i]];
-		rc = sluice_store_release_rollback(o.e->store, o.e->workspace, o.plugin, x->version,
-						   target ? target->version : NULL, reason, c->now);
-		if (rc < 0)
-			break;
-		json_array_append_new(undone, json_string(x->version));
+		lrc = sluice_store_release_rollback(s, sluice_engine_workspace_name(c->e), c->plugin,
+						    x->version, target ? target->version : NULL,
+						    reason, c->now);
+		if (lrc == 0)
+			json_array_append_new(undone, json_string(x->version));
 	}
-	if (rc == 0)
-		rc = sluice_store_commit(o.e->store);
-	if (rc < 0) {
-		sluice_store_rollback(o.e->store);
-		rc = ops_fail(&o, rc);
+	if (lrc < 0 || (lrc = sluice_store_commit(s)) < 0) {
+		rc = cli_fail_action(c, lrc);
 		goto done;
 	}
 	if (c->output == CLI_OUT_JSON) {
-		rc = ops_print_json(json_pack("{s:s, s:s, s:O, s:s?, s:s?, s:s?, s:s, s:s}",
-					      "plugin", o.plugin, "version", r->version,
+		rc = cli_print_json(json_pack("{s:s, s:s, s:O, s:s?, s:s?, s:s?, s:s, s:s}",
+					      "plugin", c->plugin, "version", r->version,
 					      "rolled_back", undone, "target_version",
 					      target ? target->version : NULL, "target_commit",
 					      target ? target->commit : NULL, "reason", reason, "actor",
-					      o.actor, "at", sluice_time_format(when, c->now)));
+					      c->actor, "at", sluice_time_format(when, c->now)));
 		goto done;
 	}
-	rc = EXIT_OK;
 	if (c->quiet)
 		goto done;
 	if (target)
 		printf("rolled back %s@%s by %s: every group that had it goes back to %s (commit "
-		       "%.12s) at the next reconcile; %s will not roll out again\n",
-		       o.plugin, r->version, o.actor, target->version, target->commit, r->version);
+		       "%.12s) now; %s will not roll out again\n",
+		       c->plugin, r->version, c->actor, target->version, target->commit, r->version);
 	else
 		printf("rolled back %s@%s by %s: no earlier release completed, so the plugin is "
-		       "removed from every group at the next reconcile; %s will not roll out again\n",
-		       o.plugin, r->version, o.actor, r->version);
+		       "removed from every group now; %s will not roll out again\n",
+		       c->plugin, r->version, c->actor, r->version);
 done:
 	sluice_rollout_rollback_clear(&plan);
 	json_decref(undone);
-	ops_close(&o);
 	return rc;
 }
 
@@ -95,4 +89,7 @@ const cli_cmd cmd_rollback = {
 	.opts = opts,
 	.min_args = 1,
 	.max_args = 1,
+	.flags = CLI_ENGINE | CLI_ACTOR | CLI_TRANSACTION | CLI_INPUT | CLI_PUBLISH,
+	.roles = SLUICE_ROLE_OPERATOR,
+	.ref = CLI_REF_ANY,
 };

@@ -28,9 +28,10 @@ static json_t *time_json(int64_t t)
 
 static const sluice_secret_provider *provider_of(const sluice_engine *e, const char *name)
 {
-	for (size_t i = 0; i < e->ws->nproviders; i++)
-		if (strcmp(e->ws->providers[i].name.s, name) == 0)
-			return &e->ws->providers[i];
+	const sluice_workspace *ws = sluice_engine_workspace(e);
+	for (size_t i = 0; i < ws->nproviders; i++)
+		if (strcmp(ws->providers[i].name.s, name) == 0)
+			return &ws->providers[i];
 	return NULL;
 }
 
@@ -38,25 +39,28 @@ static const sluice_secret_provider *provider_of(const sluice_engine *e, const c
  * transaction as reconcile does. */
 static int refresh(sluice_engine *e, const sluice_watched *only, bool force)
 {
+	sluice_store *st = sluice_engine_store(e);
+	size_t nwatched = 0;
+	const sluice_watched *watched = sluice_engine_watched(e, &nwatched);
 	int rc = 0;
-	for (size_t i = 0; i < e->nwatched && rc == 0; i++) {
-		const sluice_watched *w = &e->watched[i];
+	for (size_t i = 0; i < nwatched && rc == 0; i++) {
+		const sluice_watched *w = &watched[i];
 		if (only && w != only)
 			continue;
 		char *id = sluice_engine_plugin_id(e, w);
-		if ((rc = sluice_store_begin(e->store)) == 0 &&
+		if ((rc = sluice_store_begin(st)) == 0 &&
 		    (rc = sluice_secrets_refresh(e, w->key, id, force, NULL)) == 0)
-			rc = sluice_store_commit(e->store);
+			rc = sluice_store_commit(st);
 		if (rc < 0)
-			sluice_store_rollback(e->store);
+			sluice_store_rollback(st);
 		free(id);
 	}
 	return rc;
 }
 
-static int run(struct cli *c)
+static cli_retval run(struct cli *c)
 {
-	sluice_engine *e = NULL;
+	sluice_engine *e = c->e;
 	sluice_engine_input *in = NULL;
 	const sluice_watched *only = NULL;
 	sluice_secret_row *rows = NULL;
@@ -69,11 +73,7 @@ static int run(struct cli *c)
 		cli_error("unknown secrets command '%s'; use 'sluice secrets check [PLUGIN]'",
 			  c->args[0]);
 		json_decref(list);
-		return EXIT_USAGE;
-	}
-	if ((rc = cli_engine_open(c, &e, 0)) != EXIT_OK) {
-		json_decref(list);
-		return rc;
+		return CLI_USAGE;
 	}
 	if (c->nargs > 1 && !(only = sluice_engine_find(e, c->args[1]))) {
 		rc = cli_fail(SLUICE_ENOTFOUND);
@@ -81,7 +81,8 @@ static int run(struct cli *c)
 	}
 	if ((rc = refresh(e, only, cli_has(c, "refresh"))) < 0 ||
 	    (rc = sluice_engine_input_load(&in, e, only ? only->key : NULL)) < 0 ||
-	    (rc = sluice_store_secret_rows(&rows, &nrows, e->store, e->workspace, NULL, NULL)) < 0) {
+	    (rc = sluice_store_secret_rows(&rows, &nrows, sluice_engine_store(e),
+					       sluice_engine_workspace_name(e), NULL, NULL)) < 0) {
 		rc = cli_fail(rc);
 		goto done;
 	}
@@ -98,7 +99,7 @@ static int run(struct cli *c)
 				if (strcmp(x->plugin, in->ids[i]) != 0 || strcmp(x->version, r->version) != 0)
 					continue;
 				const sluice_secret_provider *sp = provider_of(e, x->provider);
-				int64_t age = x->present && x->updated_at ? e->now - x->updated_at : -1;
+				int64_t age = x->present && x->updated_at ? sluice_engine_now(e) - x->updated_at : -1;
 				char *warning = NULL;
 				if (age >= 0 && sp && sp->max_age_days &&
 				    age > sp->max_age_days * SLUICE_DAY_SECONDS)
@@ -127,7 +128,7 @@ static int run(struct cli *c)
 		}
 	}
 	if (c->output == CLI_OUT_JSON) {
-		json_t *doc = json_pack("{s:s, s:O}", "workspace", e->workspace, "bindings", list);
+		json_t *doc = json_pack("{s:s, s:O}", "workspace", sluice_engine_workspace_name(e), "bindings", list);
 		char *s = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 		puts(s);
 		free(s);
@@ -160,12 +161,11 @@ static int run(struct cli *c)
 				printf("  warning: %s\n", warn);
 		}
 	}
-	rc = missing ? EXIT_FAIL : EXIT_OK;
+	rc = missing ? CLI_FAILED : CLI_OK;
 done:
 	json_decref(list);
 	sluice_secret_rows_free(rows, nrows);
 	sluice_engine_input_free(in);
-	sluice_engine_free(e);
 	return rc;
 }
 
@@ -177,4 +177,6 @@ const cli_cmd cmd_secrets = {
 	.opts = opts,
 	.min_args = 1,
 	.max_args = 2,
+	/* writable: it records what it checks, as reconcile does */
+	.flags = CLI_ENGINE,
 };

@@ -14,7 +14,7 @@
 #include "sluice/util.h"
 
 static const cli_opt opts[] = {
-	{"workspace", 'w', "NAME", "the workspace (default: the only one in workspaces/)", false},
+	CLI_OPT_WORKSPACE,
 	{NULL, 0, NULL, NULL, false},
 };
 
@@ -65,24 +65,15 @@ static const char *stage_name(const sluice_rollout_release *r)
 		       : NULL;
 }
 
-static bool review_overdue(const sluice_rollout_plugin *p, int64_t now, int64_t *due,
-			   int64_t *every)
-{
-	sluice_rollout_lifecycle lc;
-	sluice_rollout_lifecycle_of(&lc, p);
-	*every = lc.review_every_days;
-	*due = lc.review_every_days && p->last_reviewed_at
-		       ? p->last_reviewed_at + lc.review_every_days * SLUICE_DAY_SECONDS
-		       : 0;
-	return *due && now >= *due;
-}
-
 static bool in_freeze_window(const sluice_engine *e, const char **reason, int64_t *until)
 {
-	for (size_t i = 0; i < e->rules.nfreeze; i++)
-		if (e->now >= e->rules.freeze[i].from && e->now < e->rules.freeze[i].to) {
-			*reason = e->rules.freeze[i].reason;
-			*until = e->rules.freeze[i].to;
+	const sluice_rollout_rules *rules = sluice_engine_rules(e);
+	int64_t now = sluice_engine_now(e);
+
+	for (size_t i = 0; i < rules->nfreeze; i++)
+		if (now >= rules->freeze[i].from && now < rules->freeze[i].to) {
+			*reason = rules->freeze[i].reason;
+			*until = rules->freeze[i].to;
 			return true;
 		}
 	return false;
@@ -117,8 +108,7 @@ static bool also_in_flight(const sluice_rollout_plugin *p, ptrdiff_t stable,
 {
 	if (x == shown || (stable >= 0 && x == &p->releases[stable]))
 		return false;
-	return x->state == SLUICE_RELEASE_IN_PROGRESS || x->state == SLUICE_RELEASE_PAUSED ||
-	       (x->state == SLUICE_RELEASE_FROZEN && x->stage_index >= 0);
+	return sluice_release_in_flight(x);
 }
 
 static json_t *plugin_json(sluice_engine *e, const sluice_engine_input *in, size_t i,
@@ -129,7 +119,8 @@ static json_t *plugin_json(sluice_engine *e, const sluice_engine_input *in, size
 	const sluice_rollout_release *r = shown_release(p, stable);
 	json_t *o = json_object(), *refused = json_array(), *moved = json_array();
 	sluice_source_row row;
-	int64_t due;
+	bool overdue;
+	int64_t due = sluice_rollout_review_due(p, sluice_engine_now(e), &overdue);
 
 	json_object_set_new(o, "id", json_string(in->ids[i]));
 	json_object_set_new(o, "repository", json_string(in->watched[i]->key));
@@ -156,7 +147,7 @@ static json_t *plugin_json(sluice_engine *e, const sluice_engine_input *in, size
 	json_object_set_new(o, "refused", refused);
 	json_object_set_new(o, "moved_tags", moved);
 	json_t *src = json_null();
-	if (sluice_store_source_get(&row, e->store, in->watched[i]->key) == 0) {
+	if (sluice_store_source_get(&row, sluice_engine_store(e), in->watched[i]->key) == 0) {
 		src = json_pack("{s:o, s:o, s:s?, s:b}", "last_checked_at",
 				time_json(row.last_checked_at), "last_ok_at", time_json(row.last_ok_at),
 				"error", row.last_error, "stale", row.last_error != NULL);
@@ -164,8 +155,6 @@ static json_t *plugin_json(sluice_engine *e, const sluice_engine_input *in, size
 	sluice_source_row_clear(&row);
 	sluice_error_clear();
 	json_object_set_new(o, "source", src);
-	int64_t every;
-	bool overdue = review_overdue(p, e->now, &due, &every);
 	json_object_set_new(o, "review_due_at", time_json(due));
 	json_object_set_new(o, "review_overdue", json_boolean(overdue));
 	json_object_set_new(o, "withdrawn", json_boolean(p->withdrawn));
@@ -188,14 +177,17 @@ static void print_text(sluice_engine *e, const sluice_engine_input *in, const sl
 	const char *wreason = NULL;
 	int64_t until = 0;
 
-	printf("workspace %s\n", e->workspace);
+	printf("workspace %s\n", sluice_engine_workspace_name(e));
 	json_t *pub = json_object_get(doc, "publish");
 	if (json_is_false(json_object_get(pub, "ok")))
 		printf("publish failed at %s: %s; users still get what was published before; fix it "
 		       "and run 'sluice reconcile'\n",
 		       json_string_value(json_object_get(pub, "at")),
 		       json_string_value(json_object_get(pub, "error")));
-	if (sluice_identity_mode_of(e->ws) == SLUICE_IDENTITY_ASSERTED)
+	if (sluice_engine_store_is_new(e))
+		printf("nothing recorded yet: 'sluice reconcile' fetches the plugins and records "
+		       "their releases\n");
+	if (sluice_identity_mode_of(sluice_engine_workspace(e)) == SLUICE_IDENTITY_ASSERTED)
 		printf("identity: asserted - actors named by --as or $SLUICE_ACTOR are trusted, "
 		       "not checked\n");
 	if (in->in.rules.frozen)
@@ -251,11 +243,12 @@ static void print_text(sluice_engine *e, const sluice_engine_input *in, const sl
 		if (json_is_true(json_object_get(src, "stale"))) {
 			int64_t ok = 0;
 			sluice_source_row row;
-			if (sluice_store_source_get(&row, e->store, in->watched[i]->key) == 0)
+			if (sluice_store_source_get(&row, sluice_engine_store(e), in->watched[i]->key) ==
+			    0)
 				ok = row.last_ok_at;
 			sluice_source_row_clear(&row);
 			if (ok) {
-				age(a, sizeof a, e->now - ok);
+				age(a, sizeof a, sluice_engine_now(e) - ok);
 				cli_out("  source %s is stale: not reached for %s (since %s): %s",
 				       in->watched[i]->key, a, day(d2, ok),
 				       json_string_value(json_object_get(src, "error")));
@@ -263,40 +256,44 @@ static void print_text(sluice_engine *e, const sluice_engine_input *in, const sl
 				cli_out("  source %s has never been reached: %s", in->watched[i]->key,
 				       json_string_value(json_object_get(src, "error")));
 		}
-		int64_t due, every;
-		if (review_overdue(p, e->now, &due, &every))
+		bool overdue;
+		int64_t due = sluice_rollout_review_due(p, sluice_engine_now(e), &overdue);
+		sluice_rollout_lifecycle lc;
+		sluice_rollout_lifecycle_of(&lc, p);
+		if (overdue)
 			printf("  review overdue since %s (lifecycle.review_every_days: %lld)\n",
-			       day(d1, due), (long long)every);
+			       day(d1, due), (long long)lc.review_every_days);
 	}
 }
 
-static int run(struct cli *c)
+static cli_retval run(struct cli *c)
 {
-	sluice_engine *e = NULL;
-	sluice_engine_input *in = NULL;
+	sluice_engine *e = c->e;
+	const sluice_engine_input *in = c->in;
+	const sluice_workspace *ws = sluice_engine_workspace(e);
+	const char *admin_commit = sluice_engine_admin_commit(e);
 	sluice_plan *plan = NULL;
 	json_t *doc = NULL, *plugins;
 	const char *wr;
 	int64_t until;
-	int rc;
+	cli_retval rc = CLI_OK;
+	int lrc;
 
-	if ((rc = cli_engine_open(c, &e, SLUICE_ENGINE_READONLY)) != EXIT_OK)
-		return rc;
-	if ((rc = sluice_engine_input_load(&in, e, NULL)) < 0 ||
-	    (rc = sluice_rollout_plan(&plan, &in->in)) < 0) {
-		rc = cli_fail(rc);
+	if ((lrc = sluice_rollout_plan(&plan, &in->in)) < 0) {
+		rc = cli_fail(lrc);
 		goto done;
 	}
 	plugins = json_array();
 	for (size_t i = 0; i < in->in.nplugins; i++)
 		json_array_append_new(plugins, plugin_json(e, in, i, plan));
-	doc = json_pack("{s:s, s:b, s:o, s:s, s:o}", "workspace", e->workspace, "frozen",
-			in->in.rules.frozen || in_freeze_window(e, &wr, &until), "plugins", plugins,
-			"identity", sluice_identity_mode_name(sluice_identity_mode_of(e->ws)),
-			"admin_commit", e->admin_commit ? json_string(e->admin_commit) : json_null());
+	doc = json_pack("{s:s, s:b, s:o, s:s, s:o}", "workspace", sluice_engine_workspace_name(e),
+			"frozen", in->in.rules.frozen || in_freeze_window(e, &wr, &until), "plugins",
+			plugins, "identity", sluice_identity_mode_name(sluice_identity_mode_of(ws)),
+			"admin_commit", admin_commit ? json_string(admin_commit) : json_null());
 	sluice_publish_state ps;
-	if ((rc = sluice_store_publish_state_get(&ps, e->store, e->workspace)) < 0) {
-		rc = cli_fail(rc);
+	if ((lrc = sluice_store_publish_state_get(&ps, sluice_engine_store(e),
+						  sluice_engine_workspace_name(e))) < 0) {
+		rc = cli_fail(lrc);
 		goto done;
 	}
 	json_object_set_new(doc, "publish",
@@ -309,12 +306,9 @@ static int run(struct cli *c)
 		fputc('\n', stdout);
 	} else
 		print_text(e, in, plan, doc);
-	rc = EXIT_OK;
 done:
 	json_decref(doc);
 	sluice_rollout_plan_free(plan);
-	sluice_engine_input_free(in);
-	sluice_engine_free(e);
 	return rc;
 }
 
@@ -326,4 +320,7 @@ const cli_cmd cmd_status = {
 	.opts = opts,
 	.min_args = 0,
 	.max_args = 0,
+	/* before the first reconcile it shows the workspace with nothing
+	 * recorded, not an error */
+	.flags = CLI_ENGINE | CLI_VIEW | CLI_INPUT | CLI_WARNINGS | CLI_EMPTY_OK,
 };

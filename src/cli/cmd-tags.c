@@ -16,7 +16,7 @@
 #include "sluice/watched.h"
 
 static const cli_opt opts[] = {
-	{"workspace", 'w', "NAME", "the workspace (default: the only one in workspaces/)", false},
+	CLI_OPT_WORKSPACE,
 	{NULL, 0, NULL, NULL, false},
 };
 
@@ -66,7 +66,7 @@ static size_t shown_len(const char *s)
 	return n;
 }
 
-static int run(struct cli *c)
+static cli_retval run(struct cli *c)
 {
 	sluice_workspace *ws = NULL;
 	const sluice_ws_plugin *p;
@@ -77,7 +77,7 @@ static int run(struct cli *c)
 	const row *cand = NULL;
 	int rc;
 
-	if ((rc = cli_workspace_load(&ws, c)) != EXIT_OK)
+	if ((rc = (int)cli_workspace_load(&ws, c)) != CLI_OK)
 		return rc;
 	if (sluice_watched_find(&p, ws, c->cache, c->args[0]) < 0) {
 		rc = cli_fail(SLUICE_EINVAL);
@@ -92,7 +92,7 @@ static int run(struct cli *c)
 	char err[256];
 	if (sluice_range_parse(&range, range_text, err, sizeof err) < 0) {
 		cli_error("%s: versions: %s; run 'sluice validate'", sluice_watched_key(p), err);
-		rc = EXIT_INVALID;
+		rc = CLI_INVALID;
 		goto done;
 	}
 	if ((rc = sluice_source_tags(&tags, c->cache, sluice_watched_key(p))) < 0) {
@@ -177,7 +177,7 @@ static int run(struct cli *c)
 		else
 			out("candidate: none (no tag in range \"%s\")", range_text);
 	}
-	rc = EXIT_OK;
+	rc = CLI_OK;
 done:
 	for (size_t i = 0; rows && i < tags.count; i++) {
 		sluice_semver_clear(&rows[i].v);
@@ -199,4 +199,5 @@ const cli_cmd cmd_tags = {
 	.opts = opts,
 	.min_args = 1,
 	.max_args = 1,
+	.flags = CLI_VIEW,
 };

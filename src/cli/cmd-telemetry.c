@@ -102,12 +102,12 @@ static int ingest_spool(sluice_ingest_stats *total, size_t *nfiles, sluice_store
 	struct dirent *de;
 	char **names = NULL;
 	size_t n = 0, cap = 0;
-	int rc = EXIT_OK;
+	int rc = CLI_OK;
 
 	*nfiles = 0;
 	if (!d) {
 		cli_error("cannot open spool directory %s: %s", dir, strerror(errno));
-		return EXIT_FAIL;
+		return CLI_FAILED;
 	}
 	while ((de = readdir(d)) != NULL) {
 		char *path;
@@ -125,7 +125,7 @@ static int ingest_spool(sluice_ingest_stats *total, size_t *nfiles, sluice_store
 	}
 	closedir(d);
 	qsort(names, n, sizeof *names, cmp_str);
-	for (size_t i = 0; i < n && rc == EXIT_OK; i++) {
+	for (size_t i = 0; i < n && rc == CLI_OK; i++) {
 		char *path = sluice_path_join(dir, names[i]);
 		FILE *in = fopen(path, "r");
 		sluice_ingest_stats st;
@@ -133,7 +133,7 @@ static int ingest_spool(sluice_ingest_stats *total, size_t *nfiles, sluice_store
 
 		if (!in) {
 			cli_error("cannot open %s: %s", path, strerror(errno));
-			rc = EXIT_FAIL;
+			rc = CLI_FAILED;
 		} else {
 			sink->file_rejected = 0;
 			lrc = sluice_ingest_stream(&st, s, ctx, in, path);
@@ -146,7 +146,7 @@ static int ingest_spool(sluice_ingest_stats *total, size_t *nfiles, sluice_store
 				/* after its transaction: a crash before the move
 				 * ingests it again next time, which changes nothing */
 				if (move_to(dir, st.rejected ? "rejected" : "done", names[i]) < 0)
-					rc = EXIT_FAIL;
+					rc = CLI_FAILED;
 			}
 		}
 		free(path);
@@ -171,25 +171,25 @@ static int ingest(struct cli *c)
 
 	if (spool && file) {
 		cli_error("give a FILE or --spool DIR, not both");
-		return EXIT_USAGE;
+		return CLI_USAGE;
 	}
-	if ((rc = cli_engine_open(c, &e, CLI_ENGINE_NO_WARNINGS)) != EXIT_OK)
+	if ((rc = cli_engine_open(c, &e, 0)) != CLI_OK)
 		goto done;
-	if ((rc = sluice_store_release_versions(&plugins, &versions, &nrel, e->store,
-						e->workspace)) < 0 ||
-	    (rc = sluice_store_telemetry_key(ctx.key, e->store, e->workspace, c->now)) < 0) {
+	if ((rc = sluice_store_release_versions(&plugins, &versions, &nrel, sluice_engine_store(e),
+						sluice_engine_workspace_name(e))) < 0 ||
+	    (rc = sluice_store_telemetry_key(ctx.key, sluice_engine_store(e), sluice_engine_workspace_name(e), c->now)) < 0) {
 		rc = cli_fail(rc);
 		goto done;
 	}
-	groups = sluice_xcalloc(e->ws->ngroups + 1, sizeof *groups);
-	for (size_t i = 0; i < e->ws->ngroups; i++)
-		groups[i] = e->ws->groups[i].name.s ? e->ws->groups[i].name.s : "";
-	ctx.workspace = e->workspace;
+	groups = sluice_xcalloc(sluice_engine_workspace(e)->ngroups + 1, sizeof *groups);
+	for (size_t i = 0; i < sluice_engine_workspace(e)->ngroups; i++)
+		groups[i] = sluice_engine_workspace(e)->groups[i].name.s ? sluice_engine_workspace(e)->groups[i].name.s : "";
+	ctx.workspace = sluice_engine_workspace_name(e);
 	ctx.plugins = (const char *const *)plugins;
 	ctx.versions = (const char *const *)versions;
 	ctx.nreleases = nrel;
 	ctx.groups = groups;
-	ctx.ngroups = e->ws->ngroups;
+	ctx.ngroups = sluice_engine_workspace(e)->ngroups;
 	ctx.on_reject = on_reject;
 	ctx.arg = &sink;
 
@@ -207,17 +207,17 @@ static int ingest(struct cli *c)
 		sink.rejects = fopen(rejects, "a");
 		if (!sink.rejects) {
 			cli_error("cannot open the reject file %s: %s", rejects, strerror(errno));
-			rc = EXIT_FAIL;
+			rc = CLI_FAILED;
 			goto done;
 		}
 		chmod(rejects, 0600);
-		rc = ingest_spool(&total, &nfiles, e->store, &ctx, &sink, spool);
+		rc = ingest_spool(&total, &nfiles, sluice_engine_store(e), &ctx, &sink, spool);
 	} else {
 		bool stdin_in = !file || strcmp(file, "-") == 0;
 		FILE *in = stdin_in ? stdin : fopen(file, "r");
 		if (!in) {
 			cli_error("cannot open %s: %s", file, strerror(errno));
-			rc = EXIT_INVALID;
+			rc = CLI_INVALID;
 			goto done;
 		}
 		sink.rejects = fopen(rejects, "a");
@@ -225,17 +225,17 @@ static int ingest(struct cli *c)
 			cli_error("cannot open the reject file %s: %s", rejects, strerror(errno));
 			if (!stdin_in)
 				fclose(in);
-			rc = EXIT_FAIL;
+			rc = CLI_FAILED;
 			goto done;
 		}
 		chmod(rejects, 0600);
-		rc = sluice_ingest_stream(&total, e->store, &ctx, in, stdin_in ? "-" : file);
+		rc = sluice_ingest_stream(&total, sluice_engine_store(e), &ctx, in, stdin_in ? "-" : file);
 		if (!stdin_in)
 			fclose(in);
-		rc = rc < 0 ? cli_fail(rc) : EXIT_OK;
+		rc = rc < 0 ? cli_fail(rc) : CLI_OK;
 		nfiles = 1;
 	}
-	if (rc != EXIT_OK)
+	if (rc != CLI_OK)
 		goto done;
 	if (c->output == CLI_OUT_JSON) {
 		json_t *j = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:s}", "files", (json_int_t)nfiles,
@@ -256,7 +256,7 @@ static int ingest(struct cli *c)
 	if (total.rejected) {
 		cli_error("%" PRId64 " line%s rejected; see the reasons above and in %s", total.rejected,
 			  total.rejected == 1 ? "" : "s", rejects);
-		rc = EXIT_INVALID;
+		rc = CLI_INVALID;
 	}
 done:
 	if (sink.rejects)
@@ -282,17 +282,19 @@ static int prune(struct cli *c)
 
 	if (c->nargs > 1 || cli_has(c, "spool") || cli_has(c, "rejects")) {
 		cli_error("'sluice telemetry prune' takes no file, --spool or --rejects");
-		rc = EXIT_USAGE;
+		rc = CLI_USAGE;
 		goto done;
 	}
-	if ((rc = cli_engine_open(c, &e, CLI_ENGINE_NO_WARNINGS)) != EXIT_OK)
+	if ((rc = cli_engine_open(c, &e, 0)) != CLI_OK)
 		goto done;
-	for (size_t i = 0; i < e->nwatched; i++) {
-		char *id = sluice_engine_plugin_id(e, &e->watched[i]);
+	size_t nwatched = 0;
+	const sluice_watched *watched = sluice_engine_watched(e, &nwatched);
+	for (size_t i = 0; i < nwatched; i++) {
+		char *id = sluice_engine_plugin_id(e, &watched[i]);
 		int64_t days = 0, deleted = 0;
-		int lrc = sluice_store_telemetry_retention(&days, e->store, e->workspace, id);
+		int lrc = sluice_store_telemetry_retention(&days, sluice_engine_store(e), sluice_engine_workspace_name(e), id);
 		if (lrc == 0 && days > 0)
-			lrc = sluice_store_telemetry_prune(&deleted, e->store, e->workspace, id,
+			lrc = sluice_store_telemetry_prune(&deleted, sluice_engine_store(e), sluice_engine_workspace_name(e), id,
 							   c->now - days * 86400);
 		if (lrc < 0) {
 			free(id);
@@ -319,14 +321,14 @@ static int prune(struct cli *c)
 		fputc('\n', stdout);
 		json_decref(j);
 	}
-	rc = EXIT_OK;
+	rc = CLI_OK;
 done:
 	json_decref(out);
 	sluice_engine_free(e);
 	return rc;
 }
 
-static int run(struct cli *c)
+static cli_retval run(struct cli *c)
 {
 	const char *sub = c->args[0];
 	if (strcmp(sub, "ingest") == 0)
@@ -335,7 +337,7 @@ static int run(struct cli *c)
 		return prune(c);
 	cli_error("unknown telemetry command '%s'; use 'sluice telemetry ingest' or "
 		  "'sluice telemetry prune'", sub);
-	return EXIT_USAGE;
+	return CLI_USAGE;
 }
 
 const cli_cmd cmd_telemetry = {

@@ -19,7 +19,7 @@ static const cli_opt opts[] = {
 	{"plugin", 0, "DIR", "also validate the plugin in directory DIR", false},
 	{"repo", 0, "URL|REPO", "validate a tagged release from git (a URL, a path, or a watched owner/name)", false},
 	{"tag", 0, "TAG", "the release tag to validate with --repo (e.g. v0.1.0)", false},
-	{"workspace", 'w', "NAME", "the workspace (default: the only one in workspaces/)", false},
+	CLI_OPT_WORKSPACE,
 	{NULL, 0, NULL, NULL, false},
 };
 
@@ -65,8 +65,8 @@ static sluice_rollout_policy *load_policies(const char *root, const sluice_works
  * tag's standing against the workspace's range. A watched repository
  * (--repo owner/name) is fetched as `fetch` and reconcile fetch it: its
  * URL (a relative path under --root), credentials and the CA bundle; any
- * other --repo is a URL or a path as given. Returns 0 or an exit status. */
-static int open_release(sluice_tree **tree, struct cli *c, const sluice_workspace *ws,
+ * other --repo is a URL or a path as given. Returns CLI_OK or the problem. */
+static cli_retval open_release(sluice_tree **tree, struct cli *c, const sluice_workspace *ws,
 			const sluice_ws_plugin **watched, sluice_diags *d)
 {
 	const char *repo = cli_get(c, "repo"), *tag = cli_get(c, "tag");
@@ -76,7 +76,7 @@ static int open_release(sluice_tree **tree, struct cli *c, const sluice_workspac
 	sluice_watched w = {NULL, shown, NULL, 0};
 	sluice_fetch_result fr;
 	sluice_semver v;
-	int rc = 0;
+	cli_retval rc = CLI_OK;
 
 	sluice_fetch_result_init(&fr);
 	sluice_semver_init(&v);
@@ -87,7 +87,7 @@ static int open_release(sluice_tree **tree, struct cli *c, const sluice_workspac
 	if (*watched) {
 		if (sluice_watched_init(&w, ws, *watched, c->root) < 0) {
 			cli_error("%s", sluice_error_last());
-			rc = EXIT_INVALID;
+			rc = CLI_INVALID;
 			goto done;
 		}
 	} else {
@@ -97,22 +97,22 @@ static int open_release(sluice_tree **tree, struct cli *c, const sluice_workspac
 	}
 	if (sluice_semver_parse_tag(&v, tag) < 0) {
 		cli_error("%s; release tags look like v1.2.3", sluice_error_last());
-		rc = EXIT_INVALID;
+		rc = CLI_INVALID;
 		goto done;
 	}
 	if (*watched && sluice_watched_set_ca_bundle(ws, c->root) < 0) {
 		cli_error("repositories.ca_bundle: %s", sluice_error_last());
-		rc = EXIT_INVALID;
+		rc = CLI_INVALID;
 		goto done;
 	}
 	if (sluice_watched_fetch(&fr, &w, c->root, c->cache, NULL, NULL) < 0) {
 		cli_error("cannot fetch %s: %s", shown, sluice_error_last());
-		rc = EXIT_FAIL;
+		rc = CLI_FAILED;
 		goto done;
 	}
 	if (sluice_source_open_tree(tree, c->cache, w.key, tag, NULL) < 0) {
 		cli_error("cannot read tag '%s' of %s: %s", tag, shown, sluice_error_last());
-		rc = sluice_error_code() == SLUICE_ENOTFOUND ? EXIT_INVALID : EXIT_FAIL;
+		rc = sluice_error_code() == SLUICE_ENOTFOUND ? CLI_INVALID : CLI_FAILED;
 		goto done;
 	}
 	if (*watched && (*watched)->versions.s) {
@@ -133,7 +133,7 @@ done:
 	return rc;
 }
 
-static int run(struct cli *c)
+static cli_retval run(struct cli *c)
 {
 	sluice_diags d;
 	sluice_workspace *ws = NULL;
@@ -141,34 +141,36 @@ static int run(struct cli *c)
 	sluice_plugin *plugin = NULL;
 	sluice_tree *tree = NULL;
 	char *wspath = NULL;
-	int rc = EXIT_OK;
+	cli_retval rc = CLI_OK;
 
 	sluice_diags_init(&d);
 	wspath = sluice_workspace_find(c->root, cli_get(c, "workspace"));
 	if (!wspath) {
-		rc = cli_fail(sluice_error_code() == SLUICE_EUSAGE ? SLUICE_EUSAGE : SLUICE_EINVAL);
+		rc = cli_fail(sluice_error_code() == SLUICE_EAMBIGUOUS ? SLUICE_EAMBIGUOUS : SLUICE_EINVAL);
 		goto done;
 	}
 	if (strcmp(c->root, ".") == 0 && strncmp(wspath, "./", 2) == 0)
 		memmove(wspath, wspath + 2, strlen(wspath + 2) + 1);
 	if (sluice_workspace_load(&ws, wspath, &d) == 0 && ws->doc && ws->doc->root) {
+		if ((rc = cli_check_now(c, ws)) != CLI_OK)
+			goto done;
 		sluice_validate_workspace(ws, c->root, &d);
 		rp = load_policies(c->root, ws, &d);
 	}
 	if (cli_has(c, "repo") != cli_has(c, "tag")) {
 		cli_error("--repo and --tag go together: 'sluice validate --repo REPO --tag v1.2.3'");
-		rc = EXIT_USAGE;
+		rc = CLI_USAGE;
 		goto done;
 	}
 	if (cli_has(c, "repo") && cli_has(c, "plugin")) {
 		cli_error("give either --plugin DIR or --repo REPO --tag TAG, not both");
-		rc = EXIT_USAGE;
+		rc = CLI_USAGE;
 		goto done;
 	}
 	if (cli_has(c, "repo")) {
 		const sluice_ws_plugin *watched = NULL;
 		const sluice_workspace *w = ws && ws->doc && ws->doc->root ? ws : NULL;
-		if ((rc = open_release(&tree, c, w, &watched, &d)) != 0) {
+		if ((rc = open_release(&tree, c, w, &watched, &d)) != CLI_OK) {
 			/* the release could not be read: still show what was found */
 			sluice_diags_sort(&d);
 			sluice_diags_print_text(&d, stdout);
@@ -201,7 +203,7 @@ static int run(struct cli *c)
 	if (c->verbose)
 		fprintf(stderr, "validate: %zu error%s, %zu warning%s\n", d.errors,
 			d.errors == 1 ? "" : "s", d.warnings, d.warnings == 1 ? "" : "s");
-	rc = d.errors ? EXIT_INVALID : EXIT_OK;
+	rc = d.errors ? CLI_INVALID : CLI_OK;
 done:
 	sluice_plugin_free(plugin);
 	sluice_tree_free(tree);

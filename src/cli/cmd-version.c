@@ -8,7 +8,7 @@
 
 #include "cli.h"
 
-static int run(struct cli *c)
+static cli_retval run(struct cli *c)
 {
 	int maj, min, rev;
 	git_libgit2_version(&maj, &min, &rev);
@@ -17,12 +17,12 @@ static int run(struct cli *c)
 		       "\"jansson\": \"%s\", \"sqlite\": \"%s\"}\n",
 		       SLUICE_VERSION, maj, min, rev, yaml_get_version_string(),
 		       JANSSON_VERSION, sqlite3_libversion());
-		return EXIT_OK;
+		return CLI_OK;
 	}
 	printf("sluice %s (libgit2 %d.%d.%d, libyaml %s, jansson %s, sqlite %s)\n",
 	       SLUICE_VERSION, maj, min, rev, yaml_get_version_string(), JANSSON_VERSION,
 	       sqlite3_libversion());
-	return EXIT_OK;
+	return CLI_OK;
 }
 
 const cli_cmd cmd_version = {

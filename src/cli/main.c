@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "cli.h"
+#include "sluice/engine.h"
 #include "sluice/error.h"
 #include "sluice/util.h"
 
@@ -92,15 +93,67 @@ void cli_warn(const char *fmt, ...)
 	va_end(ap);
 }
 
-int cli_fail(int code)
+int cli_exit_status(cli_retval rc)
+{
+	switch (rc) {
+	case CLI_OK:
+		return EXIT_OK;
+	case CLI_INVALID:
+		return EXIT_INVALID;
+	case CLI_REFUSED:
+		return EXIT_REFUSED;
+	case CLI_USAGE:
+		return EXIT_USAGE;
+	case CLI_FAILED:
+		break;
+	}
+	return EXIT_FAIL;
+}
+
+cli_retval cli_retval_of(int code)
+{
+	switch (code) {
+	case SLUICE_OK:
+		return CLI_OK;
+	case SLUICE_EINVAL:
+	case SLUICE_ELIMIT:
+		return CLI_INVALID;
+	case SLUICE_EREFUSED:
+		return CLI_REFUSED;
+	case SLUICE_EAMBIGUOUS:
+		return CLI_USAGE;
+	default:
+		return CLI_FAILED;
+	}
+}
+
+cli_retval cli_fail(int code)
 {
 	const char *msg = sluice_error_last();
 	cli_error("%s", *msg ? msg : "unexpected failure");
-	return sluice_error_exit_status(code);
+	return code == SLUICE_OK ? CLI_FAILED : cli_retval_of(code);
+}
+
+static const cli_opt *find_opt(const cli_opt *opts, const char *name, size_t nlen,
+			       char short_name);
+
+/* A command asking for an option it does not declare is a bug (a
+ * misspelt name would read as "not given"): stop loudly, naming both. */
+static void check_name(const struct cli *c, const char *name)
+{
+	size_t n = strlen(name);
+
+	if ((c->cmd && find_opt(c->cmd->opts, name, n, 0)) || find_opt(global_opts, name, n, 0))
+		return;
+	fprintf(stderr, "sluice: internal error: command '%s' asks for option '--%s', which is "
+			"not in its option table\n",
+		c->cmd ? c->cmd->name : "(none)", name);
+	abort();
 }
 
 const char *cli_get_nth(const struct cli *c, const char *name, size_t n)
 {
+	check_name(c, name);
 	for (size_t i = 0; i < c->nopts; i++)
 		if (strcmp(c->opts[i].name, name) == 0 && n-- == 0)
 			return c->opts[i].value;
@@ -110,6 +163,7 @@ const char *cli_get_nth(const struct cli *c, const char *name, size_t n)
 const char *cli_get(const struct cli *c, const char *name)
 {
 	const char *v = NULL;
+	check_name(c, name);
 	for (size_t i = 0; i < c->nopts; i++)
 		if (strcmp(c->opts[i].name, name) == 0)
 			v = c->opts[i].value;
@@ -118,6 +172,7 @@ const char *cli_get(const struct cli *c, const char *name)
 
 bool cli_has(const struct cli *c, const char *name)
 {
+	check_name(c, name);
 	for (size_t i = 0; i < c->nopts; i++)
 		if (strcmp(c->opts[i].name, name) == 0)
 			return true;
@@ -158,8 +213,31 @@ static void usage_cmd(FILE *out, const cli_cmd *cmd)
 		fputs("\noptions:\n", out);
 		print_opts(out, cmd->opts);
 	}
-	fputs("\nglobal flags: --root DIR, --db PATH, --cache DIR, --now RFC3339, --as ID,\n"
-	      "-o text|json, -q, -v, -h\n", out);
+	/* the global flags in short, from their table: "--root DIR, ..., -q" */
+	fputs("\nglobal flags:", out);
+	size_t col = strlen("global flags:");
+	for (const cli_opt *o = global_opts; o->name; o++) {
+		char item[64];
+		if (o->short_name)
+			snprintf(item, sizeof item, "-%c%s%s", o->short_name, o->arg ? " " : "",
+				 o->arg ? o->arg : "");
+		else
+			snprintf(item, sizeof item, "--%s%s%s", o->name, o->arg ? " " : "",
+				 o->arg ? o->arg : "");
+		if (col + strlen(item) + 2 > 78) {
+			fputs(o == global_opts ? "\n" : ",\n", out);
+			col = 0;
+		} else if (o != global_opts) {
+			fputs(", ", out);
+			col += 2;
+		} else {
+			fputc(' ', out);
+			col++;
+		}
+		fputs(item, out);
+		col += strlen(item);
+	}
+	fputc('\n', out);
 }
 
 static const cli_opt *find_opt(const cli_opt *opts, const char *name, size_t nlen,
@@ -212,14 +290,17 @@ static int set_global(struct cli *c, const cli_opt *o, const char *val)
 	return 0;
 }
 
-/* Parses argv; returns -1 to continue, or an exit status. */
-static int parse_args(struct cli *c, int argc, char **argv)
+/* Parses argv into c. Returns CLI_OK with *stop false to run the command,
+ * CLI_OK with *stop true when -h was answered, or the problem (printed). */
+static cli_retval parse_args(struct cli *c, int argc, char **argv, bool *stop)
 {
 	bool help = false, only_args = false;
 	const char *cmd_name = NULL;
 	size_t pos = 0;
-	char **positional = sluice_xcalloc((size_t)argc + 1, sizeof(char *));
+	cli_retval rc = CLI_USAGE;
 
+	*stop = false;
+	c->args = sluice_xcalloc((size_t)argc + 1, sizeof(char *));
 	c->opts = sluice_xcalloc((size_t)argc + 1, sizeof(cli_optval));
 	for (int i = 1; i < argc; i++) {
 		char *a = argv[i];
@@ -237,11 +318,10 @@ static int parse_args(struct cli *c, int argc, char **argv)
 					cli_error("unknown command '%s'%s%s%s; run 'sluice -h' for the list", a,
 						  hint ? " (did you mean '" : "", hint ? hint : "",
 						  hint ? "'?)" : "");
-					free(positional);
-					return EXIT_USAGE;
+					goto done;
 				}
 			} else
-				positional[pos++] = a;
+				c->args[pos++] = a;
 			continue;
 		}
 		if (strcmp(a, "--") == 0) {
@@ -264,14 +344,12 @@ static int parse_args(struct cli *c, int argc, char **argv)
 				cli_error("unknown option '--%.*s'; run 'sluice %s%s-h' for the options",
 					  (int)nlen, name, c->cmd ? c->cmd->name : "",
 					  c->cmd ? " " : "");
-				free(positional);
-				return EXIT_USAGE;
+				goto done;
 			}
 			if (eq) {
 				if (!o->arg) {
 					cli_error("option '--%s' takes no value", o->name);
-					free(positional);
-					return EXIT_USAGE;
+					goto done;
 				}
 				val = eq + 1;
 			}
@@ -285,14 +363,12 @@ static int parse_args(struct cli *c, int argc, char **argv)
 			if (!o) {
 				cli_error("unknown option '%s'; run 'sluice %s%s-h' for the options",
 					  shortbuf, c->cmd ? c->cmd->name : "", c->cmd ? " " : "");
-				free(positional);
-				return EXIT_USAGE;
+				goto done;
 			}
 			if (a[2]) {
 				if (!o->arg) {
 					cli_error("option '%s' takes no value", shortbuf);
-					free(positional);
-					return EXIT_USAGE;
+					goto done;
 				}
 				val = a + 2;
 			}
@@ -300,79 +376,103 @@ static int parse_args(struct cli *c, int argc, char **argv)
 		if (o->arg && !val) {
 			if (i + 1 >= argc) {
 				cli_error("option '--%s' needs a value (%s)", o->name, o->arg);
-				free(positional);
-				return EXIT_USAGE;
+				goto done;
 			}
 			val = argv[++i];
 		}
 		if (global) {
 			if (strcmp(o->name, "help") == 0)
 				help = true;
-			else if (set_global(c, o, val) < 0) {
-				free(positional);
-				return EXIT_USAGE;
-			}
+			else if (set_global(c, o, val) < 0)
+				goto done;
 			continue;
 		}
 		if (!o->repeat && cli_has(c, o->name)) {
 			cli_error("option '--%s' given twice", o->name);
-			free(positional);
-			return EXIT_USAGE;
+			goto done;
 		}
 		c->opts[c->nopts].name = o->name;
 		c->opts[c->nopts].value = val;
 		c->nopts++;
 	}
-	c->args = positional;
 	c->nargs = pos;
 	if (help) {
 		if (c->cmd)
 			usage_cmd(stdout, c->cmd);
 		else
 			usage_main(stdout);
-		return EXIT_OK;
+		*stop = true;
+		rc = CLI_OK;
+		goto done;
 	}
 	if (!c->cmd) {
 		usage_main(stderr);
-		return EXIT_USAGE;
+		goto done;
 	}
 	if (pos < c->cmd->min_args || pos > c->cmd->max_args) {
 		cli_error("%s arguments for '%s'", pos < c->cmd->min_args ? "missing" : "too many",
 			  c->cmd->name);
 		fprintf(stderr, "usage: sluice %s\n", c->cmd->usage);
-		return EXIT_USAGE;
+		goto done;
 	}
-	return -1;
+	rc = CLI_OK;
+done:
+	return rc;
+}
+
+/* --now: RFC 3339 in UTC with seconds, as sluice prints times
+ * (2026-12-01T09:00:00Z), in the years 2000-2999. Anything looser is a
+ * usage error: a clock that moves rollouts must be written unambiguously. */
+static cli_retval parse_now(struct cli *c)
+{
+	static const char shape[] = "dddd-dd-ddTdd:dd:ddZ";
+	const char *s = c->now_arg;
+	char back[SLUICE_TIME_BUFSZ];
+	bool ok = strlen(s) == sizeof shape - 1;
+
+	for (size_t i = 0; ok && shape[i]; i++)
+		ok = shape[i] == 'd' ? s[i] >= '0' && s[i] <= '9' : s[i] == shape[i];
+	/* a date that does not exist (02-30) formats back differently */
+	ok = ok && sluice_time_parse(&c->now, s) == 0 &&
+	     strcmp(sluice_time_format(back, c->now), s) == 0;
+	if (!ok) {
+		cli_error("--now '%s' is not an RFC 3339 time in UTC with seconds; write it as "
+			  "2026-12-01T09:00:00Z",
+			  s);
+		return CLI_USAGE;
+	}
+	if (s[0] != '2') {
+		cli_error("--now '%s' is outside the years 2000-2999", s);
+		return CLI_USAGE;
+	}
+	return CLI_OK;
 }
 
 int main(int argc, char **argv)
 {
 	struct cli c;
-	int rc;
+	bool stop = false;
+	cli_retval rc;
 
 	memset(&c, 0, sizeof c);
 	c.root = ".";
-	rc = parse_args(&c, argc, argv);
-	if (rc >= 0)
+	if ((rc = parse_args(&c, argc, argv, &stop)) != CLI_OK || stop)
 		goto done;
 	if (!c.db)
-		c.db = sluice_xasprintf("%s/.sluice/sluice.db", c.root);
+		c.db = sluice_engine_default_db_path(c.root);
 	if (!c.cache)
-		c.cache = sluice_xasprintf("%s/.sluice/cache", c.root);
+		c.cache = sluice_engine_default_cache_dir(c.root);
 	if (c.now_arg) {
-		if (sluice_time_parse(&c.now, c.now_arg) < 0) {
-			cli_error("--now '%s' is not an RFC 3339 time; write it as 2026-12-01T09:00:00Z",
-				  c.now_arg);
-			rc = EXIT_USAGE;
+		if ((rc = parse_now(&c)) != CLI_OK)
 			goto done;
-		}
 	} else
 		c.now = (int64_t)time(NULL);
-	rc = c.cmd->run(&c);
+	rc = cli_dispatch(&c);
 done:
+	cli_clear(&c);
 	free(c.opts);
 	free(c.args);
 	free(c.db);
 	free(c.cache);
-	return rc;
+	return cli_exit_status(rc);
 }

@@ -706,7 +706,7 @@ char *sluice_workspace_find(const char *root, const char *name)
 		sluice_error_set(SLUICE_ENOTFOUND, "no workspace file in %s; create %s/NAME.yaml",
 				 dir, dir);
 	} else if (n > 1) {
-		sluice_error_set(SLUICE_EUSAGE,
+		sluice_error_set(SLUICE_EAMBIGUOUS,
 				 "%s holds %zu workspaces; choose one with --workspace NAME", dir, n);
 		free(found);
 		found = NULL;

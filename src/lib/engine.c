@@ -1,9 +1,11 @@
 /* The engine context: configuration, store and admin-repo commit, opened
  * once per command, and who may act on it. The planner's input built from
  * it is in engine-input.c; the reconcile pass in reconcile.c. */
+#define _DEFAULT_SOURCE /* mkdtemp */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <git2.h>
 
@@ -19,6 +21,56 @@
 char *sluice_engine_path(const sluice_engine *e, const char *rel)
 {
 	return sluice_path_under_root(e->root, rel);
+}
+
+char *sluice_engine_default_db_path(const char *root)
+{
+	return sluice_xasprintf("%s/.sluice/sluice.db", root ? root : ".");
+}
+
+char *sluice_engine_default_cache_dir(const char *root)
+{
+	return sluice_xasprintf("%s/.sluice/cache", root ? root : ".");
+}
+
+/* The files of the empty stand-in database under dir. */
+static void remove_empty_store(const char *dir)
+{
+	static const char *const files[] = {"empty.db", "empty.db-wal", "empty.db-shm", NULL};
+
+	for (const char *const *f = files; *f; f++) {
+		char *path = sluice_path_join(dir, *f);
+		unlink(path);
+		free(path);
+	}
+	rmdir(dir);
+}
+
+/* SLUICE_ENGINE_EMPTY_OK before the first reconcile: an empty database
+ * with the current schema in a private temporary directory, opened
+ * read-only like the real one would be, so every reader sees "nothing
+ * recorded" through the same code; removed by sluice_engine_free. */
+static int open_empty_store(sluice_engine *e)
+{
+	const char *tmp = getenv("TMPDIR");
+	char *tmpl = sluice_xasprintf("%s/sluice-empty-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+	char *path = NULL;
+	sluice_store *s = NULL;
+	int rc;
+
+	if (!mkdtemp(tmpl)) {
+		rc = sluice_error_set(SLUICE_EIO, "cannot make a temporary directory %s", tmpl);
+		free(tmpl);
+		return rc;
+	}
+	e->empty_dir = tmpl;
+	path = sluice_path_join(tmpl, "empty.db");
+	if ((rc = sluice_store_open(&s, path, 0)) == 0) {
+		sluice_store_free(s);
+		rc = sluice_store_open(&e->store, path, SLUICE_STORE_READONLY);
+	}
+	free(path);
+	return rc;
 }
 
 /* HEAD of --root when it is a git work tree (not a directory inside one:
@@ -113,10 +165,9 @@ int sluice_engine_open(sluice_engine **out, const char *root, const char *db_pat
 
 	*out = NULL;
 	e->root = sluice_xstrdup(root ? root : ".");
-	e->db_path = db_path ? sluice_xstrdup(db_path)
-			     : sluice_xasprintf("%s/.sluice/sluice.db", e->root);
+	e->db_path = db_path ? sluice_xstrdup(db_path) : sluice_engine_default_db_path(e->root);
 	e->cache_dir = cache_dir ? sluice_xstrdup(cache_dir)
-				 : sluice_xasprintf("%s/.sluice/cache", e->root);
+				 : sluice_engine_default_cache_dir(e->root);
 	e->now = now;
 	e->flags = flags;
 
@@ -132,7 +183,11 @@ int sluice_engine_open(sluice_engine **out, const char *root, const char *db_pat
 			sluice_error_clear();
 
 	e->admin_commit = admin_commit(e);
-	if ((rc = sluice_store_open(&e->store, e->db_path,
+	if ((flags & SLUICE_ENGINE_READONLY) && (flags & SLUICE_ENGINE_EMPTY_OK) &&
+	    access(e->db_path, F_OK) != 0) {
+		if ((rc = open_empty_store(e)) < 0)
+			goto done;
+	} else if ((rc = sluice_store_open(&e->store, e->db_path,
 				    flags & SLUICE_ENGINE_READONLY ? SLUICE_STORE_READONLY : 0)) < 0)
 		goto done;
 	sluice_store_set_admin_commit(e->store, e->admin_commit);
@@ -156,6 +211,9 @@ void sluice_engine_free(sluice_engine *e)
 	sluice_store_free(e->store);
 	sluice_rollout_policy_free(e->policy);
 	sluice_workspace_free(e->ws);
+	if (e->empty_dir)
+		remove_empty_store(e->empty_dir);
+	free(e->empty_dir);
 	free(e->admin_commit);
 	free(e->workspace_path);
 	free(e->cache_dir);
@@ -163,6 +221,38 @@ void sluice_engine_free(sluice_engine *e)
 	free(e->root);
 	free(e);
 }
+
+sluice_store *sluice_engine_store(const sluice_engine *e) { return e->store; }
+
+const sluice_workspace *sluice_engine_workspace(const sluice_engine *e) { return e->ws; }
+
+const char *sluice_engine_workspace_name(const sluice_engine *e) { return e->workspace; }
+
+const char *sluice_engine_workspace_path(const sluice_engine *e) { return e->workspace_path; }
+
+const sluice_rollout_policy *sluice_engine_policy(const sluice_engine *e) { return e->policy; }
+
+const char *sluice_engine_root(const sluice_engine *e) { return e->root; }
+
+const char *sluice_engine_admin_commit(const sluice_engine *e) { return e->admin_commit; }
+
+const char *sluice_engine_db_path(const sluice_engine *e) { return e->db_path; }
+
+const char *sluice_engine_cache_dir(const sluice_engine *e) { return e->cache_dir; }
+
+int64_t sluice_engine_now(const sluice_engine *e) { return e->now; }
+
+int sluice_engine_flags(const sluice_engine *e) { return e->flags; }
+
+bool sluice_engine_store_is_new(const sluice_engine *e) { return e->empty_dir != NULL; }
+
+const sluice_watched *sluice_engine_watched(const sluice_engine *e, size_t *n)
+{
+	*n = e->nwatched;
+	return e->watched;
+}
+
+const sluice_rollout_rules *sluice_engine_rules(const sluice_engine *e) { return &e->rules; }
 
 int sluice_engine_authorize(char **actor_out, sluice_engine *e, const char *as_flag,
 			    unsigned roles, const char *command, const char *plugin,

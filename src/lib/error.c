@@ -58,20 +58,3 @@ void sluice_error_clear(void)
 	last_msg[0] = '\0';
 	last_code = 0;
 }
-
-int sluice_error_exit_status(int code)
-{
-	switch (code) {
-	case SLUICE_OK:
-		return 0;
-	case SLUICE_EINVAL:
-	case SLUICE_ELIMIT:
-		return 2;
-	case SLUICE_EREFUSED:
-		return 3;
-	case SLUICE_EUSAGE:
-		return 129;
-	default:
-		return 1;
-	}
-}

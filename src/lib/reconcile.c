@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "engine-internal.h"
 #include "sluice/audit.h"
 #include "sluice/error.h"
 #include "sluice/publish.h"
@@ -439,8 +440,8 @@ static int take_lease(sluice_engine *e, sluice_reconcile_report *r, int64_t wait
 /* Publishes the effective state: the planner's input of every plugin, the
  * users' opt-outs, the audit log's head and the workspace's publish
  * settings, handed to the publisher; then records the outcome in the store
- * (a failure shows in `status` until a publish succeeds). */
-static int publish(bool *changed, sluice_engine *e)
+ * (a failure shows in `status` until a publish succeeds). reconcile.h. */
+int sluice_reconcile_publish(bool *changed, sluice_engine *e)
 {
 	sluice_engine_input *in = NULL;
 	sluice_publish_plugin *plugins = NULL;
@@ -589,7 +590,7 @@ int sluice_reconcile_run(sluice_reconcile_report *report, sluice_engine *e,
 		}
 	}
 	rc = 0;
-	if (!opts->no_publish && publish(&report->published, e) < 0)
+	if (!opts->no_publish && sluice_reconcile_publish(&report->published, e) < 0)
 		report->publish_error = sluice_xstrdup(sluice_error_last());
 done:
 	for (size_t i = 0; fr && i < e->nwatched; i++)

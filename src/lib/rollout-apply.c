@@ -20,6 +20,19 @@ bool sluice_release_state_is_final(sluice_release_state s)
 	}
 }
 
+bool sluice_release_in_flight(const sluice_rollout_release *r)
+{
+	switch (r->state) {
+	case SLUICE_RELEASE_IN_PROGRESS:
+	case SLUICE_RELEASE_PAUSED:
+		return true;
+	case SLUICE_RELEASE_FROZEN:
+		return r->stage_index >= 0;
+	default:
+		return false;
+	}
+}
+
 bool sluice_rollout_action_state(sluice_release_state *out, sluice_rollout_action_kind k)
 {
 	switch (k) {

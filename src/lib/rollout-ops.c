@@ -117,3 +117,17 @@ void sluice_rollout_rollback_clear(sluice_rollout_rollback_plan *plan)
 	free(plan->undone);
 	memset(plan, 0, sizeof *plan);
 }
+
+int64_t sluice_rollout_review_due(const sluice_rollout_plugin *p, int64_t now, bool *overdue)
+{
+	/* the review interval of the release users have, as for the other
+	 * lifecycle dates (sluice_rollout_lifecycle_of) */
+	sluice_rollout_lifecycle lc;
+	sluice_rollout_lifecycle_of(&lc, p);
+	int64_t due = lc.review_every_days > 0 && p->last_reviewed_at
+			      ? p->last_reviewed_at + lc.review_every_days * SLUICE_DAY_SECONDS
+			      : 0;
+
+	*overdue = due && now >= due;
+	return due;
+}

@@ -116,6 +116,16 @@ expect_refused() {
 	expect_eq "$1" "$(sq 'SELECT action FROM audit ORDER BY id DESC LIMIT 1')" "refusal's audit action"
 }
 
+# expect_invalid ACTION MESSAGE: like expect_refused for a wrong name (an
+# unknown plugin, version, stage): exit 2, the attempt audited as ACTION
+expect_invalid() {
+	expect_rc 2
+	expect_err "$2"
+	expect_state_unchanged "state changed by a command given a wrong name"
+	expect_eq $((audit_before + 1)) "$(sq 'SELECT count(*) FROM audit')" "audit rows after refusal"
+	expect_eq "$1" "$(sq 'SELECT action FROM audit ORDER BY id DESC LIMIT 1')" "refusal's audit action"
+}
+
 # expect_unchanged: like expect_refused for usage errors: no state and no
 # audit row changed
 expect_unchanged() {

@@ -4,7 +4,7 @@
 #
 #	case_begin 'approve refuses an unknown stage'
 #	S approve ... --stage nope
-#	expect_refused approve.refused "no stage 'nope'"
+#	expect_invalid approve.refused "no stage 'nope'"
 #	case_end
 #
 #	done_testing

@@ -116,7 +116,7 @@ files_from_git "$first"
 case_end
 
 case_begin 'the move accepted: the entry and the files are those of the new commit'
-run sl accept-tag-move --as admin-ana backend-pr-reviewer@0.1.0
+run sl accept-tag-move --as admin-ana backend-pr-reviewer@0.1.0 --now $D1
 expect_rc 0
 run sl reconcile --no-fetch --now $D1
 expect_rc 0
@@ -135,7 +135,7 @@ sed -i 's/version: 0.1.0/version: 0.2.0/; s|refs/tags/v0.1.0|refs/tags/v0.2.0|' 
 git -C "$W" commit -qam "0.2.0" && git -C "$W" tag -a -m "0.2.0" v0.2.0
 git -C "$W" push -q "$REPO" v0.2.0
 sed -i 's|versions: ">=0.1.0 <1.0.0"|versions: ">=0.1.0 <0.2.0"|' "$WS"
-run sl fetch -q
+run sl fetch -q --now $D1
 expect_rc 0
 run sl reconcile --no-fetch --now $D1
 expect_rc 0

@@ -107,9 +107,11 @@ case_begin "a release directory it did not write is not replaced"
 rm -rf "$T/p2"
 mkdir -p "$T/p2/releases/$PLUGIN/0.1.0"
 echo foreign >"$T/p2/releases/$PLUGIN/0.1.0/plugin.yaml"
-S restore $PLUGIN --as admin-ana --now $D2
-expect_rc 0
 ws_edit "s|path: sub/../shared}|path: $T/p2}|"
+# restore is applied and published by the command itself (docs/commands.md)
+S restore $PLUGIN --as admin-ana --now $D2
+expect_rc 1
+expect_err "error: restore was applied but publishing failed: cannot publish $PLUGIN@0.1.0: $T/p2/releases/$PLUGIN/0.1.0 exists"
 S reconcile --no-fetch --now $D2
 expect_rc 1
 expect_err "cannot publish $PLUGIN@0.1.0: $T/p2/releases/$PLUGIN/0.1.0 exists and was not written by the last publish; move it out of the publish directory"

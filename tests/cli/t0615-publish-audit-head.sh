@@ -25,7 +25,7 @@ case_end
 case_begin 'a pass that changed only the audit log rewrites nothing'
 cp "$EFFECTIVE" "$T/before.json"
 S approve $PLUGIN@0.1.0 --stage nope --as admin-ana --now $D2
-expect_rc 3
+expect_rc 2
 S reconcile --no-fetch --now 2026-12-01T12:00:00Z
 expect_rc 0
 expect_same "$T/before.json" "$EFFECTIVE" "effective.json after an audit-only change"

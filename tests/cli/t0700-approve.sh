@@ -39,7 +39,9 @@ S approve $PLUGIN@0.1.0 --stage devex-dogfood --as devex-lead --now $D1
 expect_refused access.refused "error: 'devex-lead' lacks the 'approver' role that 'approve' needs (held by: admin-ana, admin-ben)"
 snapshot
 S approve $PLUGIN@0.1.0 --stage devex-dogfood --now $D1
-expect_refused access.refused "say who is acting with --as ID or \$SLUICE_ACTOR"
+expect_rc 129
+expect_err "say who is acting with --as ID or \$SLUICE_ACTOR"
+expect_unchanged
 snapshot
 S approve $PLUGIN@0.1.0 --stage devex-dogfood --as mallory --now $D1
 expect_refused access.refused "'mallory' is not an admin of workspace 'engineering'"
@@ -48,14 +50,14 @@ case_end
 case_begin 'unknown plugin, version, stage; another commit than the recorded one'
 snapshot
 S approve nope@0.1.0 --stage devex-dogfood --as admin-ana --now $D1
-expect_refused approve.refused "error: no plugin 'nope' is watched by workspace 'engineering'"
+expect_invalid approve.refused "error: no plugin 'nope' is watched by workspace 'engineering'"
 snapshot
 S approve $PLUGIN@0.9.9 --stage devex-dogfood --as admin-ana --now $D1
-expect_refused approve.refused "error: cannot approve backend-pr-reviewer@0.9.9: no such release has been recorded"
+expect_invalid approve.refused "error: cannot approve backend-pr-reviewer@0.9.9: no such release has been recorded"
 expect_eq "0.9.9" "$(sq "SELECT version FROM audit ORDER BY id DESC LIMIT 1")" "refusal names the version"
 snapshot
 S approve $PLUGIN@0.1.0 --stage backend-everyone --as admin-ana --now $D1
-expect_refused approve.refused "error: cannot approve backend-pr-reviewer@0.1.0: it has no stage 'backend-everyone' (its stages: devex-dogfood, backend-pilot, backend-general)"
+expect_invalid approve.refused "error: cannot approve backend-pr-reviewer@0.1.0: it has no stage 'backend-everyone' (its stages: devex-dogfood, backend-pilot, backend-general)"
 snapshot
 S approve $PLUGIN@0.1.0 --stage devex-dogfood --commit deadbeefdead --as admin-ana --now $D1
 expect_refused approve.refused "error: cannot approve backend-pr-reviewer@0.1.0: its recorded commit is $COMMIT, not deadbeefdead"

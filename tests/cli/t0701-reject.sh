@@ -19,7 +19,7 @@ S reject $PLUGIN@0.1.0 --as devex-lead --now $D2
 expect_refused access.refused "'devex-lead' lacks the 'approver' role that 'reject' needs"
 snapshot
 S reject $PLUGIN@0.2.0 --as admin-ben --now $D2
-expect_refused reject.refused "cannot reject backend-pr-reviewer@0.2.0: no such release has been recorded"
+expect_invalid reject.refused "cannot reject backend-pr-reviewer@0.2.0: no such release has been recorded"
 case_end
 
 case_begin 'an approver rejects the release: its row, the rejection and the audit say so'

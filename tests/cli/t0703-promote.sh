@@ -48,7 +48,7 @@ S promote $PLUGIN --reason "pilot is waiting" --as admin-ben --now 2026-12-02T09
 expect_refused access.refused "'admin-ben' lacks the 'operator' role that 'promote' needs"
 snapshot
 S promote $PLUGIN@0.0.9 --reason "pilot is waiting" --as admin-ana --now 2026-12-02T09:00:00Z
-expect_refused promote.refused "cannot promote backend-pr-reviewer@0.0.9: the release rolling out is 0.1.0"
+expect_invalid promote.refused "cannot promote backend-pr-reviewer@0.0.9: no such release has been recorded"
 case_end
 
 case_begin 'a paused rollout is resumed first'

@@ -31,13 +31,13 @@ S rollback $PLUGIN --as admin-ben --now 2026-12-05T09:00:00Z
 expect_refused access.refused "'admin-ben' lacks the 'operator' role that 'rollback' needs"
 snapshot
 S rollback $PLUGIN@0.3.0 --as admin-ana --now 2026-12-05T09:00:00Z
-expect_refused rollback.refused "cannot roll back backend-pr-reviewer@0.3.0: no such release has been recorded"
+expect_invalid rollback.refused "cannot roll back backend-pr-reviewer@0.3.0: no such release has been recorded"
 case_end
 
 case_begin 'rollback sends every group back to 0.1.0, audited'
 S rollback $PLUGIN --reason "error rate" --as admin-ana --now 2026-12-05T09:00:00Z
 expect_rc 0
-expect_out "rolled back backend-pr-reviewer@0.1.1 by admin-ana: every group that had it goes back to 0.1.0 (commit $(echo "$COMMIT" | cut -c1-12)) at the next reconcile; 0.1.1 will not roll out again"
+expect_out "rolled back backend-pr-reviewer@0.1.1 by admin-ana: every group that had it goes back to 0.1.0 (commit $(echo "$COMMIT" | cut -c1-12)) now; 0.1.1 will not roll out again"
 expect_eq "rolled_back|1|error rate" "$(sq "SELECT state || '|' || rolled_back || '|' || state_reason FROM releases WHERE version = '0.1.1'")" "0.1.1 row"
 expect_eq "complete" "$(sq "SELECT state FROM releases WHERE version = '0.1.0'")" "0.1.0 row"
 expect_eq "admin-ana rollout.rolled_back 0.1.1 0.1.0" \

@@ -23,10 +23,12 @@ S withdraw $PLUGIN --as admin-ben --now 2026-12-05T09:00:00Z
 expect_refused access.refused "'admin-ben' lacks the 'operator' role that 'withdraw' needs"
 snapshot
 S withdraw nope --as admin-ana --now 2026-12-05T09:00:00Z
-expect_refused withdraw.refused "error: no plugin 'nope' is watched by workspace 'engineering'"
+expect_invalid withdraw.refused "error: no plugin 'nope' is watched by workspace 'engineering'"
 snapshot
 S restore $PLUGIN --as admin-ana --now 2026-12-05T09:00:00Z
-expect_refused restore.refused "error: backend-pr-reviewer is not withdrawn"
+expect_rc 0
+expect_out "backend-pr-reviewer is not withdrawn; nothing changed"
+expect_unchanged
 case_end
 
 case_begin 'the whole plugin, allowed while frozen'
@@ -34,7 +36,7 @@ S freeze --as admin-ana --now 2026-12-05T09:00:00Z
 expect_rc 0
 S withdraw $PLUGIN --reason "data leak" --as devex-lead --now 2026-12-05T09:00:00Z
 expect_rc 0
-expect_out "withdrew backend-pr-reviewer by devex-lead: it leaves every group at the next reconcile and nothing of it rolls out until 'sluice restore backend-pr-reviewer'"
+expect_out "withdrew backend-pr-reviewer by devex-lead: it leaves every group now and nothing of it rolls out until 'sluice restore backend-pr-reviewer'"
 expect_eq "|devex-lead|data leak|" "$(sq "SELECT coalesce(version, '') || '|' || actor || '|' || reason || '|' || coalesce(restored_at, '') FROM withdrawals")" "withdrawal row"
 expect_eq plugin.withdrawn "$(sq "SELECT action FROM audit ORDER BY id DESC LIMIT 1")" audit
 for u in alice carol; do
@@ -49,7 +51,9 @@ expect_rc 0
 expect_no_out "start stage"
 snapshot
 S withdraw $PLUGIN --as admin-ana --now 2026-12-20T09:00:00Z
-expect_refused withdraw.refused "error: backend-pr-reviewer is already withdrawn"
+expect_rc 0
+expect_out "backend-pr-reviewer is already withdrawn; nothing changed"
+expect_unchanged
 case_end
 
 case_begin 'restore brings the plugin back to its groups'
@@ -72,7 +76,9 @@ expect_rc 0
 expect_eq 0.1.0 "$(jq -r '.plugins[0].version' "$T/out")" "alice falls back"
 snapshot
 S restore $PLUGIN@0.1.0 --as admin-ana --now 2026-12-20T11:00:00Z
-expect_refused restore.refused "error: backend-pr-reviewer@0.1.0 is not withdrawn"
+expect_rc 0
+expect_out "backend-pr-reviewer@0.1.0 is not withdrawn; nothing changed"
+expect_unchanged
 case_end
 
 case_begin 'restored mid-rollout: paused at the stage it had reached'

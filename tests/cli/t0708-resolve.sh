@@ -44,13 +44,14 @@ expect_rc 0
 expect_out "  backend-pr-reviewer 0.1.0 (commit $(echo "$COMMIT" | cut -c1-12)): via group backend-engineers-pilot, stage backend-pilot of 0.1.0 (rolling out: in_progress); the user may disable it"
 case_end
 
-case_begin 'a user in no group gets nothing (not an error)'
+case_begin 'a user in no group is unknown: exit 2, named'
 S resolve --user nobody -o json --now 2026-12-02T09:00:00Z
-expect_rc 0
-expect_eq '{"user":"nobody","groups":[],"plugins":[],"disabled":[]}' "$(jq -c . "$T/out")" nobody
+expect_rc 2
+expect_err "user 'nobody' is in no group of workspace 'engineering'; check the id"
+expect_eq "" "$(cat "$T/out")" "no JSON for an unknown user"
 S resolve --user nobody --now 2026-12-02T09:00:00Z
-expect_rc 0
-expect_out "nobody: in no group"
+expect_rc 2
+expect_err "user 'nobody' is in no group of workspace 'engineering'"
 case_end
 
 case_begin 'a group: its members and plugins; an unknown group exits 2'

@@ -39,7 +39,7 @@ S attest $PLUGIN@0.1.0 validate-manifest --as ci-bot --now $D1
 expect_refused attest.refused "error: validate-manifest is checked by sluice itself when it records a release; it cannot be attested"
 snapshot
 S attest $PLUGIN@0.2.0 contract-tests --as ci-bot --now $D1
-expect_refused attest.refused "error: cannot attest contract-tests for backend-pr-reviewer@0.2.0: no such release has been recorded"
+expect_invalid attest.refused "error: cannot attest backend-pr-reviewer@0.2.0: no such release has been recorded"
 case_end
 
 case_begin 'an attestation by ci is recorded and audited'

@@ -57,10 +57,10 @@ expect_eq "$(sq "SELECT count(*) FROM audit WHERE plugin = 'backend-pr-reviewer'
 	"$(jq '.events | length' "$T/out")" "json count"
 case_end
 
-case_begin 'an unknown plugin has no events; a bad --limit or --since exits 129'
+case_begin 'an unknown plugin exits 2; a bad --limit or --since exits 129'
 S history nope
-expect_rc 0
-expect_out "no events for nope yet"
+expect_rc 2
+expect_err "no plugin 'nope' has events, recorded tags or a watched repository"
 S history --limit 0
 expect_rc 129
 S history --since yesterday

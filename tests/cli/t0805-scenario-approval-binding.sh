@@ -19,17 +19,17 @@ S attest $PLUGIN@0.1.0 security-review --evidence https://sec/1 --as admin-ben -
 expect_rc 0
 case_end
 
-case_begin 'wrong version: refused, audited'
+case_begin 'wrong version: invalid (exit 2), audited'
 S approve $PLUGIN@0.2.0 --stage devex-dogfood --as admin-ana --now $N
-expect_rc 3
+expect_rc 2
 expect_err "cannot approve $PLUGIN@0.2.0: no such release has been recorded"
 # wrong commit: refused, audited
 S approve $PLUGIN@0.1.0 --stage devex-dogfood --commit 0123456789abcdef0123456789abcdef01234567 --as admin-ana --now $N
 expect_rc 3
 expect_err "its recorded commit is $C010, not 0123456789abcdef0123456789abcdef01234567"
-# a stage the release does not have: refused
+# a stage the release does not have: a wrong name too (exit 2), audited
 S approve $PLUGIN@0.1.0 --stage backend-generl --as admin-ana --now $N
-expect_rc 3
+expect_rc 2
 expect_err "no stage 'backend-generl'"
 expect_eq "admin-ana admin-ana admin-ana" "$(sq "SELECT group_concat(actor, ' ') FROM audit WHERE action = 'approve.refused'")" "approve.refused rows"
 expect_eq 0 "$(sq 'SELECT count(*) FROM approvals')" "approvals recorded"

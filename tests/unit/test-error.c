@@ -76,17 +76,6 @@ static void test_long_messages_are_cut_not_overrun(void **state)
 	assert_int_equal(strlen(sluice_error_last()), 1023);
 }
 
-static void test_exit_status(void **state)
-{
-	(void)state;
-	assert_int_equal(sluice_error_exit_status(SLUICE_OK), 0);
-	assert_int_equal(sluice_error_exit_status(SLUICE_ESTORE), 1);
-	assert_int_equal(sluice_error_exit_status(SLUICE_EBUSY), 1);
-	assert_int_equal(sluice_error_exit_status(SLUICE_EINVAL), 2);
-	assert_int_equal(sluice_error_exit_status(SLUICE_EREFUSED), 3);
-	assert_int_equal(sluice_error_exit_status(SLUICE_EUSAGE), 129);
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -94,7 +83,6 @@ int main(void)
 		cmocka_unit_test(test_set_with_the_last_message_as_argument),
 		cmocka_unit_test(test_wrap_puts_context_in_front),
 		cmocka_unit_test(test_long_messages_are_cut_not_overrun),
-		cmocka_unit_test(test_exit_status),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

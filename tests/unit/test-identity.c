@@ -172,28 +172,49 @@ static void test_engine(void **state)
 	assert_int_equal(sluice_engine_open(&e, tmpdir, db, NULL, NULL, 1000, SLUICE_ENGINE_READONLY, &d),
 			 SLUICE_ENOTFOUND);
 	assert_null(e);
+	/* ... unless an empty store is asked for: it reads as nothing
+	 * recorded, and creates nothing at db */
+	assert_int_equal(sluice_engine_open(&e, tmpdir, db, NULL, NULL, 1000,
+					    SLUICE_ENGINE_READONLY | SLUICE_ENGINE_EMPTY_OK, &d),
+			 0);
+	assert_true(sluice_engine_store_is_new(e));
+	{
+		sluice_engine_input *in = NULL;
+		assert_int_equal(sluice_engine_input_load(&in, e, NULL), 0);
+		assert_int_equal(in->in.nplugins, 1);
+		assert_int_equal(in->in.plugins[0].nreleases, 0);
+		sluice_engine_input_free(in);
+	}
+	sluice_engine_free(e);
+	e = NULL;
+	assert_int_equal(access(db, F_OK), -1);
 	assert_int_equal(sluice_engine_open(&e, tmpdir, db, NULL, "eng", 1000, 0, &d), 0);
+	assert_false(sluice_engine_store_is_new(e));
+	assert_string_equal(sluice_engine_db_path(e), db);
 	assert_int_equal(d.errors, 0);
-	assert_string_equal(e->workspace, "eng");
-	assert_null(e->policy);
-	assert_null(e->admin_commit); /* not a git work tree */
-	assert_int_equal(e->nwatched, 1);
-	assert_string_equal(e->watched[0].key, "acme/p");
-	assert_string_equal(e->watched[0].url, "file:///nowhere/acme/p.git");
-	assert_int_equal(e->rules.nfreeze, 1);
-	assert_string_equal(e->rules.freeze[0].reason, "year-end");
-	assert_int_equal(e->rules.nadmins, 3);
-	assert_string_equal(e->rules.admins[1].emails[0], "ben@acme.example");
+	assert_string_equal(sluice_engine_workspace_name(e), "eng");
+	assert_null(sluice_engine_policy(e));
+	assert_null(sluice_engine_admin_commit(e)); /* not a git work tree */
+	size_t nwatched = 0;
+	const sluice_watched *watched = sluice_engine_watched(e, &nwatched);
+	const sluice_rollout_rules *rules = sluice_engine_rules(e);
+	assert_int_equal(nwatched, 1);
+	assert_string_equal(watched[0].key, "acme/p");
+	assert_string_equal(watched[0].url, "file:///nowhere/acme/p.git");
+	assert_int_equal(rules->nfreeze, 1);
+	assert_string_equal(rules->freeze[0].reason, "year-end");
+	assert_int_equal(rules->nadmins, 3);
+	assert_string_equal(rules->admins[1].emails[0], "ben@acme.example");
 
 	assert_int_equal(sluice_engine_authorize(&actor, e, "admin-ana", SLUICE_ROLE_OPERATOR, "pause",
 						 "p", NULL), 0);
 	assert_string_equal(actor, "admin-ana");
-	assert_string_equal(sluice_store_actor(e->store), "admin-ana");
+	assert_string_equal(sluice_store_actor(sluice_engine_store(e)), "admin-ana");
 	free(actor);
 	assert_int_equal(sluice_engine_authorize(NULL, e, "admin-ben", SLUICE_ROLE_OPERATOR, "pause",
 						 "p", NULL), SLUICE_EREFUSED);
 	assert_non_null(strstr(sluice_error_last(), "lacks the 'operator' role"));
-	assert_int_equal(sluice_audit_foreach(e->store, NULL, count_rows, &refused), 0);
+	assert_int_equal(sluice_audit_foreach(sluice_engine_store(e), NULL, count_rows, &refused), 0);
 	assert_int_equal(refused, 1);
 	sluice_engine_free(e);
 

@@ -298,6 +298,57 @@ static void test_final_states(void **state)
 		assert_int_equal(sluice_release_state_is_final((sluice_release_state)s), final[s]);
 }
 
+/* In flight: started and not finished; a release frozen before its first
+ * stage is only waiting. One row per state, started or not. */
+static void test_in_flight(void **state)
+{
+	(void)state;
+	static const struct {
+		sluice_release_state s;
+		int stage_index;
+		bool in_flight;
+	} cases[] = {
+		{SLUICE_RELEASE_PENDING, -1, false},    {SLUICE_RELEASE_IN_PROGRESS, 0, true},
+		{SLUICE_RELEASE_PAUSED, 1, true},       {SLUICE_RELEASE_FROZEN, 1, true},
+		{SLUICE_RELEASE_FROZEN, -1, false},     {SLUICE_RELEASE_COMPLETE, 2, false},
+		{SLUICE_RELEASE_ROLLED_BACK, 1, false}, {SLUICE_RELEASE_REJECTED, 0, false},
+		{SLUICE_RELEASE_SUPERSEDED, 0, false},  {SLUICE_RELEASE_WITHDRAWN, 1, false},
+		{SLUICE_RELEASE_SKIPPED, -1, false},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		sluice_rollout_release r = {0};
+		r.state = cases[i].s;
+		r.stage_index = cases[i].stage_index;
+		assert_int_equal(sluice_release_in_flight(&r), cases[i].in_flight);
+	}
+}
+
+/* Review due: review_every_days after the last review; none without it. */
+static void test_review_due(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *name;
+		int64_t every, last, now, due;
+		bool overdue;
+	} cases[] = {
+		{"no review set", 0, 1000, 5000000, 0, false},
+		{"never reviewed, no release seen", 30, 0, 5000000, 0, false},
+		{"not due yet", 30, 1000, 1000 + 29 * 86400, 1000 + 30 * 86400, false},
+		{"due at the second", 30, 1000, 1000 + 30 * 86400, 1000 + 30 * 86400, true},
+		{"overdue", 7, 1000, 1000 + 100 * 86400, 1000 + 7 * 86400, true},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		sluice_rollout_plugin p = {0};
+		bool overdue = !cases[i].overdue;
+		p.review_every_days = cases[i].every;
+		p.last_reviewed_at = cases[i].last;
+		if (sluice_rollout_review_due(&p, cases[i].now, &overdue) != cases[i].due ||
+		    overdue != cases[i].overdue)
+			fail_msg("review due: %s", cases[i].name);
+	}
+}
+
 static void test_transition(void **state)
 {
 	(void)state;
@@ -528,6 +579,8 @@ int main(void)
 		cmocka_unit_test(test_approvals_detail),
 		cmocka_unit_test(test_approve_check),
 		cmocka_unit_test(test_final_states),
+		cmocka_unit_test(test_in_flight),
+		cmocka_unit_test(test_review_due),
 		cmocka_unit_test(test_transition),
 		cmocka_unit_test(test_reject_pause_restore),
 		cmocka_unit_test(test_rollback),

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "secrets-internal.h"
+#include "../engine-internal.h"
 #include "sluice/engine.h"
 #include "sluice/error.h"
 #include "sluice/source.h"
