@@ -1016,10 +1016,20 @@ static void check_environment(const sluice_plugin *p, const sluice_workspace *ws
 		if (kv->key.s && !kv_find(over, kv->key.s))
 			check_env_value(kv, base && strcmp(kv->key.s, base) == 0, ws, d);
 	}
-	for (size_t i = 0; over && i < over->count; i++)
-		if (over->items[i].key.s)
-			check_env_value(&over->items[i],
-					base && strcmp(over->items[i].key.s, base) == 0, ws, d);
+	for (size_t i = 0; over && i < over->count; i++) {
+		const sluice_kv *kv = &over->items[i];
+		if (!kv->key.s)
+			continue;
+		check_env_value(kv, base && strcmp(kv->key.s, base) == 0, ws, d);
+		/* a plain value in place of a secret reference would publish both */
+		for (size_t j = 0; j < dp->nsecrets; j++)
+			if (dp->secrets[j].var.s && strcmp(dp->secrets[j].var.s, kv->key.s) == 0)
+				sluice_diag_error(d, kv->key.pos, "duplicate",
+						  "the workspace's plugins[].environment sets '%s', "
+						  "which the deploy file binds to a secret; drop it "
+						  "from the workspace",
+						  kv->key.s);
+	}
 	if (!base)
 		return;
 	const sluice_kv *kv = kv_find(over, base);
