@@ -40,6 +40,13 @@ int sluice_secret_check(sluice_secret_meta *out, const sluice_secret_provider *p
  * "codex/x/token" -> "SLUICE_SECRET_CODEX_X_TOKEN". Caller frees. */
 char *sluice_secret_env_name(const char *name);
 
+/* The warning for a secret that is older than its provider's
+ * max_age_days at `now` ("older than 90 days (max_age_days of
+ * enterprise-secrets); rotate it"), or NULL when it is not, is missing,
+ * has no known age or `p` (may be NULL) sets no limit. Caller frees. */
+char *sluice_secret_age_warning(const sluice_secret_provider *p, bool present, int64_t updated_at,
+				int64_t now);
+
 /* ---- binding (src/lib/secrets/binding.c) ---------------------------- */
 
 struct sluice_engine;
