@@ -52,16 +52,23 @@ char *sluice_secret_age_warning(const sluice_secret_provider *p, bool present, i
 struct sluice_engine;
 struct sluice_watched;
 
+/* What one refresh did, added to by each call: bindings asked of their
+ * provider, answered from the cache (checked within check_every), and
+ * not present afterwards (missing, or the provider could not answer). */
+typedef struct {
+	int checked, cached, missing;
+} sluice_secrets_stats;
+
 /* Checks the secrets bound by every release of `plugin` (repository
  * `repo_key`) that may start a stage next: pending, or in progress or
  * paused with a stage to go. A present secret is asked again after its
  * provider's check_every, a missing one (or a provider error) at every
  * call, and every one when `force`. Results go to the store
- * (sluice_store_secret_put, audited on change). *calls (may be NULL)
- * receives the number of provider calls made. Returns 0, or a negative
- * code only when the store fails: a provider's failure is a result. */
+ * (sluice_store_secret_put, audited on change). `stats` (may be NULL) is
+ * added to. Returns 0, or a negative code only when the store fails: a
+ * provider's failure is a result. */
 int sluice_secrets_refresh(struct sluice_engine *e, const char *repo_key, const char *plugin,
-			   bool force, int *calls);
+			   bool force, sluice_secrets_stats *stats);
 
 /* Whether a release in `state` with `stage_index` of `nstages` stages
  * started may start a stage later, so its secrets are needed. */

@@ -2,7 +2,8 @@
 # max_age_days (docs/secrets.md): a secret older than its provider's limit
 # is a warning, not a block: `secrets check` and `status` (text and -o json
 # `warnings`) say so and name the provider; the stage still starts; a
-# fresh secret, or a provider without the limit, gives no warning.
+# fresh secret, or a provider without the limit, gives no warning. And
+# `reconcile -v` counts the checks a pass made.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib-ops.sh"
 setup_admin
@@ -63,5 +64,21 @@ expect_eq null "$(js '.bindings[0].warning')" "secrets check warning"
 S status --now $D2
 expect_rc 0
 expect_no_out "warning:"
+case_end
+case_begin 'reconcile -v says what the secret checks did'
+S reconcile -v --now 2026-12-01T11:05:00Z
+expect_rc 0
+expect_out "secrets: checked 0, cached 1, missing 0"
+rm "$SECRET"
+S reconcile -v --now 2026-12-01T11:20:00Z
+expect_rc 0
+expect_out "secrets: checked 1, cached 0, missing 1"
+# a missing secret is asked again at every pass
+S reconcile -v --now 2026-12-01T11:21:00Z
+expect_rc 0
+expect_out "secrets: checked 1, cached 0, missing 1"
+S reconcile --now 2026-12-01T11:22:00Z
+expect_rc 0
+expect_no_out "secrets:"
 case_end
 done_testing
