@@ -238,6 +238,56 @@ done:
 
 /* ---- the workspace ------------------------------------------------------- */
 
+/* Whether policy.allow_http_services lets `url` (http://...) through: an
+ * entry is the URL itself (or a prefix of it ending at a path boundary) or
+ * its host, with or without the port. */
+static bool http_allowed(const sluice_workspace *ws, const char *url)
+{
+	const char *host = url + strlen("http://");
+	size_t hostport = strcspn(host, "/?#");
+	size_t hostonly = strcspn(host, ":/?#");
+
+	for (size_t i = 0; ws && i < ws->allow_http_services.count; i++) {
+		const char *a = ws->allow_http_services.items[i].s;
+		size_t n = strlen(a);
+		if (strncasecmp(a, "http://", 7) == 0) {
+			while (n > 7 && a[n - 1] == '/')
+				n--;
+			if (strncasecmp(url, a, n) == 0 && strchr("/?#", url[n]))
+				return true;
+		} else if ((n == hostport || n == hostonly) && strncasecmp(host, a, n) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* One value of the effective environment: the service URLs in it must be
+ * https unless policy.allow_http_services lists them, and the one
+ * runtime.base_url_env names must be an https (or allowed http) URL. */
+static void check_env_value(const sluice_kv *kv, bool base, const sluice_workspace *ws,
+			    bool check_http, sluice_diags *d)
+{
+	const char *v = kv->value.s ? kv->value.s : "";
+	bool http = strncasecmp(v, "http://", 7) == 0;
+
+	if (http && check_http && !http_allowed(ws, v))
+		sluice_diag_error(d, kv->value.pos, "insecure-url",
+				  "environment value of '%s' is an http:// service URL; use "
+				  "https, or list it (or its host) in the workspace's "
+				  "policy.allow_http_services",
+				  kv->key.s);
+	else if (base && !*v)
+		sluice_diag_error(d, kv->value.pos, "unbound-env",
+				  "runtime.base_url_env names '%s', which is set to an empty value; "
+				  "set it to the plugin's https:// service address",
+				  kv->key.s);
+	else if (base && !http && strncasecmp(v, "https://", 8) != 0)
+		sluice_diag_error(d, kv->value.pos, "invalid-url",
+				  "environment value of '%s' (runtime.base_url_env) is not an "
+				  "https:// URL; set it to the plugin's service address",
+				  kv->key.s);
+}
+
 void sluice_validate_workspace(const sluice_workspace *ws, const char *root, sluice_diags *d)
 {
 	for (size_t i = 0; i < ws->ngroups; i++) {
@@ -294,6 +344,9 @@ void sluice_validate_workspace(const sluice_workspace *ws, const char *root, slu
 						  p->repository.s, ws->plugins[j].repository.pos.line);
 		check_env_secrets(&p->environment,
 				  "bind it under the deploy file's secrets instead", d);
+		for (size_t k = 0; k < p->environment.count; k++)
+			if (p->environment.items[k].key.s)
+				check_env_value(&p->environment.items[k], false, ws, true, d);
 	}
 	if (ws->rollout_policy.s) {
 		char *rel = sluice_xasprintf("rollouts/%s.yaml", ws->rollout_policy.s);
@@ -949,56 +1002,6 @@ static const sluice_kv *kv_find(const sluice_kvs *k, const char *key)
 	return NULL;
 }
 
-/* Whether policy.allow_http_services lets `url` (http://...) through: an
- * entry is the URL itself (or a prefix of it ending at a path boundary) or
- * its host, with or without the port. */
-static bool http_allowed(const sluice_workspace *ws, const char *url)
-{
-	const char *host = url + strlen("http://");
-	size_t hostport = strcspn(host, "/?#");
-	size_t hostonly = strcspn(host, ":/?#");
-
-	for (size_t i = 0; ws && i < ws->allow_http_services.count; i++) {
-		const char *a = ws->allow_http_services.items[i].s;
-		size_t n = strlen(a);
-		if (strncasecmp(a, "http://", 7) == 0) {
-			while (n > 7 && a[n - 1] == '/')
-				n--;
-			if (strncasecmp(url, a, n) == 0 && strchr("/?#", url[n]))
-				return true;
-		} else if ((n == hostport || n == hostonly) && strncasecmp(host, a, n) == 0)
-			return true;
-	}
-	return false;
-}
-
-/* One value of the effective environment: the service URLs in it must be
- * https unless policy.allow_http_services lists them, and the one
- * runtime.base_url_env names must be an https (or allowed http) URL. */
-static void check_env_value(const sluice_kv *kv, bool base, const sluice_workspace *ws,
-			    sluice_diags *d)
-{
-	const char *v = kv->value.s ? kv->value.s : "";
-	bool http = strncasecmp(v, "http://", 7) == 0;
-
-	if (http && !http_allowed(ws, v))
-		sluice_diag_error(d, kv->value.pos, "insecure-url",
-				  "environment value of '%s' is an http:// service URL; use "
-				  "https, or list it (or its host) in the workspace's "
-				  "policy.allow_http_services",
-				  kv->key.s);
-	else if (base && !*v)
-		sluice_diag_error(d, kv->value.pos, "unbound-env",
-				  "runtime.base_url_env names '%s', which is set to an empty value; "
-				  "set it to the plugin's https:// service address",
-				  kv->key.s);
-	else if (base && !http && strncasecmp(v, "https://", 8) != 0)
-		sluice_diag_error(d, kv->value.pos, "invalid-url",
-				  "environment value of '%s' (runtime.base_url_env) is not an "
-				  "https:// URL; set it to the plugin's service address",
-				  kv->key.s);
-}
-
 /* The environment the plugin runs with: the workspace's
  * plugins[].environment wins over the deploy file's (docs/secrets.md). The
  * variable runtime.base_url_env names must end up set and not empty. */
@@ -1014,13 +1017,14 @@ static void check_environment(const sluice_plugin *p, const sluice_workspace *ws
 	for (size_t i = 0; i < dp->environment.count; i++) {
 		const sluice_kv *kv = &dp->environment.items[i];
 		if (kv->key.s && !kv_find(over, kv->key.s))
-			check_env_value(kv, base && strcmp(kv->key.s, base) == 0, ws, d);
+			check_env_value(kv, base && strcmp(kv->key.s, base) == 0, ws, true, d);
 	}
 	for (size_t i = 0; over && i < over->count; i++) {
 		const sluice_kv *kv = &over->items[i];
 		if (!kv->key.s)
 			continue;
-		check_env_value(kv, base && strcmp(kv->key.s, base) == 0, ws, d);
+		/* http:// in an override is the workspace's error, reported there */
+		check_env_value(kv, base && strcmp(kv->key.s, base) == 0, ws, false, d);
 		/* a plain value in place of a secret reference would publish both */
 		for (size_t j = 0; j < dp->nsecrets; j++)
 			if (dp->secrets[j].var.s && strcmp(dp->secrets[j].var.s, kv->key.s) == 0)

@@ -3,8 +3,9 @@
 # workspace's plugins[].environment wins over the deploy file's in what is
 # published and in what reconcile checks when it records a release;
 # runtime.base_url_env must end up bound to an https URL, and a service URL
-# may be plain http only when policy.allow_http_services lists it. A
-# release that breaks a rule is refused with the variable's name, never
+# may be plain http only when policy.allow_http_services lists it. An http
+# override is the workspace's error (no pass runs); a release that breaks
+# a rule with the deploy file is refused with the variable's name, never
 # started, never published.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib-ops.sh"
@@ -15,14 +16,14 @@ grep -qF "$OVER" "$R/workspaces/engineering.yaml" || bail "the workspace has no 
 fresh() { rm -rf "$R/.sluice"; }
 refused_reason() { sq "SELECT coalesce(refused_reason, '') FROM releases WHERE version = '0.1.0'"; }
 
-case_begin 'an http override of base_url_env refuses the release, naming the variable'
+case_begin 'an http override is a workspace error: reconcile stops, nothing recorded'
 ws_edit "s|$OVER|environment: {CODEX_PLUGIN_SERVICE_URL: http://reviewer.staging.acme.example}|"
 S reconcile --now $D0
-expect_rc 0
-expect_out "backend-pr-reviewer: refused release 0.1.0:"
-expect_out "environment value of 'CODEX_PLUGIN_SERVICE_URL' is an http:// service URL"
-refused_reason | expect_ok "the stored reason does not name the variable" grep -qF "'CODEX_PLUGIN_SERVICE_URL'"
-expect_eq 0 "$(jq '[.groups[][]] | length' "$EFFECTIVE")" "entries published for a refused release"
+expect_rc 2
+expect_err "workspaces/engineering.yaml:29:45: error: environment value of 'CODEX_PLUGIN_SERVICE_URL' is an http:// service URL"
+expect_err "engineering.yaml' is not valid (1 error); run 'sluice validate'"
+expect_ok "the refused pass made a database" [ ! -e "$DB" ]
+expect_ok "the refused pass published" [ ! -e "$EFFECTIVE" ]
 case_end
 
 case_begin 'policy.allow_http_services lets the listed host through, and the override is published'
@@ -36,13 +37,15 @@ expect_eq http://reviewer.staging.acme.example \
 expect_eq info "$(eff '.groups["platform-devex"][0].environment.LOG_LEVEL')" "the deploy file's value kept"
 case_end
 
-case_begin 'another host is not let through by the list'
-fresh
+case_begin 'another host is not let through by the list, even after a release was recorded'
+cp "$DB" "$T/db.before"
 ws_edit 's|http://reviewer.staging.acme.example|http://reviewer.other.acme.example|'
-S reconcile --now $D0
-expect_rc 0
-expect_out "refused release 0.1.0:"
-refused_reason | expect_ok "the stored reason does not name the variable" grep -qF "'CODEX_PLUGIN_SERVICE_URL'"
+S reconcile --now $D2
+expect_rc 2
+expect_err "environment value of 'CODEX_PLUGIN_SERVICE_URL' is an http:// service URL"
+expect_eq http://reviewer.staging.acme.example \
+	"$(eff '.groups["platform-devex"][0].environment.CODEX_PLUGIN_SERVICE_URL')" "effective.json unchanged"
+expect_ok "the refused pass changed the database" cmp -s "$DB" "$T/db.before"
 case_end
 
 case_begin 'an empty override of base_url_env leaves it unbound: refused, naming the variable'
