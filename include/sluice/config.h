@@ -230,6 +230,9 @@ typedef struct {
 	sluice_freeze_window *freeze;
 	size_t nfreeze;
 	size_t max_file_bytes; /* policy.max_file_bytes, default 4 MiB */
+	/* policy.allow_http_services: URLs or hosts a plugin's environment may
+	 * name over plain http (docs/configuration.md) */
+	sluice_strs allow_http_services;
 	/* policy.audit_retention_days: unset means the default,
 	 * SLUICE_AUDIT_RETENTION_DEFAULT_DAYS (audit.h); at least 90 */
 	sluice_int audit_retention_days;

@@ -10,6 +10,7 @@
 
 #include "sluice/engine.h"
 #include "sluice/rollout.h"
+#include "sluice/secrets.h"
 #include "sluice/watched.h"
 
 /* What one pass did for one watched repository. */
@@ -20,6 +21,7 @@ typedef struct {
 	char **notes;        /* NULL-terminated: "recorded release 0.1.0", ... */
 	sluice_plan *applied; /* the actions applied (NULL when none) */
 	char *error;         /* the plugin's pass failed and was rolled back */
+	sluice_secrets_stats secrets; /* what the secret checks did */
 } sluice_reconcile_item;
 
 typedef struct {

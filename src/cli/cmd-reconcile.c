@@ -88,6 +88,16 @@ static cli_retval run(struct cli *c)
 			if (it->error)
 				cli_error("%s: this plugin's pass was rolled back: %s", name, it->error);
 		}
+		sluice_secrets_stats ss = {0, 0, 0};
+		for (size_t i = 0; i < r.nitems; i++) {
+			ss.checked += r.items[i].secrets.checked;
+			ss.cached += r.items[i].secrets.cached;
+			ss.missing += r.items[i].secrets.missing;
+		}
+		/* docs/secrets.md: what a pass cost the providers */
+		if (!c->quiet && c->verbose && !r.lease_holder)
+			printf("secrets: checked %d, cached %d, missing %d\n", ss.checked, ss.cached,
+			       ss.missing);
 		if (r.published && !c->quiet && c->verbose)
 			printf("published the effective state\n");
 	}

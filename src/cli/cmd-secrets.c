@@ -100,13 +100,8 @@ static cli_retval run(struct cli *c)
 					continue;
 				const sluice_secret_provider *sp = provider_of(e, x->provider);
 				int64_t age = x->present && x->updated_at ? sluice_engine_now(e) - x->updated_at : -1;
-				char *warning = NULL;
-				if (age >= 0 && sp && sp->max_age_days &&
-				    age > sp->max_age_days * SLUICE_DAY_SECONDS)
-					warning = sluice_xasprintf("older than %lld days (max_age_days "
-								   "of %s)",
-								   (long long)sp->max_age_days,
-								   x->provider);
+				char *warning = sluice_secret_age_warning(sp, x->present,
+									  x->updated_at, sluice_engine_now(e));
 				if (needed && !x->present)
 					missing = true;
 				json_array_append_new(

@@ -11,6 +11,7 @@
 #include "sluice/engine.h"
 #include "sluice/error.h"
 #include "sluice/identity.h"
+#include "sluice/secrets.h"
 #include "sluice/util.h"
 
 static const cli_opt opts[] = {
@@ -111,6 +112,38 @@ static bool also_in_flight(const sluice_rollout_plugin *p, ptrdiff_t stable,
 	return sluice_release_in_flight(x);
 }
 
+/* What is not blocking but needs an operator's eye: secrets older than
+ * their provider's max_age_days, for the releases `secrets check` shows. */
+static json_t *warnings_json(sluice_engine *e, const sluice_rollout_plugin *p, const char *id)
+{
+	json_t *out = json_array();
+	sluice_secret_row *rows = NULL;
+	size_t n = 0;
+
+	if (sluice_store_secret_rows(&rows, &n, sluice_engine_store(e), sluice_engine_workspace_name(e), id, NULL) < 0)
+		sluice_error_clear();
+	for (size_t j = 0; j < n; j++)
+		for (size_t k = 0; k < p->nreleases; k++) {
+			const sluice_rollout_release *r = &p->releases[k];
+			const sluice_secret_provider *sp = NULL;
+			if (strcmp(rows[j].version, r->version) != 0 || r->refused ||
+			    (r->state != SLUICE_RELEASE_COMPLETE &&
+			     !sluice_secrets_needed((int)r->state, r->stage_index, r->nstages)))
+				continue;
+			for (size_t i = 0; i < sluice_engine_workspace(e)->nproviders && !sp; i++)
+				if (strcmp(sluice_engine_workspace(e)->providers[i].name.s, rows[j].provider) == 0)
+					sp = &sluice_engine_workspace(e)->providers[i];
+			char *w = sluice_secret_age_warning(sp, rows[j].present, rows[j].updated_at,
+							    sluice_engine_now(e));
+			if (w)
+				json_array_append_new(out, json_sprintf("secret %s of %s: %s", rows[j].var,
+									r->version, w));
+			free(w);
+		}
+	sluice_secret_rows_free(rows, n);
+	return out;
+}
+
 static json_t *plugin_json(sluice_engine *e, const sluice_engine_input *in, size_t i,
 			   const sluice_plan *plan)
 {
@@ -158,6 +191,7 @@ static json_t *plugin_json(sluice_engine *e, const sluice_engine_input *in, size
 	json_object_set_new(o, "review_due_at", time_json(due));
 	json_object_set_new(o, "review_overdue", json_boolean(overdue));
 	json_object_set_new(o, "withdrawn", json_boolean(p->withdrawn));
+	json_object_set_new(o, "warnings", warnings_json(e, p, in->ids[i]));
 	return o;
 }
 
@@ -263,6 +297,10 @@ static void print_text(sluice_engine *e, const sluice_engine_input *in, const sl
 		if (overdue)
 			printf("  review overdue since %s (lifecycle.review_every_days: %lld)\n",
 			       day(d1, due), (long long)lc.review_every_days);
+		size_t k;
+		json_t *w;
+		json_array_foreach (json_object_get(pj, "warnings"), k, w)
+			cli_out("  warning: %s", json_string_value(w));
 	}
 }
 

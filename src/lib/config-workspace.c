@@ -43,6 +43,7 @@ static const char *const k_policy[] = {"rollout_policy",
 				       "freeze",
 				       "max_file_bytes",
 				       "audit_retention_days",
+				       "allow_http_services",
 				       NULL};
 static const char *const k_identities[] = {"os-user", "asserted", "ssh-signed", NULL};
 /* What this build implements of the values the format knows. A value
@@ -494,6 +495,16 @@ static void load_policy(sluice_schema *s, sluice_workspace *ws, const sluice_nod
 				  (long long)ws->audit_retention_days.v);
 		ws->audit_retention_days.set = false;
 	}
+	sluice_schema_strs(s, &ws->allow_http_services, n, path, "allow_http_services", false,
+			   false);
+	for (size_t i = 0; i < ws->allow_http_services.count; i++) {
+		const sluice_str *a = &ws->allow_http_services.items[i];
+		if (strncmp(a->s, "https://", 8) == 0 || !a->s[0] || strchr(a->s, ' '))
+			sluice_diag_error(s->d, a->pos, "invalid-value",
+					  "'policy.allow_http_services[%zu]' must be an http:// URL "
+					  "or a host name (https needs no exception)",
+					  i);
+	}
 }
 
 static void load_notifications(sluice_schema *s, sluice_workspace *ws, const sluice_node *n)
@@ -665,6 +676,7 @@ void sluice_workspace_free(sluice_workspace *ws)
 	}
 	free(ws->providers);
 	free(ws->freeze);
+	free(ws->allow_http_services.items);
 	for (size_t i = 0; i < ws->nnotifications; i++)
 		free(ws->notifications[i].events.items);
 	free(ws->notifications);

@@ -395,7 +395,7 @@ static int pass_plugin(sluice_engine *e, sluice_reconcile_item *it, const sluice
 	}
 
 	/* secrets a stage needs are checked before planning (docs/secrets.md) */
-	if ((rc = sluice_secrets_refresh(e, w->key, it->plugin, false, NULL)) < 0)
+	if ((rc = sluice_secrets_refresh(e, w->key, it->plugin, false, &it->secrets)) < 0)
 		goto done;
 	if ((rc = sluice_engine_input_load(&in, e, w->key)) < 0 ||
 	    (rc = sluice_rollout_plan(&plan, &in->in)) < 0)

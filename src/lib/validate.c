@@ -261,6 +261,56 @@ static bool climbs_out(const char *path)
 
 /* ---- the workspace ------------------------------------------------------- */
 
+/* Whether policy.allow_http_services lets `url` (http://...) through: an
+ * entry is the URL itself (or a prefix of it ending at a path boundary) or
+ * its host, with or without the port. */
+static bool http_allowed(const sluice_workspace *ws, const char *url)
+{
+	const char *host = url + strlen("http://");
+	size_t hostport = strcspn(host, "/?#");
+	size_t hostonly = strcspn(host, ":/?#");
+
+	for (size_t i = 0; ws && i < ws->allow_http_services.count; i++) {
+		const char *a = ws->allow_http_services.items[i].s;
+		size_t n = strlen(a);
+		if (strncasecmp(a, "http://", 7) == 0) {
+			while (n > 7 && a[n - 1] == '/')
+				n--;
+			if (strncasecmp(url, a, n) == 0 && strchr("/?#", url[n]))
+				return true;
+		} else if ((n == hostport || n == hostonly) && strncasecmp(host, a, n) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* One value of the effective environment: the service URLs in it must be
+ * https unless policy.allow_http_services lists them, and the one
+ * runtime.base_url_env names must be an https (or allowed http) URL. */
+static void check_env_value(const sluice_kv *kv, bool base, const sluice_workspace *ws,
+			    bool check_http, sluice_diags *d)
+{
+	const char *v = kv->value.s ? kv->value.s : "";
+	bool http = strncasecmp(v, "http://", 7) == 0;
+
+	if (http && check_http && !http_allowed(ws, v))
+		sluice_diag_error(d, kv->value.pos, "insecure-url",
+				  "environment value of '%s' is an http:// service URL; use "
+				  "https, or list it (or its host) in the workspace's "
+				  "policy.allow_http_services",
+				  kv->key.s);
+	else if (base && !*v)
+		sluice_diag_error(d, kv->value.pos, "unbound-env",
+				  "runtime.base_url_env names '%s', which is set to an empty value; "
+				  "set it to the plugin's https:// service address",
+				  kv->key.s);
+	else if (base && !http && strncasecmp(v, "https://", 8) != 0)
+		sluice_diag_error(d, kv->value.pos, "invalid-url",
+				  "environment value of '%s' (runtime.base_url_env) is not an "
+				  "https:// URL; set it to the plugin's service address",
+				  kv->key.s);
+}
+
 void sluice_validate_workspace(const sluice_workspace *ws, const char *root, sluice_diags *d)
 {
 	for (size_t i = 0; i < ws->ngroups; i++) {
@@ -317,6 +367,9 @@ void sluice_validate_workspace(const sluice_workspace *ws, const char *root, slu
 						  p->repository.s, ws->plugins[j].repository.pos.line);
 		check_env_secrets(&p->environment,
 				  "bind it under the deploy file's secrets instead", d);
+		for (size_t k = 0; k < p->environment.count; k++)
+			if (p->environment.items[k].key.s)
+				check_env_value(&p->environment.items[k], false, ws, true, d);
 	}
 	if (ws->rollout_policy.s) {
 		char *rel = sluice_xasprintf("rollouts/%s.yaml", ws->rollout_policy.s);
@@ -961,6 +1014,69 @@ static void check_versions(const sluice_plugin *p, const char *tag, sluice_diags
 	}
 }
 
+/* The workspace plugin watching the repository the deploy file names. */
+static const sluice_ws_plugin *ws_plugin_of(const sluice_deploy *dp, const sluice_workspace *ws)
+{
+	for (size_t w = 0; ws && dp->source_repository.s && w < ws->nplugins; w++)
+		if (ws->plugins[w].repository.s &&
+		    strcmp(ws->plugins[w].repository.s, dp->source_repository.s) == 0)
+			return &ws->plugins[w];
+	return NULL;
+}
+
+static const sluice_kv *kv_find(const sluice_kvs *k, const char *key)
+{
+	for (size_t i = 0; k && i < k->count; i++)
+		if (k->items[i].key.s && strcmp(k->items[i].key.s, key) == 0)
+			return &k->items[i];
+	return NULL;
+}
+
+/* The environment the plugin runs with: the workspace's
+ * plugins[].environment wins over the deploy file's (docs/secrets.md). The
+ * variable runtime.base_url_env names must end up set and not empty. */
+static void check_environment(const sluice_plugin *p, const sluice_workspace *ws,
+			      sluice_diags *d)
+{
+	const sluice_manifest *m = &p->manifest;
+	const sluice_deploy *dp = &p->deploy;
+	const sluice_ws_plugin *wp = ws_plugin_of(dp, ws);
+	const sluice_kvs *over = wp ? &wp->environment : NULL;
+	const char *base = m->runtime_base_url_env.s;
+
+	for (size_t i = 0; i < dp->environment.count; i++) {
+		const sluice_kv *kv = &dp->environment.items[i];
+		if (kv->key.s && !kv_find(over, kv->key.s))
+			check_env_value(kv, base && strcmp(kv->key.s, base) == 0, ws, true, d);
+	}
+	for (size_t i = 0; over && i < over->count; i++) {
+		const sluice_kv *kv = &over->items[i];
+		if (!kv->key.s)
+			continue;
+		/* http:// in an override is the workspace's error, reported there */
+		check_env_value(kv, base && strcmp(kv->key.s, base) == 0, ws, false, d);
+		/* a plain value in place of a secret reference would publish both */
+		for (size_t j = 0; j < dp->nsecrets; j++)
+			if (dp->secrets[j].var.s && strcmp(dp->secrets[j].var.s, kv->key.s) == 0)
+				sluice_diag_error(d, kv->key.pos, "duplicate",
+						  "the workspace's plugins[].environment sets '%s', "
+						  "which the deploy file binds to a secret; drop it "
+						  "from the workspace",
+						  kv->key.s);
+	}
+	if (!base)
+		return;
+	const sluice_kv *kv = kv_find(over, base);
+	if (!kv)
+		kv = kv_find(&dp->environment, base);
+	if (!kv)
+		sluice_diag_error(d, m->runtime_base_url_env.pos, "unbound-env",
+				  "runtime.base_url_env names '%s', which the deploy file's "
+				  "environment does not set; add it there (or to the "
+				  "workspace's plugins[].environment)",
+				  base);
+}
+
 void sluice_validate_plugin(const sluice_plugin *p, const sluice_workspace *ws,
 			    const sluice_rollout_policy *policy, const char *root,
 			    const char *tag, sluice_diags *d)
@@ -997,25 +1113,7 @@ void sluice_validate_plugin(const sluice_plugin *p, const sluice_workspace *ws,
 	for (size_t i = 0; i < p->ntools; i++)
 		check_tool(p, &p->tools[i], i, d);
 
-	/* runtime.base_url_env must be bound by the environment */
-	if (m->runtime_base_url_env.s) {
-		bool bound = false;
-		for (size_t i = 0; i < dp->environment.count; i++)
-			if (strcmp(dp->environment.items[i].key.s, m->runtime_base_url_env.s) == 0)
-				bound = true;
-		for (size_t w = 0; ws && w < ws->nplugins; w++)
-			if (ws->plugins[w].repository.s && dp->source_repository.s &&
-			    strcmp(ws->plugins[w].repository.s, dp->source_repository.s) == 0)
-				for (size_t i = 0; i < ws->plugins[w].environment.count; i++)
-					if (strcmp(ws->plugins[w].environment.items[i].key.s,
-						   m->runtime_base_url_env.s) == 0)
-						bound = true;
-		if (!bound)
-			sluice_diag_error(d, m->runtime_base_url_env.pos, "unbound-env",
-					  "runtime.base_url_env names '%s', which the deploy file's "
-					  "environment does not set; add it there (or to the "
-					  "workspace's plugins[].environment)", m->runtime_base_url_env.s);
-	}
+	check_environment(p, ws, d);
 	check_env_secrets(&dp->environment, "move it under secrets as a provider reference", d);
 	check_release_secrets(p, d);
 	for (size_t i = 0; i < dp->environment.count; i++) {

@@ -102,10 +102,11 @@ static void check_one(sluice_secret_row *x, sluice_engine *e, const char *plugin
 }
 
 int sluice_secrets_refresh(sluice_engine *e, const char *repo_key, const char *plugin,
-			   bool force, int *calls)
+			   bool force, sluice_secrets_stats *stats)
 {
 	sluice_store_plugin_state *st = NULL;
-	int rc, made = 0;
+	sluice_secrets_stats n_ = {0, 0, 0};
+	int rc;
 
 	if ((rc = sluice_store_load_plugin_state(&st, e->store, e->workspace, plugin)) < 0)
 		goto done;
@@ -123,10 +124,13 @@ int sluice_secrets_refresh(sluice_engine *e, const char *repo_key, const char *p
 			const sluice_secret_provider *p = find_provider(e->ws, x->provider);
 			int64_t every = p && p->check_every > 0 ? p->check_every : 600;
 			if (!force && x->checked_at && x->present && e->now >= x->checked_at &&
-			    e->now - x->checked_at < every)
+			    e->now - x->checked_at < every) {
+				n_.cached++;
 				continue;
+			}
 			check_one(x, e, plugin);
-			made++;
+			n_.checked++;
+			n_.missing += !x->present;
 			rc = sluice_store_secret_put(e->store, e->workspace, x);
 		}
 		sluice_secret_rows_free(refs, n);
@@ -134,8 +138,11 @@ int sluice_secrets_refresh(sluice_engine *e, const char *repo_key, const char *p
 			goto done;
 	}
 done:
-	if (calls)
-		*calls = made;
+	if (stats && rc == 0) {
+		stats->checked += n_.checked;
+		stats->cached += n_.cached;
+		stats->missing += n_.missing;
+	}
 	sluice_store_plugin_state_free(st);
 	return rc;
 }

@@ -44,6 +44,16 @@ char *sluice_secret_env_name(const char *name)
 	return v;
 }
 
+char *sluice_secret_age_warning(const sluice_secret_provider *p, bool present, int64_t updated_at,
+				int64_t now)
+{
+	if (!p || p->max_age_days <= 0 || !present || !updated_at || now < updated_at ||
+	    now - updated_at <= p->max_age_days * 86400)
+		return NULL;
+	return sluice_xasprintf("older than %lld days (max_age_days of %s); rotate it",
+				(long long)p->max_age_days, p->name.s);
+}
+
 char *sluice__secret_path(const char *root, const char *path)
 {
 	if (path[0] == '/' || !root)

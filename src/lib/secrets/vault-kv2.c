@@ -104,21 +104,21 @@ static char *metadata_url(CURL *c, const sluice_secret_provider *p, const char *
 	return sluice_buf_detach(&b);
 }
 
-/* Reads a KV v2 metadata answer. */
-static int parse_metadata(sluice_secret_meta *out, const sluice_secret_provider *p,
-			  const char *name, const sluice_buf *b)
+int sluice__secret_vault_parse(sluice_secret_meta *out, const char *provider, const char *mount,
+				const char *name, const char *body, size_t len, int64_t now)
 {
 	json_error_t jerr;
-	json_t *j = json_loadb(b->ptr ? b->ptr : "", b->len, 0, &jerr);
+	json_t *j = json_loadb(body ? body : "", body ? len : 0, 0, &jerr);
 	json_t *data = json_object_get(j, "data");
 	json_t *cur = json_object_get(data, "current_version");
 	int rc = 0;
 
+	memset(out, 0, sizeof *out);
 	if (!json_is_object(data) || !json_is_integer(cur)) {
 		rc = sluice_error_set(SLUICE_EINVAL,
 				      "secret provider '%s': the answer for %s is not KV v2 metadata "
 				      "(no data.current_version); is '%s' a KV version 2 mount?",
-				      p->name.s, name, p->mount.s ? p->mount.s : "");
+				      provider, name, mount ? mount : "");
 		goto done;
 	}
 	char key[32];
@@ -127,13 +127,14 @@ static int parse_metadata(sluice_secret_meta *out, const sluice_secret_provider 
 	const char *del = json_string_value(json_object_get(v, "deletion_time"));
 	int64_t del_at = 0;
 	bool deleted = json_is_true(json_object_get(v, "destroyed"));
-	if (del && *del && sluice_time_parse(&del_at, del) == 0 && del_at <= (int64_t)time(NULL))
+	/* a deletion_time in the future is a scheduled delete: still there */
+	if (del && *del && sluice_time_parse(&del_at, del) == 0 && del_at <= now)
 		deleted = true;
 	out->exists = json_integer_value(cur) > 0 && !deleted;
 	out->version = sluice_xstrdup(key);
 	const char *upd = json_string_value(json_object_get(data, "updated_time"));
-	if (upd)
-		(void)sluice_time_parse(&out->updated_at, upd);
+	if (upd && sluice_time_parse(&out->updated_at, upd) < 0)
+		out->updated_at = 0;
 done:
 	json_decref(j);
 	return rc;
@@ -216,7 +217,8 @@ int sluice__secret_vault_check(sluice_secret_meta *out, const sluice_secret_prov
 				      p->name.s, p->address.s, cerr[0] ? cerr : curl_easy_strerror(cc),
 				      tries, tries == 1 ? "try" : "tries");
 	} else if (status == 200) {
-		rc = parse_metadata(out, p, q->name, &body);
+		rc = sluice__secret_vault_parse(out, p->name.s, p->mount.s, q->name, body.ptr,
+						 body.len, (int64_t)time(NULL));
 	} else if (status == 404) {
 		out->exists = false;
 		rc = 0;
