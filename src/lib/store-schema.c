@@ -314,12 +314,21 @@ static const char migration_4[] =
 	") WITHOUT ROWID;\n"
 	"ALTER TABLE releases ADD COLUMN gate_wait_notice_at INTEGER;\n";
 
+/* When reconcile last pruned raw telemetry past retention: it prunes once
+ * a day (docs/telemetry.md). */
+static const char migration_5[] =
+	"CREATE TABLE telemetry_prune (\n"
+	"  workspace        TEXT PRIMARY KEY,\n"
+	"  pruned_at        INTEGER NOT NULL\n"
+	");\n";
+
 static const char *const migrations[] = {
 	NULL, /* version 0: the empty database */
 	migration_1,
 	migration_2,
 	migration_3,
 	migration_4,
+	migration_5,
 };
 
 int store_migrate(sluice_store *s)

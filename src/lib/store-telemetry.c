@@ -480,3 +480,38 @@ int sluice_store_telemetry_retention(int64_t *days, sluice_store *s, const char 
 	store_done(st);
 	return rc;
 }
+
+int sluice_store_telemetry_pruned_at(int64_t *at, sluice_store *s, const char *workspace)
+{
+	static const char sql[] = "SELECT pruned_at FROM telemetry_prune WHERE workspace = ?1";
+	sqlite3_stmt *st = NULL;
+	int rc, step;
+
+	*at = 0;
+	if ((rc = store_stmt(s, &st, sql)) < 0)
+		return rc;
+	store_bind_text(st, 1, workspace);
+	if ((step = sqlite3_step(st)) == SQLITE_ROW)
+		*at = sqlite3_column_int64(st, 0);
+	else if (step != SQLITE_DONE)
+		rc = store_error(s, step, "cannot read when telemetry was last pruned");
+	store_done(st);
+	return rc;
+}
+
+int sluice_store_telemetry_set_pruned_at(sluice_store *s, const char *workspace, int64_t at)
+{
+	static const char sql[] =
+		"INSERT INTO telemetry_prune (workspace, pruned_at) VALUES (?1, ?2)"
+		" ON CONFLICT (workspace) DO UPDATE SET pruned_at = excluded.pruned_at";
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	if ((rc = store_stmt(s, &st, sql)) < 0)
+		return rc;
+	store_bind_text(st, 1, workspace);
+	store_bind_int(st, 2, at);
+	rc = store_step_done(s, st, "cannot record the telemetry prune");
+	store_done(st);
+	return rc;
+}

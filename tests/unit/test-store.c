@@ -468,6 +468,7 @@ static void test_migrates_an_older_database(void **state)
 					   " ALTER TABLE releases DROP COLUMN gate_wait_notice_at;"
 					   " DROP TABLE telemetry_keys; DROP TABLE telemetry_events;"
 					   " DROP TABLE telemetry_daily; DROP TABLE telemetry_latency;"
+					   " DROP TABLE telemetry_prune;"
 					   " PRAGMA user_version = 1"),
 			 SQLITE_OK);
 	assert_int_equal(sluice_store_open(&f->s, f->path, SLUICE_STORE_READONLY), SLUICE_ESTORE);
