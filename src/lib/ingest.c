@@ -125,8 +125,8 @@ int sluice_ingest_stream(sluice_ingest_stats *stats, sluice_store *s, const slui
 {
 	ingest_state *st = sluice_xcalloc(1, sizeof *st);
 	sluice_store_ingest *g = NULL;
-	char *line = NULL;
-	size_t cap = 0;
+	char *line = NULL, *scratch = NULL;
+	size_t cap = 0, scap = 0;
 	ssize_t got;
 	int rc;
 
@@ -154,7 +154,8 @@ int sluice_ingest_stream(sluice_ingest_stats *stats, sluice_store *s, const slui
 			line[--len] = '\0';
 		if (len == 0)
 			continue;
-		if (sluice_event_parse(&ev, line, len) < 0 || check(st, &ev) < 0) {
+		if (sluice_event_parse_scratch(&ev, line, len, &scratch, &scap) < 0 ||
+		    check(st, &ev) < 0) {
 			reject(ctx, stats, source, stats->lines, line, len);
 			sluice_event_clear(&ev);
 			continue;
@@ -176,6 +177,7 @@ int sluice_ingest_stream(sluice_ingest_stats *stats, sluice_store *s, const slui
 done:
 	rc = sluice_store_ingest_end(g, rc);
 	free(line);
+	free(scratch);
 	state_clear(st);
 	free(st);
 	return rc;
