@@ -47,7 +47,7 @@ fuzz:
 stress: deps
 	@cmake -S . -B $(TEST_BUILD) -DCMAKE_BUILD_TYPE=Debug -DSLUICE_SANITIZE=ON -DSLUICE_WERROR=ON >/dev/null
 	@cmake --build $(TEST_BUILD) -j $(JOBS)
-	@cd $(TEST_BUILD) && SLUICE_CONCURRENCY_ROUNDS=100 SLUICE_CRASH_ROUNDS=200 ctest --output-on-failure -R stress
+	@cd $(TEST_BUILD) && SLUICE_CONCURRENCY_ROUNDS=100 SLUICE_CRASH_ROUNDS=200 SLUICE_TELEMETRY_CRASH_ROUNDS=50 ctest --output-on-failure -R stress
 
 clean:
 	rm -rf $(BUILD) $(TEST_BUILD) $(O2_BUILD) $(FUZZ_BUILD)

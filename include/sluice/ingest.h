@@ -55,4 +55,28 @@ int sluice_ingest_stream(sluice_ingest_stats *stats, sluice_store *s, const slui
 int sluice_ingest_event(bool *added, sluice_store *s, const sluice_ingest_ctx *ctx,
 			const sluice_event *ev);
 
+/* ---- retention (docs/telemetry.md) ---------------------------------------- */
+
+struct sluice_engine;
+
+typedef struct {
+	char *plugin;
+	int64_t retention_days; /* 0: its manifest sets none, nothing deleted */
+	int64_t deleted;
+} sluice_prune_item;
+
+/* Deletes the raw events of every watched plugin of e older than its
+ * audit.retention_days at `now` (rollups stay) and records the prune
+ * time. Returns 0 and *items (n of them; free with
+ * sluice_prune_items_free), or a negative code. */
+int sluice_telemetry_prune(sluice_prune_item **items, size_t *n, struct sluice_engine *e,
+			   int64_t now);
+void sluice_prune_items_free(sluice_prune_item *items, size_t n);
+
+/* What reconcile calls each pass: prunes when the last prune is a day or
+ * more before e->now. *msg (malloc'd, or NULL when nothing was deleted and
+ * nothing failed) says what happened: "pruned 12 raw telemetry events
+ * past retention" or why the prune failed. Never fails the pass. */
+void sluice_telemetry_prune_daily(char **msg, struct sluice_engine *e);
+
 #endif

@@ -240,6 +240,11 @@ typedef struct {
 	char *reason;
 	int64_t at;
 	int64_t sunset_at;    /* WITHDRAW for a sunset: the sunset date */
+	/* PAUSE / ROLLBACK for a gate breach: the numbers (metric NULL
+	 * otherwise), audited as fields besides the reason */
+	const char *gate_metric;
+	double gate_value, gate_threshold;
+	int64_t gate_samples;
 } sluice_rollout_action;
 
 typedef enum {
@@ -265,14 +270,55 @@ typedef struct {
 	int64_t opens_at; /* when this reason goes away; 0 unknown */
 } sluice_rollout_block;
 
+typedef enum {
+	SLUICE_GATE_PASS = 0,
+	SLUICE_GATE_BREACH,
+	SLUICE_GATE_WAITING, /* too few samples: neither a pass nor a breach */
+} sluice_gate_result;
+
+/* One metric of a health gate as the planner judged it for a release in
+ * its current stage: shown by `status` and `plan` also when it passes. */
+typedef struct {
+	char *plugin;
+	char *version;
+	int stage_index;
+	char *stage;
+	/* "tool_error_rate", "refusal_rate", "escalation_rate",
+	 * "error_rate_increase", "p95_latency_ms", "positive_feedback_ratio";
+	 * static */
+	const char *metric;
+	double value;     /* a rate as a fraction, points as a fraction, or ms */
+	double threshold; /* the gate's limit, in the same unit */
+	int64_t samples, min_samples;
+	sluice_gate_result result;
+} sluice_rollout_gate_eval;
+
 typedef struct {
 	sluice_rollout_action *actions;
 	size_t nactions;
 	sluice_rollout_block *blocked;
 	size_t nblocked;
+	/* every gate metric evaluated, in order; one per release, stage and
+	 * metric */
+	sluice_rollout_gate_eval *gates;
+	size_t ngates;
 } sluice_plan;
 
 const char *sluice_rollout_action_name(sluice_rollout_action_kind k);
+/* "pass", "breach", "waiting". */
+const char *sluice_gate_result_name(sluice_gate_result r);
+/* "tool error rate 5.0% (5 of 100 calls, at least 50) in devex-dogfood,
+ * gate 5.0%: pass". Returns a malloc'd line; caller frees. */
+char *sluice_rollout_gate_text(const sluice_rollout_gate_eval *g);
+/* One sluice_rollout_gate_text line per gate metric of plugin@version
+ * ("" when none); caller frees. */
+char *sluice_rollout_explain_gates(const sluice_plan *p, const char *plugin,
+				   const char *version);
+/* The gate metrics of plugin@version as a JSON array of {"stage",
+ * "metric", "value", "threshold", "samples", "min_samples", "result"}
+ * (value null while there are no samples). Returns a new reference. */
+struct json_t *sluice_rollout_gates_json(const sluice_plan *p, const char *plugin,
+					 const char *version);
 const char *sluice_rollout_block_name(sluice_rollout_block_kind k);
 
 /* Plans every plugin of `in` at in->now. Actions are in the order to

@@ -20,7 +20,7 @@
 typedef struct sluice_store sluice_store;
 
 /* The schema version this build creates and understands. */
-#define SLUICE_STORE_SCHEMA_VERSION 8
+#define SLUICE_STORE_SCHEMA_VERSION 9
 
 /* Longest object id kept (hex SHA-256) plus the NUL. */
 #define SLUICE_STORE_OID_SZ 65
@@ -334,6 +334,10 @@ int sluice_store_telemetry_prune(int64_t *deleted, sluice_store *s, const char *
 int sluice_store_telemetry_retention(int64_t *days, sluice_store *s, const char *workspace,
 				     const char *plugin);
 int sluice_store_telemetry_count(int64_t *events, sluice_store *s, const char *workspace);
+/* When raw telemetry of `workspace` was last pruned (0: never), and
+ * recording a prune at `at`. */
+int sluice_store_telemetry_pruned_at(int64_t *at, sluice_store *s, const char *workspace);
+int sluice_store_telemetry_set_pruned_at(sluice_store *s, const char *workspace, int64_t at);
 
 /* ---- the administrators' actions (store-ops.c) ----------------------- */
 /* Each checks its precondition and writes its audit row in one unit of

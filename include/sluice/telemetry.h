@@ -61,6 +61,12 @@ const char *sluice_event_type_name(sluice_event_type t);
  * integer") and *out cleared. Clear a parsed event with sluice_event_clear. */
 int sluice_event_parse(sluice_event *out, const char *line, size_t len);
 void sluice_event_clear(sluice_event *ev);
+/* The same, the line copied into *scratch (grown as needed, *cap its
+ * size; the caller frees it) instead of a new allocation per event: the
+ * event's strings are valid until the next call with the same scratch.
+ * Clear the event with sluice_event_clear all the same. */
+int sluice_event_parse_scratch(sluice_event *out, const char *line, size_t len, char **scratch,
+			       size_t *cap);
 
 /* Whether a rating counts as positive: 4, 5 and "up". */
 bool sluice_rating_positive(const char *rating);

@@ -24,6 +24,19 @@ static json_t *time_json(int64_t t)
 	return t ? json_string(sluice_time_format(buf, t)) : json_null();
 }
 
+/* Every gate metric evaluated: {"plugin", "version", "stage", ...}. */
+static json_t *plan_gates_json(const sluice_plan *p)
+{
+	json_t *all = sluice_rollout_gates_json(p, NULL, NULL), *g;
+	size_t i;
+
+	json_array_foreach(all, i, g) {
+		json_object_set_new(g, "plugin", json_string(p->gates[i].plugin));
+		json_object_set_new(g, "version", json_string(p->gates[i].version));
+	}
+	return all;
+}
+
 static void print_json(const sluice_plan *p, int64_t now, int64_t at)
 {
 	json_t *actions = json_array(), *blocked = json_array();
@@ -46,8 +59,9 @@ static void print_json(const sluice_plan *p, int64_t now, int64_t at)
 					   sluice_rollout_block_name(b->kind), "message", b->message,
 					   "opens_at", time_json(b->opens_at)));
 	}
-	json_t *o = json_pack("{s:o, s:o, s:o, s:o}", "now", time_json(now), "at", time_json(at),
-			      "actions", actions, "blocked", blocked);
+	json_t *o = json_pack("{s:o, s:o, s:o, s:o, s:o}", "now", time_json(now), "at",
+			      time_json(at), "actions", actions, "blocked", blocked, "gates",
+			      plan_gates_json(p));
 	json_dumpf(o, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	fputc('\n', stdout);
 	json_decref(o);
@@ -93,6 +107,11 @@ static void print_text(const sluice_plan *p, const sluice_engine_input *in, bool
 			}
 			free(lines);
 		}
+	}
+	for (size_t i = 0; i < p->ngates; i++) {
+		char *line = sluice_rollout_gate_text(&p->gates[i]);
+		printf("%s@%s gate %s\n", p->gates[i].plugin, p->gates[i].version, line);
+		free(line);
 	}
 }
 

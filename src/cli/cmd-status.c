@@ -93,13 +93,14 @@ static json_t *release_json(const char *id, const sluice_rollout_release *r, con
 							 sluice_rollout_block_name(b->kind), "message",
 							 b->message, "opens_at", time_json(b->opens_at)));
 	}
-	return json_pack("{s:s, s:s, s:s, s:o, s:o, s:o, s:o}", "version", r->version, "commit",
+	return json_pack("{s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:o}", "version", r->version, "commit",
 			 r->commit, "state", sluice_release_state_name(r->state), "stage",
 			 stage_name(r) ? json_string(stage_name(r)) : json_null(), "stage_index",
 			 r->stage_index >= 0 ? json_integer(r->stage_index) : json_null(),
 			 "stage_started_at",
 			 r->stage_index >= 0 ? time_json(r->stage_started_at) : json_null(),
-			 "blocked_by", blocked);
+			 "blocked_by", blocked, "gates",
+			 sluice_rollout_gates_json(plan, id, r->version));
 }
 
 /* x is in flight (started, not finished) and is neither the release shown
@@ -201,6 +202,10 @@ static void print_waits(const sluice_plan *plan, const char *id, const char *ver
 	char *lines = sluice_rollout_explain_release(plan, id, version);
 	for (char *l = lines ? strtok(lines, "\n") : NULL; l; l = strtok(NULL, "\n"))
 		printf("%s  waits: %s\n", indent, l);
+	free(lines);
+	lines = sluice_rollout_explain_gates(plan, id, version);
+	for (char *l = lines ? strtok(lines, "\n") : NULL; l; l = strtok(NULL, "\n"))
+		printf("%s  gate %s\n", indent, l);
 	free(lines);
 }
 

@@ -276,8 +276,10 @@ done:
 static int prune(struct cli *c)
 {
 	sluice_engine *e = NULL;
+	sluice_prune_item *items = NULL;
 	json_t *out = json_array();
 	int64_t sum = 0;
+	size_t n = 0;
 	int rc;
 
 	if (c->nargs > 1 || cli_has(c, "spool") || cli_has(c, "rejects")) {
@@ -287,33 +289,25 @@ static int prune(struct cli *c)
 	}
 	if ((rc = cli_engine_open(c, &e, 0)) != CLI_OK)
 		goto done;
-	size_t nwatched = 0;
-	const sluice_watched *watched = sluice_engine_watched(e, &nwatched);
-	for (size_t i = 0; i < nwatched; i++) {
-		char *id = sluice_engine_plugin_id(e, &watched[i]);
-		int64_t days = 0, deleted = 0;
-		int lrc = sluice_store_telemetry_retention(&days, sluice_engine_store(e), sluice_engine_workspace_name(e), id);
-		if (lrc == 0 && days > 0)
-			lrc = sluice_store_telemetry_prune(&deleted, sluice_engine_store(e), sluice_engine_workspace_name(e), id,
-							   c->now - days * 86400);
-		if (lrc < 0) {
-			free(id);
-			rc = cli_fail(lrc);
-			goto done;
-		}
-		sum += deleted;
-		json_array_append_new(out, json_pack("{s:s, s:I, s:I}", "plugin", id,
-						     "retention_days", (json_int_t)days, "deleted",
-						     (json_int_t)deleted));
+	if ((rc = sluice_telemetry_prune(&items, &n, e, c->now)) < 0) {
+		rc = cli_fail(rc);
+		goto done;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const sluice_prune_item *it = &items[i];
+		sum += it->deleted;
+		json_array_append_new(out, json_pack("{s:s, s:I, s:I}", "plugin", it->plugin,
+						     "retention_days", (json_int_t)it->retention_days,
+						     "deleted", (json_int_t)it->deleted));
 		if (c->output == CLI_OUT_TEXT && !c->quiet) {
-			if (days > 0)
+			if (it->retention_days > 0)
 				printf("%s: deleted %" PRId64 " raw events older than %" PRId64
-				       " days (daily rollups kept)\n", id, deleted, days);
+				       " days (daily rollups kept)\n", it->plugin, it->deleted,
+				       it->retention_days);
 			else
 				printf("%s: kept every event: its manifest sets no "
-				       "audit.retention_days\n", id);
+				       "audit.retention_days\n", it->plugin);
 		}
-		free(id);
 	}
 	if (c->output == CLI_OUT_JSON) {
 		json_t *j = json_pack("{s:O, s:I}", "plugins", out, "deleted", (json_int_t)sum);
@@ -323,6 +317,7 @@ static int prune(struct cli *c)
 	}
 	rc = CLI_OK;
 done:
+	sluice_prune_items_free(items, n);
 	json_decref(out);
 	sluice_engine_free(e);
 	return rc;

@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine-internal.h"
+#include "sluice/engine.h"
 #include "sluice/error.h"
 #include "sluice/ingest.h"
 #include "sluice/util.h"
@@ -124,8 +126,8 @@ int sluice_ingest_stream(sluice_ingest_stats *stats, sluice_store *s, const slui
 {
 	ingest_state *st = sluice_xcalloc(1, sizeof *st);
 	sluice_store_ingest *g = NULL;
-	char *line = NULL;
-	size_t cap = 0;
+	char *line = NULL, *scratch = NULL;
+	size_t cap = 0, scap = 0;
 	ssize_t got;
 	int rc;
 
@@ -153,7 +155,8 @@ int sluice_ingest_stream(sluice_ingest_stats *stats, sluice_store *s, const slui
 			line[--len] = '\0';
 		if (len == 0)
 			continue;
-		if (sluice_event_parse(&ev, line, len) < 0 || check(st, &ev) < 0) {
+		if (sluice_event_parse_scratch(&ev, line, len, &scratch, &scap) < 0 ||
+		    check(st, &ev) < 0) {
 			reject(ctx, stats, source, stats->lines, line, len);
 			sluice_event_clear(&ev);
 			continue;
@@ -175,6 +178,7 @@ int sluice_ingest_stream(sluice_ingest_stats *stats, sluice_store *s, const slui
 done:
 	rc = sluice_store_ingest_end(g, rc);
 	free(line);
+	free(scratch);
 	state_clear(st);
 	free(st);
 	return rc;
@@ -196,4 +200,68 @@ int sluice_ingest_event(bool *added, sluice_store *s, const sluice_ingest_ctx *c
 		return rc;
 	rc = sluice_store_ingest_add(g, ev, ev->user ? hash : NULL, added);
 	return sluice_store_ingest_end(g, rc);
+}
+
+/* ---- retention ------------------------------------------------------------- */
+
+void sluice_prune_items_free(sluice_prune_item *items, size_t n)
+{
+	for (size_t i = 0; items && i < n; i++)
+		free(items[i].plugin);
+	free(items);
+}
+
+int sluice_telemetry_prune(sluice_prune_item **items, size_t *n, sluice_engine *e, int64_t now)
+{
+	sluice_prune_item *out = sluice_xcalloc(e->nwatched + 1, sizeof *out);
+	int rc = 0;
+
+	*items = NULL;
+	*n = 0;
+	for (size_t i = 0; i < e->nwatched && rc == 0; i++) {
+		sluice_prune_item *it = &out[i];
+		it->plugin = sluice_engine_plugin_id(e, &e->watched[i]);
+		rc = sluice_store_telemetry_retention(&it->retention_days, e->store, e->workspace,
+						      it->plugin);
+		if (rc == 0 && it->retention_days > 0)
+			rc = sluice_store_telemetry_prune(&it->deleted, e->store, e->workspace,
+							  it->plugin,
+							  now - it->retention_days * SLUICE_DAY_SECONDS);
+	}
+	if (rc == 0)
+		rc = sluice_store_telemetry_set_pruned_at(e->store, e->workspace, now);
+	if (rc < 0) {
+		sluice_prune_items_free(out, e->nwatched);
+		return rc;
+	}
+	*items = out;
+	*n = e->nwatched;
+	return 0;
+}
+
+void sluice_telemetry_prune_daily(char **msg, sluice_engine *e)
+{
+	sluice_prune_item *items = NULL;
+	int64_t last = 0, deleted = 0;
+	size_t n = 0;
+
+	*msg = NULL;
+	if (sluice_store_telemetry_pruned_at(&last, e->store, e->workspace) < 0 ||
+	    (last && e->now < last + SLUICE_DAY_SECONDS)) {
+		sluice_error_clear();
+		return;
+	}
+	if (sluice_telemetry_prune(&items, &n, e, e->now) < 0) {
+		*msg = sluice_xasprintf("telemetry prune failed (tried again next pass): %s",
+					sluice_error_last());
+		sluice_error_clear();
+		return;
+	}
+	for (size_t i = 0; i < n; i++)
+		deleted += items[i].deleted;
+	if (deleted)
+		*msg = sluice_xasprintf("pruned %lld raw telemetry event%s past retention "
+					"(daily rollups kept)",
+					(long long)deleted, deleted == 1 ? "" : "s");
+	sluice_prune_items_free(items, n);
 }

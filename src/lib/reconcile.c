@@ -12,6 +12,7 @@
 #include "engine-internal.h"
 #include "sluice/audit.h"
 #include "sluice/error.h"
+#include "sluice/ingest.h"
 #include "sluice/publish.h"
 #include "sluice/reconcile.h"
 #include "sluice/secrets.h"
@@ -590,6 +591,13 @@ int sluice_reconcile_run(sluice_reconcile_report *report, sluice_engine *e,
 		}
 	}
 	rc = 0;
+	{ /* raw telemetry past retention, once a day (docs/telemetry.md) */
+		char *msg = NULL;
+		sluice_telemetry_prune_daily(&msg, e);
+		if (msg && report->nitems)
+			note(&report->items[0], "%s", msg);
+		free(msg);
+	}
 	if (!opts->no_publish && sluice_reconcile_publish(&report->published, e) < 0)
 		report->publish_error = sluice_xstrdup(sluice_error_last());
 done:

@@ -12,6 +12,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <jansson.h>
+
 #include "sluice/error.h"
 #include "sluice/rollout.h"
 #include "sluice/util.h"
@@ -23,7 +25,7 @@ enum { MODE_PLAN, MODE_PROMOTE };
 typedef struct {
 	const sluice_rollout_input *in;
 	sluice_plan *plan;
-	size_t cap_actions, cap_blocked;
+	size_t cap_actions, cap_blocked, cap_gates;
 	int mode;
 	const char *promote_reason;
 } planner;
@@ -32,6 +34,7 @@ static const char *const action_names[] = {
 	"start_stage", "complete", "supersede", "skip_release", "pause",
 	"rollback",    "withdraw", "freeze_release", "notice",
 };
+static const char *const gate_result_names[] = {"pass", "breach", "waiting"};
 static const char *const block_names[] = {
 	"approval", "soak", "gate", "freeze", "secret", "policy", "checklist", "tag_moved",
 };
@@ -41,6 +44,13 @@ const char *sluice_rollout_action_name(sluice_rollout_action_kind k)
 	if ((unsigned)k >= sizeof action_names / sizeof *action_names)
 		return "?";
 	return action_names[k];
+}
+
+const char *sluice_gate_result_name(sluice_gate_result r)
+{
+	if ((unsigned)r >= sizeof gate_result_names / sizeof *gate_result_names)
+		return "?";
+	return gate_result_names[r];
 }
 
 const char *sluice_rollout_block_name(sluice_rollout_block_kind k)
@@ -263,6 +273,9 @@ typedef struct {
 	bool breached;
 	bool rollback;
 	char *why;  /* the breach, malloc'd */
+	const char *metric; /* the breach's numbers */
+	double value, threshold;
+	int64_t samples;
 	int gates;  /* how many gates apply */
 	bool waiting;        /* some gate waits for data */
 	int64_t wait_days;   /* the smallest max_wait_days of a waiting gate; 0 none */
@@ -291,6 +304,51 @@ static void gate_breach(gate_result *res, const sluice_rollout_gate *g, char *wh
 	res->breached = true;
 	res->rollback = g->rollback_on_breach;
 	res->why = why;
+}
+
+/* Records one metric's evaluation in the plan (replacing an earlier one
+ * of the same release, stage and metric); a breach also in *res. */
+static void gate_eval(planner *pl, gate_result *res, const char *plugin,
+		      const sluice_rollout_release *r, int k, const char *metric, double value,
+		      double threshold, int64_t samples, int64_t min_samples, sluice_gate_result result)
+{
+	sluice_plan *p = pl->plan;
+	sluice_rollout_gate_eval *e = NULL;
+
+	for (size_t i = 0; i < p->ngates && !e; i++)
+		if (p->gates[i].stage_index == k && !strcmp(p->gates[i].metric, metric) &&
+		    sluice__streq(p->gates[i].plugin, plugin) &&
+		    sluice__streq(p->gates[i].version, r->version))
+			e = &p->gates[i];
+	if (!e) {
+		if (p->ngates == pl->cap_gates) {
+			pl->cap_gates = pl->cap_gates ? 2 * pl->cap_gates : 8;
+			p->gates = sluice_xrealloc(p->gates, pl->cap_gates * sizeof *p->gates);
+		}
+		e = &p->gates[p->ngates++];
+		memset(e, 0, sizeof *e);
+		e->plugin = xdup(plugin);
+		e->version = xdup(r->version);
+		e->stage_index = k;
+		e->stage = xdup(stage_name(r, k));
+		e->metric = metric;
+	}
+	e->value = value;
+	e->threshold = threshold;
+	e->samples = samples;
+	e->min_samples = min_samples;
+	e->result = result;
+	if (result == SLUICE_GATE_BREACH) {
+		res->metric = metric;
+		res->value = value;
+		res->threshold = threshold;
+		res->samples = samples;
+	}
+}
+
+static double ratio(int64_t n, int64_t d)
+{
+	return d > 0 ? (double)n / (double)d : 0.0;
 }
 
 /* Evaluates the gates of stage k of r over the telemetry since it started
@@ -323,17 +381,28 @@ static void check_gates(planner *pl, gate_result *res, const char *plugin,
 			bool has;
 			double max;
 			int64_t n;
-			const char *what;
+			const char *what, *metric;
 		} checks[] = {
-			{g->has_max_tool_error_rate, g->max_tool_error_rate, t->errors, "tool error rate"},
-			{g->has_max_refusal_rate, g->max_refusal_rate, t->refusals, "refusal rate"},
+			{g->has_max_tool_error_rate, g->max_tool_error_rate, t->errors, "tool error rate",
+			 "tool_error_rate"},
+			{g->has_max_refusal_rate, g->max_refusal_rate, t->refusals, "refusal rate",
+			 "refusal_rate"},
 			{g->has_max_escalation_rate, g->max_escalation_rate, t->escalations,
-			 "escalation rate"},
+			 "escalation rate", "escalation_rate"},
 		};
 
 		if (!gate_applies(g, sname))
 			continue;
 		res->gates++;
+		for (size_t c = 0; c < sizeof checks / sizeof *checks; c++)
+			if (checks[c].has && t->calls < min_calls)
+				gate_eval(pl, res, plugin, r, k, checks[c].metric,
+					  ratio(checks[c].n, t->calls), checks[c].max, t->calls,
+					  min_calls, SLUICE_GATE_WAITING);
+		if (relative && t->calls < min_calls)
+			gate_eval(pl, res, plugin, r, k, "error_rate_increase",
+				  ratio(t->errors, t->calls) - ratio(t->stable_errors, t->stable_calls),
+				  g->max_error_rate_increase, t->calls, min_calls, SLUICE_GATE_WAITING);
 		if ((rates || relative) && t->calls < min_calls) {
 			gate_wait(pl, res, plugin, r, next, g, &waited_calls,
 				  sluice_xasprintf("waiting for data: %lld of %lld tool calls since %s "
@@ -342,7 +411,12 @@ static void check_gates(planner *pl, gate_result *res, const char *plugin,
 		} else if (rates) {
 			for (size_t c = 0; c < sizeof checks / sizeof *checks; c++) {
 				double rate = (double)checks[c].n / (double)t->calls;
-				if (!checks[c].has || rate <= checks[c].max)
+				if (!checks[c].has)
+					continue;
+				gate_eval(pl, res, plugin, r, k, checks[c].metric, rate, checks[c].max,
+					  t->calls, min_calls,
+					  rate <= checks[c].max ? SLUICE_GATE_PASS : SLUICE_GATE_BREACH);
+				if (rate <= checks[c].max)
 					continue;
 				gate_breach(res, g, sluice_xasprintf(
 					"%s %.1f%% (%lld of %lld calls) in %s is above the "
@@ -354,6 +428,11 @@ static void check_gates(planner *pl, gate_result *res, const char *plugin,
 		}
 		if (relative && t->calls >= min_calls) {
 			if (t->stable_calls < min_calls) {
+				gate_eval(pl, res, plugin, r, k, "error_rate_increase",
+					  ratio(t->errors, t->calls) -
+						  ratio(t->stable_errors, t->stable_calls),
+					  g->max_error_rate_increase, t->stable_calls, min_calls,
+					  SLUICE_GATE_WAITING);
 				gate_wait(pl, res, plugin, r, next, g, &waited_stable,
 					  sluice_xasprintf("waiting for data: %lld of %lld tool calls of "
 							   "the stable release %s over the same days",
@@ -363,7 +442,12 @@ static void check_gates(planner *pl, gate_result *res, const char *plugin,
 				double rate = (double)t->errors / (double)t->calls;
 				double base = (double)t->stable_errors / (double)t->stable_calls;
 				/* a hair of slack so that equal rates never breach by rounding */
-				if (rate - base > g->max_error_rate_increase + 1e-9) {
+				bool over = rate - base > g->max_error_rate_increase + 1e-9;
+				gate_eval(pl, res, plugin, r, k, "error_rate_increase", rate - base,
+					  g->max_error_rate_increase,
+					  t->calls < t->stable_calls ? t->calls : t->stable_calls,
+					  min_calls, over ? SLUICE_GATE_BREACH : SLUICE_GATE_PASS);
+				if (over) {
 					gate_breach(res, g, sluice_xasprintf(
 						"tool error rate %.1f%% (%lld of %lld calls) in %s is "
 						"%.1f points above the stable release %s's %.1f%% "
@@ -379,7 +463,13 @@ static void check_gates(planner *pl, gate_result *res, const char *plugin,
 			}
 		}
 		if (g->has_max_p95_latency_ms) {
-			if (t->latency_samples < min_calls) {
+			bool lwait = t->latency_samples < min_calls;
+			gate_eval(pl, res, plugin, r, k, "p95_latency_ms", (double)t->p95_latency_ms,
+				  (double)g->max_p95_latency_ms, t->latency_samples, min_calls,
+				  lwait ? SLUICE_GATE_WAITING
+				  : t->p95_latency_ms > g->max_p95_latency_ms ? SLUICE_GATE_BREACH
+									      : SLUICE_GATE_PASS);
+			if (lwait) {
 				/* too few calls says it already */
 				waited_lat = waited_lat || waited_calls;
 				gate_wait(pl, res, plugin, r, next, g, &waited_lat,
@@ -397,6 +487,13 @@ static void check_gates(planner *pl, gate_result *res, const char *plugin,
 			}
 		}
 		if (g->has_min_positive_feedback_ratio) {
+			int64_t fb_min = min_fb > 0 ? min_fb : 1;
+			double fb = ratio(t->feedback_positive, t->feedback_total);
+			gate_eval(pl, res, plugin, r, k, "positive_feedback_ratio", fb,
+				  g->min_positive_feedback_ratio, t->feedback_total, fb_min,
+				  t->feedback_total < fb_min ? SLUICE_GATE_WAITING
+				  : fb < g->min_positive_feedback_ratio ? SLUICE_GATE_BREACH
+									 : SLUICE_GATE_PASS);
 			if (t->feedback_total < min_fb || t->feedback_total == 0) {
 				gate_wait(pl, res, plugin, r, next, g, &waited_fb,
 					  sluice_xasprintf("waiting for data: %lld of %lld "
@@ -417,6 +514,14 @@ static void check_gates(planner *pl, gate_result *res, const char *plugin,
 			}
 		}
 	}
+}
+
+static void gate_numbers(sluice_rollout_action *a, const gate_result *g)
+{
+	a->gate_metric = g->metric;
+	a->gate_value = g->value;
+	a->gate_threshold = g->threshold;
+	a->gate_samples = g->samples;
 }
 
 /* Checks the approvals of stage `next` of r as they will stand at t_start
@@ -592,10 +697,13 @@ static bool advance(planner *pl, const sluice_rollout_plugin *p, sluice_rollout_
 									"release, the plugin is removed",
 									g.why));
 				a->target_version = to >= 0 ? xdup(rs[to].version) : NULL;
+				gate_numbers(a, &g);
 				sluice_rollout_apply_action(r, a);
 			} else {
-				sluice_rollout_apply_action(r, add_action(pl, SLUICE_ACTION_PAUSE, p->id, r, k,
-						  sluice_xasprintf("%s; pausing", g.why)));
+				sluice_rollout_action *a = add_action(pl, SLUICE_ACTION_PAUSE, p->id, r, k,
+						  sluice_xasprintf("%s; pausing", g.why));
+				gate_numbers(a, &g);
+				sluice_rollout_apply_action(r, a);
 			}
 			free(g.why);
 			free(g.wait_why);
@@ -884,7 +992,7 @@ static void plan_plugin(planner *pl, const sluice_rollout_plugin *p)
 
 int sluice_rollout_plan(sluice_plan **out, const sluice_rollout_input *in)
 {
-	planner pl = {in, sluice_xcalloc(1, sizeof(sluice_plan)), 0, 0, MODE_PLAN, NULL};
+	planner pl = {in, sluice_xcalloc(1, sizeof(sluice_plan)), 0, 0, 0, MODE_PLAN, NULL};
 
 	for (size_t i = 0; i < in->nplugins; i++)
 		plan_plugin(&pl, &in->plugins[i]);
@@ -907,9 +1015,84 @@ void sluice_rollout_plan_free(sluice_plan *p)
 	}
 	for (size_t i = 0; i < p->nblocked; i++)
 		block_clear(&p->blocked[i]);
+	for (size_t i = 0; i < p->ngates; i++) {
+		free(p->gates[i].plugin);
+		free(p->gates[i].version);
+		free(p->gates[i].stage);
+	}
 	free(p->actions);
 	free(p->blocked);
+	free(p->gates);
 	free(p);
+}
+
+/* ---- gate evaluations, for status and plan -------------------------------- */
+
+static void gate_value_text(sluice_buf *b, const char *metric, double v)
+{
+	if (!strcmp(metric, "p95_latency_ms"))
+		sluice_buf_printf(b, "%.0f ms", v);
+	else if (!strcmp(metric, "error_rate_increase"))
+		sluice_buf_printf(b, "%+.1f points", 100.0 * v);
+	else
+		sluice_buf_printf(b, "%.1f%%", 100.0 * v);
+}
+
+char *sluice_rollout_gate_text(const sluice_rollout_gate_eval *g)
+{
+	sluice_buf b = SLUICE_BUF_INIT;
+	bool fb = !strcmp(g->metric, "positive_feedback_ratio");
+	bool lat = !strcmp(g->metric, "p95_latency_ms");
+
+	sluice_buf_printf(&b, "%s in %s: ", g->metric, g->stage ? g->stage : "?");
+	if (g->samples > 0)
+		gate_value_text(&b, g->metric, g->value);
+	else
+		sluice_buf_puts(&b, "no data");
+	sluice_buf_printf(&b, " (gate: %s ", fb ? "at least" : "at most");
+	gate_value_text(&b, g->metric, g->threshold);
+	sluice_buf_printf(&b, "), %lld of %lld %s: %s", (long long)g->samples,
+			  (long long)g->min_samples,
+			  fb ? "ratings" : lat ? "calls with a latency" : "calls",
+			  sluice_gate_result_name(g->result));
+	return sluice_buf_detach(&b);
+}
+
+char *sluice_rollout_explain_gates(const sluice_plan *p, const char *plugin, const char *version)
+{
+	sluice_buf b = SLUICE_BUF_INIT;
+
+	sluice_buf_puts(&b, "");
+	for (size_t i = 0; p && i < p->ngates; i++) {
+		const sluice_rollout_gate_eval *g = &p->gates[i];
+		if ((plugin && !sluice__streq(g->plugin, plugin)) ||
+		    (version && !sluice__streq(g->version, version)))
+			continue;
+		char *line = sluice_rollout_gate_text(g);
+		sluice_buf_printf(&b, "%s\n", line);
+		free(line);
+	}
+	return sluice_buf_detach(&b);
+}
+
+json_t *sluice_rollout_gates_json(const sluice_plan *p, const char *plugin, const char *version)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; p && i < p->ngates; i++) {
+		const sluice_rollout_gate_eval *g = &p->gates[i];
+		if ((plugin && !sluice__streq(g->plugin, plugin)) ||
+		    (version && !sluice__streq(g->version, version)))
+			continue;
+		json_array_append_new(
+			a, json_pack("{s:s?, s:i, s:s, s:o, s:f, s:I, s:I, s:s}", "stage", g->stage,
+				     "stage_index", g->stage_index, "metric", g->metric, "value",
+				     g->samples > 0 ? json_real(g->value) : json_null(), "threshold",
+				     g->threshold, "samples", (json_int_t)g->samples, "min_samples",
+				     (json_int_t)g->min_samples, "result",
+				     sluice_gate_result_name(g->result)));
+	}
+	return a;
 }
 
 static bool same_stage(const sluice_rollout_block *a, const sluice_rollout_block *b)
@@ -971,7 +1154,7 @@ char *sluice_rollout_explain_release(const sluice_plan *p, const char *plugin, c
 int sluice_rollout_promote(sluice_plan **out, const sluice_rollout_input *in,
 			   const char *plugin, const char *version, const char *reason)
 {
-	planner pl = {in, NULL, 0, 0, MODE_PROMOTE, reason};
+	planner pl = {in, NULL, 0, 0, 0, MODE_PROMOTE, reason};
 	const sluice_rollout_plugin *p = NULL;
 	sluice_rollout_release *rs = NULL, *r = NULL;
 	situation s;
@@ -1093,8 +1276,12 @@ int sluice_rollout_simulate(sluice_plan **out, const sluice_rollout_input *in, i
 		if (t >= until) {
 			result->blocked = p->blocked;
 			result->nblocked = p->nblocked;
+			result->gates = p->gates;
+			result->ngates = p->ngates;
 			p->blocked = NULL;
 			p->nblocked = 0;
+			p->gates = NULL;
+			p->ngates = 0;
 			sluice_rollout_plan_free(p);
 			break;
 		}

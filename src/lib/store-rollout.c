@@ -809,6 +809,11 @@ static int apply_one(sluice_store *s, const char *ws, const sluice_rollout_actio
 	}
 	if (a->kind == SLUICE_ACTION_START_STAGE)
 		json_object_set_new(d, "by", json_string(promote ? "promote" : "controller"));
+	if (a->gate_metric) /* a breach: its numbers as fields, not only in the reason */
+		json_object_update_new(d, json_pack("{s:s, s:f, s:f, s:I}", "metric", a->gate_metric,
+						    "value", a->gate_value, "threshold",
+						    a->gate_threshold, "samples",
+						    (json_int_t)a->gate_samples));
 	{
 		sluice_audit_entry e = {a->at, NULL, audit_action(a), a->plugin, a->version, d};
 		rc = sluice_audit_append(s, &e, NULL);

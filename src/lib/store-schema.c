@@ -382,6 +382,15 @@ static const char migration_8[] =
 	"  'notice.gate_wait') OR (action = 'stage.started'\n"
 	"  AND json_extract(details, '$.reason') LIKE '%health gates pass%'));\n";
 
+
+/* When reconcile last pruned raw telemetry past retention: it prunes once
+ * a day (docs/telemetry.md). */
+static const char migration_9[] =
+	"CREATE TABLE telemetry_prune (\n"
+	"  workspace        TEXT PRIMARY KEY,\n"
+	"  pruned_at        INTEGER NOT NULL\n"
+	");\n";
+
 static const char *const migrations[] = {
 	NULL, /* version 0: the empty database */
 	migration_1,
@@ -392,6 +401,7 @@ static const char *const migrations[] = {
 	migration_6,
 	migration_7,
 	migration_8,
+	migration_9,
 };
 
 int store_migrate(sluice_store *s)

@@ -64,10 +64,14 @@ typedef struct {
 } fval;
 
 
+/* By length first: most candidates are ruled out without touching the
+ * key's bytes (this runs for every field of every event). */
 static int field_index(const char *key, size_t len)
 {
-	for (int i = 0; known_fields[i]; i++)
-		if (strlen(known_fields[i]) == len && memcmp(known_fields[i], key, len) == 0)
+	static const unsigned char lens[] = {2, 4, 4, 9, 6, 7, 5, 4, 4, 7, 14, 10, 6, 7};
+	for (int i = 0; i < F_COUNT; i++)
+		if (lens[i] == len && key[0] == known_fields[i][0] &&
+		    memcmp(known_fields[i], key, len) == 0)
 			return i;
 	return -1;
 }
@@ -310,32 +314,28 @@ static int check_fields(sluice_event *out, const fval *f)
 	return 0;
 }
 
-int sluice_event_parse(sluice_event *out, const char *line, size_t len)
+/* Parses line from buf (a copy of it the scanner cuts up in place);
+ * priv, when not NULL, owns buf and is what the event keeps. */
+static int parse(sluice_event *out, const char *line, size_t len, char *buf, event_priv *p)
 {
 	fval f[F_COUNT];
-	event_priv *p;
 	json_error_t jerr;
 	json_t *o;
 	int rc = 0;
 
-	memset(out, 0, sizeof *out);
-	out->latency_ms = -1;
-	if (len > SLUICE_EVENT_MAX_LINE)
-		return sluice_error_set(SLUICE_EINVAL, "line is %zu bytes, longer than the %d "
-				       "byte limit of an event", len, SLUICE_EVENT_MAX_LINE);
-	p = sluice_xmalloc(sizeof *p + len + 1);
-	p->json = NULL;
-	memcpy(p->buf, line, len);
-	p->buf[len] = '\0';
 	out->priv = p;
 	memset(f, 0, sizeof f);
-	if (!scan_line(f, p->buf, p->buf + len)) {
+	if (!scan_line(f, buf, buf + len)) {
 		memset(f, 0, sizeof f);
 		o = json_loadb(line, len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &jerr);
 		if (!o) {
 			rc = sluice_error_set(SLUICE_EINVAL, "not JSON: %s (column %d)", jerr.text,
 					      jerr.column);
 			goto done;
+		}
+		if (!p) {
+			p = sluice_xmalloc(sizeof *p);
+			out->priv = p;
 		}
 		p->json = o;
 		if (!json_is_object(o)) {
@@ -349,6 +349,43 @@ done:
 	if (rc < 0)
 		sluice_event_clear(out);
 	return rc;
+}
+
+static int too_long(size_t len)
+{
+	return sluice_error_set(SLUICE_EINVAL, "line is %zu bytes, longer than the %d byte limit "
+				"of an event", len, SLUICE_EVENT_MAX_LINE);
+}
+
+int sluice_event_parse(sluice_event *out, const char *line, size_t len)
+{
+	event_priv *p;
+
+	memset(out, 0, sizeof *out);
+	out->latency_ms = -1;
+	if (len > SLUICE_EVENT_MAX_LINE)
+		return too_long(len);
+	p = sluice_xmalloc(sizeof *p + len + 1);
+	p->json = NULL;
+	memcpy(p->buf, line, len);
+	p->buf[len] = '\0';
+	return parse(out, line, len, p->buf, p);
+}
+
+int sluice_event_parse_scratch(sluice_event *out, const char *line, size_t len, char **scratch,
+			       size_t *cap)
+{
+	memset(out, 0, sizeof *out);
+	out->latency_ms = -1;
+	if (len > SLUICE_EVENT_MAX_LINE)
+		return too_long(len);
+	if (*cap < len + 1) {
+		*cap = len + 1 > 2 * *cap ? len + 1 : 2 * *cap;
+		*scratch = sluice_xrealloc(*scratch, *cap);
+	}
+	memcpy(*scratch, line, len);
+	(*scratch)[len] = '\0';
+	return parse(out, line, len, *scratch, NULL);
 }
 
 int sluice_telemetry_user_hash(char out[SLUICE_USER_HASH_SZ],

@@ -185,11 +185,28 @@ ROWS_FN char *render_blocked(const sluice_plan *p)
 	return sluice_buf_detach(&b);
 }
 
+/* "0.1.0 devex-dogfood tool_error_rate 0.0500/0.0500 100/50 pass" per gate
+ * metric evaluated (value/threshold samples/min_samples result). */
+ROWS_FN char *render_gates(const sluice_plan *p)
+{
+	sluice_buf b = SLUICE_BUF_INIT;
+	sluice_buf_puts(&b, "");
+	for (size_t i = 0; i < p->ngates; i++) {
+		const sluice_rollout_gate_eval *g = &p->gates[i];
+		sluice_buf_printf(&b, "%s %s %s %.4f/%.4f %lld/%lld %s\n", g->version,
+				  g->stage ? g->stage : "-", g->metric, g->value, g->threshold,
+				  (long long)g->samples, (long long)g->min_samples,
+				  sluice_gate_result_name(g->result));
+	}
+	return sluice_buf_detach(&b);
+}
+
 typedef struct {
 	const char *name;
 	void (*setup)(world *w);
 	const char *actions;
 	const char *blocked;
+	const char *gates; /* render_gates of the plan; NULL: not compared */
 } row;
 
 /* ---- setups, one per rule ------------------------------------------------ */
@@ -946,74 +963,99 @@ static const row rows[] = {
 	{"3.4 a rolled-back release is never applied again", s_rolled_back, "", ""},
 	{"3.5 too few samples: waiting for data", s_gate_waiting, "",
 	 "[gate] 0.1.0 backend-pilot: waiting for data: 12 of 50 tool calls since devex-dogfood "
-	 "started\n"},
+	 "started\n",
+	 "0.1.0 devex-dogfood tool_error_rate 0.0000/0.0500 12/50 waiting\n"},
 	{"3.5 no telemetry at all: waiting for data", s_gate_no_telemetry, "",
 	 "[gate] 0.1.0 backend-pilot: waiting for data: 0 of 50 tool calls since devex-dogfood "
-	 "started\n"},
+	 "started\n",
+	 "0.1.0 devex-dogfood tool_error_rate 0.0000/0.0500 0/50 waiting\n"},
 	{"3.5 gates pass: the next stage starts", s_gate_pass,
 	 "start_stage 0.1.0 backend-pilot: devex-dogfood soaked 7 days; health gates pass\n",
 	 "[approval] 0.1.0 backend-general: needs 1 approval (approvers: admin-ana, admin-ben)\n"
 	 "[soak] 0.1.0 backend-general: soak ends 2026-11-23 (opens 2026-11-23)\n"
 	 "[gate] 0.1.0 backend-general: waiting for data: 0 of 50 tool calls since "
-	 "backend-pilot started\n"},
+	 "backend-pilot started\n",
+	 "0.1.0 devex-dogfood tool_error_rate 0.0500/0.0500 100/50 pass\n"
+	 "0.1.0 backend-pilot tool_error_rate 0.0000/0.0500 0/50 waiting\n"},
 	{"3.5 a breach pauses at once, during soak", s_gate_breach_pause,
 	 "pause 0.1.0 devex-dogfood: tool error rate 7.5% (6 of 80 calls) in devex-dogfood is "
 	 "above the gate's 5.0%; pausing\n",
 	 "[policy] 0.1.0 backend-pilot: paused; soak is stopped until an operator runs "
-	 "'sluice resume backend-pr-reviewer'\n"},
+	 "'sluice resume backend-pr-reviewer'\n",
+	 "0.1.0 devex-dogfood tool_error_rate 0.0750/0.0500 80/50 breach\n"},
 	{"3.5 a breach rolls back to the previous stable release", s_gate_breach_rollback,
 	 "rollback 0.1.0 devex-dogfood: refusal rate 15.0% (30 of 200 calls) in devex-dogfood "
 	 "is above the gate's 10.0%; rolling back to 0.0.9\n",
-	 ""},
+	 "",
+	 "0.1.0 devex-dogfood tool_error_rate 0.0100/0.0500 200/50 pass\n"
+	 "0.1.0 devex-dogfood refusal_rate 0.1500/0.1000 200/50 breach\n"},
 	{"3.5 a breach without an earlier release removes the plugin",
 	 s_gate_breach_rollback_none,
 	 "rollback 0.1.0 devex-dogfood: escalation rate 6.0% (3 of 50 calls) in devex-dogfood "
 	 "is above the gate's 2.0%; rolling back: no earlier release, the plugin is removed\n",
-	 ""},
+	 "",
+	 "0.1.0 devex-dogfood tool_error_rate 0.0000/0.0500 50/50 pass\n"
+	 "0.1.0 devex-dogfood escalation_rate 0.0600/0.0200 50/50 breach\n"},
 	{"3.5 p95 latency above the gate pauses", s_p95_breach,
 	 "pause 0.1.0 devex-dogfood: p95 latency 800 ms (60 calls) in devex-dogfood is above the gate's 500 ms; pausing\n",
-	 "[policy] 0.1.0 backend-pilot: paused; soak is stopped until an operator runs 'sluice resume backend-pr-reviewer'\n"},
+	 "[policy] 0.1.0 backend-pilot: paused; soak is stopped until an operator runs 'sluice resume backend-pr-reviewer'\n",
+	 "0.1.0 devex-dogfood p95_latency_ms 800.0000/500.0000 60/50 breach\n"},
 	{"3.5 too few calls with a latency: waiting for data", s_p95_waiting,
 	 "",
-	 "[gate] 0.1.0 backend-pilot: waiting for data: 10 of 50 tool calls with a latency since devex-dogfood started\n"},
+	 "[gate] 0.1.0 backend-pilot: waiting for data: 10 of 50 tool calls with a latency since devex-dogfood started\n",
+	 "0.1.0 devex-dogfood p95_latency_ms 800.0000/500.0000 10/50 waiting\n"},
 	{"3.5 relative gate: equal to the stable release's rate passes", s_relative_equal,
 	 "start_stage 0.1.0 backend-pilot: devex-dogfood soaked 7 days; health gates pass\n",
 	 "[approval] 0.1.0 backend-general: needs 1 approval (approvers: admin-ana, admin-ben)\n"
 	 "[soak] 0.1.0 backend-general: soak ends 2026-11-23 (opens 2026-11-23)\n"
-	 "[gate] 0.1.0 backend-general: waiting for data: 0 of 50 tool calls since backend-pilot started\n"},
+	 "[gate] 0.1.0 backend-general: waiting for data: 0 of 50 tool calls since backend-pilot started\n",
+	 "0.1.0 devex-dogfood tool_error_rate 0.2000/0.5000 100/50 pass\n"
+	 "0.1.0 devex-dogfood error_rate_increase 0.0000/0.0200 100/50 pass\n"
+	 "0.1.0 backend-pilot tool_error_rate 0.0000/0.5000 0/50 waiting\n"},
 	{"3.5 relative gate: more than max_error_rate_increase above stable pauses",
 	 s_relative_breach,
 	 "pause 0.1.0 devex-dogfood: tool error rate 20.0% (20 of 100 calls) in devex-dogfood is 10.0 points above the stable release 0.0.9's 10.0% (20 of 200 calls) over the same days; the gate allows 2.0; pausing\n",
-	 "[policy] 0.1.0 backend-pilot: paused; soak is stopped until an operator runs 'sluice resume backend-pr-reviewer'\n"},
+	 "[policy] 0.1.0 backend-pilot: paused; soak is stopped until an operator runs 'sluice resume backend-pr-reviewer'\n",
+	 "0.1.0 devex-dogfood tool_error_rate 0.2000/0.5000 100/50 pass\n"
+	 "0.1.0 devex-dogfood error_rate_increase 0.1000/0.0200 100/50 breach\n"},
 	{"3.5 relative gate: too few stable calls waits", s_relative_stable_waiting,
 	 "",
-	 "[gate] 0.1.0 backend-pilot: waiting for data: 10 of 50 tool calls of the stable release 0.0.9 over the same days\n"},
+	 "[gate] 0.1.0 backend-pilot: waiting for data: 10 of 50 tool calls of the stable release 0.0.9 over the same days\n",
+	 "0.1.0 devex-dogfood tool_error_rate 0.2000/0.5000 100/50 pass\n"
+	 "0.1.0 devex-dogfood error_rate_increase 0.0000/0.0200 10/50 waiting\n"},
 	{"3.5 waiting past max_wait_days is flagged once, still held", s_wait_flagged,
 	 "notice 0.1.0 devex-dogfood: waiting for data: 12 of 50 tool calls since devex-dogfood started: still waiting after 5 days (max_wait_days); the next stage stays held until the data comes or an operator promotes it\n",
-	 "[gate] 0.1.0 backend-pilot: waiting for data: 12 of 50 tool calls since devex-dogfood started\n"},
+	 "[gate] 0.1.0 backend-pilot: waiting for data: 12 of 50 tool calls since devex-dogfood started\n",
+	 "0.1.0 devex-dogfood tool_error_rate 0.0000/0.0500 12/50 waiting\n"},
 	{"3.5 the waiting flag goes out once per stage", s_wait_flagged_once,
 	 "",
-	 "[gate] 0.1.0 backend-pilot: waiting for data: 12 of 50 tool calls since devex-dogfood started\n"},
+	 "[gate] 0.1.0 backend-pilot: waiting for data: 12 of 50 tool calls since devex-dogfood started\n",
+	 "0.1.0 devex-dogfood tool_error_rate 0.0000/0.0500 12/50 waiting\n"},
 	{"3.5 waiting within max_wait_days is not flagged", s_wait_not_yet,
 	 "",
-	 "[gate] 0.1.0 backend-pilot: waiting for data: 12 of 50 tool calls since devex-dogfood started\n"},
+	 "[gate] 0.1.0 backend-pilot: waiting for data: 12 of 50 tool calls since devex-dogfood started\n",
+	 "0.1.0 devex-dogfood tool_error_rate 0.0000/0.0500 12/50 waiting\n"},
 	{"3.5 too few feedback ratings: waiting for data", s_feedback_waiting, "",
 	 "[gate] 0.1.0 backend-pilot: waiting for data: 4 of 10 feedback ratings since "
-	 "devex-dogfood started\n"},
+	 "devex-dogfood started\n",
+	 "0.1.0 devex-dogfood positive_feedback_ratio 0.7500/0.7000 4/10 waiting\n"},
 	{"3.5 low positive feedback is a breach", s_feedback_breach,
 	 "pause 0.1.0 devex-dogfood: positive feedback 40.0% (4 of 10 ratings) in "
 	 "devex-dogfood is below the gate's 70.0%; pausing\n",
 	 "[policy] 0.1.0 backend-pilot: paused; soak is stopped until an operator runs "
-	 "'sluice resume backend-pr-reviewer'\n"},
+	 "'sluice resume backend-pr-reviewer'\n",
+	 "0.1.0 devex-dogfood positive_feedback_ratio 0.4000/0.7000 10/10 breach\n"},
 	{"3.5 a gate for another stage does not apply", s_gate_other_stage,
 	 "start_stage 0.1.0 backend-pilot: devex-dogfood soaked 7 days\n",
 	 "[approval] 0.1.0 backend-general: needs 1 approval (approvers: admin-ana, admin-ben)\n"
 	 "[soak] 0.1.0 backend-general: soak ends 2026-11-23 (opens 2026-11-23)\n"
 	 "[gate] 0.1.0 backend-general: waiting for data: 0 of 50 tool calls since "
-	 "backend-pilot started\n"},
+	 "backend-pilot started\n",
+	 "0.1.0 backend-pilot tool_error_rate 0.0000/0.0500 0/50 waiting\n"},
 	{"3.5 telemetry of another stage does not count", s_gate_other_stage_counts, "",
 	 "[gate] 0.1.0 backend-pilot: waiting for data: 0 of 50 tool calls since devex-dogfood "
-	 "started\n"},
+	 "started\n",
+	 "0.1.0 devex-dogfood tool_error_rate 0.0000/0.0500 0/50 waiting\n"},
 	{"3.6 checklist items are needed before stage 1", s_checklist, "",
 	 "[checklist] 0.1.0 devex-dogfood: checklist items not done: security-review (see "
 	 "'sluice checklist backend-pr-reviewer@0.1.0')\n"},
@@ -1067,7 +1109,8 @@ static const row rows[] = {
 	 ""},
 	{"3.5 a stage without soak still waits for gate data", s_no_soak_gate_holds,
 	 "start_stage 0.1.0 dogfood: new release 0.1.0 (v0.1.0, commit a1b2c3d)\n",
-	 "[gate] 0.1.0 everyone: waiting for data: 0 of 50 tool calls since dogfood started\n"},
+	 "[gate] 0.1.0 everyone: waiting for data: 0 of 50 tool calls since dogfood started\n",
+	 "0.1.0 dogfood tool_error_rate 0.0000/0.0500 0/50 waiting\n"},
 };
 
 #endif

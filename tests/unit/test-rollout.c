@@ -32,15 +32,19 @@ static void test_table(void **state)
 		assert_int_equal(sluice_rollout_plan(&plan, &w.in), 0);
 		char *acts = render_actions(plan);
 		char *blk = render_blocked(plan);
-		if (strcmp(acts, rows[i].actions) || strcmp(blk, rows[i].blocked)) {
+		char *gates = render_gates(plan);
+		if (strcmp(acts, rows[i].actions) || strcmp(blk, rows[i].blocked) ||
+		    (rows[i].gates && strcmp(gates, rows[i].gates))) {
 			failures++;
 			fprintf(stderr,
 				"row %zu: %s\n-- actions expected:\n%s-- got:\n%s"
-				"-- blocked expected:\n%s-- got:\n%s\n",
-				i, rows[i].name, rows[i].actions, acts, rows[i].blocked, blk);
+				"-- blocked expected:\n%s-- got:\n%s-- gates expected:\n%s-- got:\n%s\n",
+				i, rows[i].name, rows[i].actions, acts, rows[i].blocked, blk,
+				rows[i].gates ? rows[i].gates : "(not compared)\n", gates);
 		}
 		free(acts);
 		free(blk);
+		free(gates);
 		sluice_rollout_plan_free(plan);
 	}
 	assert_int_equal(failures, 0);
