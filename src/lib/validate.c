@@ -266,7 +266,9 @@ static bool climbs_out(const char *path)
  * its host, with or without the port. */
 static bool http_allowed(const sluice_workspace *ws, const char *url)
 {
-	const char *host = url + strlen("http://");
+	if (strncasecmp(url, "http://", 7) != 0)
+		return false;
+	const char *host = url + 7;
 	size_t hostport = strcspn(host, "/?#");
 	size_t hostonly = strcspn(host, ":/?#");
 
