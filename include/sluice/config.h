@@ -308,7 +308,7 @@ int sluice_rollout_policy_load(sluice_rollout_policy **out, const char *path,
 			       sluice_diags *diags);
 void sluice_rollout_policy_free(sluice_rollout_policy *p);
 
-/* The nine release-checklist items of PRODUCT.md 3.6, in order. */
+/* The nine release-checklist items of docs/concepts.md, in order. */
 extern const char *const sluice_checklist_items[];
 
 /* Derives the risk class from permissions: the highest any one reaches. */

@@ -52,7 +52,7 @@ void sluice_diags_sort(sluice_diags *d);
 /* Prints `file:line:col: severity: message` lines. */
 void sluice_diags_print_text(const sluice_diags *d, FILE *out);
 
-/* Prints {"ok": .., "diagnostics": [..]} (PRODUCT.md 4.1). */
+/* Prints {"ok": .., "diagnostics": [..]} (docs/commands.md). */
 void sluice_diags_print_json(const sluice_diags *d, FILE *out);
 
 #endif

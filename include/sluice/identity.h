@@ -1,4 +1,4 @@
-/* Who is acting (PRODUCT.md 3.3): the identity modes of policy.identity
+/* Who is acting (docs/concepts.md, roles and identity): the identity modes of policy.identity
  * and the role checks of the administrators' commands. Every command gets
  * its actor through sluice_identity_actor, so a new mode (ssh-signed) is a
  * change here only. */

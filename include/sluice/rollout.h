@@ -1,8 +1,7 @@
 /* The rollout planner: a pure function from (configuration, stored state,
  * approvals, telemetry summary, now) to a plan - the actions to take, each
  * with its reason, and for everything blocked, what blocks it and when it
- * may open. It does no I/O and reads no clock (PRODUCT.md section 3,
- * docs/concepts.md).
+ * may open. It does no I/O and reads no clock (docs/concepts.md).
  *
  * Every input is plain data that can be filled from database rows: strings
  * are borrowed (the planner never keeps or frees them), times are seconds
@@ -19,7 +18,7 @@
 
 /* ---- inputs ------------------------------------------------------------ */
 
-/* The stored state of a release (PRODUCT.md 4.1 plus `skipped`). */
+/* The stored state of a release (docs/commands.md plus `skipped`). */
 typedef enum {
 	SLUICE_RELEASE_PENDING = 0, /* seen, no stage started yet */
 	SLUICE_RELEASE_IN_PROGRESS,
@@ -403,7 +402,7 @@ typedef struct {
 
 void sluice_rollout_lifecycle_of(sluice_rollout_lifecycle *out, const sluice_rollout_plugin *p);
 
-/* Per-user resolution (PRODUCT.md 3.2, 4.1 `resolve`). */
+/* Per-user resolution (docs/concepts.md, what a user gets). */
 typedef struct {
 	const char *user;
 	const char *const *groups; /* the user's groups, in workspace order */

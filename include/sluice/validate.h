@@ -1,4 +1,4 @@
-/* Validation (PRODUCT.md section 2): the checks that cross files - the
+/* Validation (docs/configuration.md): the checks that cross files - the
  * plugin against the workspace and its rollout policy, the workspace
  * against the files it names. Schema checks happen while loading. */
 #ifndef SLUICE_VALIDATE_H

@@ -1,6 +1,6 @@
 /* sluice status: each plugin's stable version and rollout, what blocks it,
  * and what needs an operator's eye (stale sources, moved tags, refused
- * releases, overdue reviews). `-o json` is the contract of PRODUCT.md 4.1. */
+ * releases, overdue reviews). `-o json` is the contract of docs/commands.md. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,7 +47,7 @@ static void age(char *buf, size_t n, int64_t secs)
 }
 
 /* The release status reports: the newest recorded one unless it is the
- * stable one (PRODUCT.md 4.1). */
+ * stable one (docs/commands.md). */
 static const sluice_rollout_release *shown_release(const sluice_rollout_plugin *p, ptrdiff_t stable)
 {
 	const sluice_rollout_release *best = NULL;
@@ -80,7 +80,7 @@ static bool in_freeze_window(const sluice_engine *e, const char **reason, int64_
 	return false;
 }
 
-/* The JSON of a release that is rolling out: PRODUCT.md 4.1's `rollout`. */
+/* The JSON of a release that is rolling out: the `rollout` of docs/commands.md. */
 static json_t *release_json(const char *id, const sluice_rollout_release *r, const sluice_plan *plan)
 {
 	json_t *blocked = json_array();

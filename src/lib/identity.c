@@ -1,4 +1,4 @@
-/* Identity modes and role checks (PRODUCT.md 3.3). */
+/* Identity modes and role checks (docs/concepts.md, roles and identity). */
 #include <pwd.h>
 #include <stdlib.h>
 #include <string.h>

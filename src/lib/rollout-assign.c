@@ -64,7 +64,7 @@ done:
 }
 
 /* Whether r's last stage started and it still stands: the definition of a
- * stable release in PRODUCT.md 3.2. A frozen (moved tag) release keeps
+ * stable release in docs/concepts.md. A frozen (moved tag) release keeps
  * its recorded commit deployed, so it still counts. */
 static bool completed_and_standing(const sluice_rollout_release *r)
 {

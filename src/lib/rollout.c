@@ -1,4 +1,4 @@
-/* The rollout planner (PRODUCT.md section 3, docs/concepts.md).
+/* The rollout planner (docs/concepts.md).
  *
  * Pure: no I/O, no clock. For each plugin it works on a scratch copy of
  * the stored release states and takes steps until nothing more changes at

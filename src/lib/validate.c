@@ -1,4 +1,4 @@
-/* Validation across files: PRODUCT.md section 2. */
+/* Validation across files: docs/configuration.md. */
 #define _GNU_SOURCE
 #include <ctype.h>
 #include <math.h>

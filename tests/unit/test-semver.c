@@ -5,7 +5,7 @@
  * range-exclude.js, range-parse.js, comparisons.js, equality.js,
  * valid-versions.js), keeping the strict cases without `loose` or
  * `includePrerelease`. Cases marked "sluice" are this project's choices
- * (error texts, tags, the workspace examples of PRODUCT.md). */
+ * (error texts, tags, the workspace examples of docs/configuration.md). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -467,7 +467,7 @@ static const struct {
 	{"1.2", "1.3.0", false},
 	{"^v1.2.3", "1.8.1", true},
 	{">=0.2.0-rc.1 <1.0.0", "0.2.0-rc.1", true},
-	/* sluice: PRODUCT.md's workspace range and a pinned version */
+	/* sluice: the example workspace's range and a pinned version */
 	{">=0.1.0 <1.0.0", "0.1.0", true},
 	{">=0.1.0 <1.0.0", "0.9.17", true},
 	{">=0.1.0 <1.0.0", "0.0.9", false},
