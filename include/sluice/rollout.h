@@ -369,6 +369,18 @@ int sluice_rollout_promote(sluice_plan **out, const sluice_rollout_input *in,
  * p->releases or -1 (none yet). */
 ptrdiff_t sluice_rollout_stable(const sluice_rollout_plugin *p);
 
+/* The plugin's current rollout, as `status` shows it (docs/commands.md):
+ * the release in flight (in progress, paused, frozen); when none is, the
+ * newest release newer than the stable one that may still start (pending)
+ * or ended without becoming stable (rolled back, rejected, superseded,
+ * withdrawn). A refused or skipped release never is. Returns its index in
+ * p->releases or -1 (the stable release is the newest, nothing waits). */
+ptrdiff_t sluice_rollout_current(const sluice_rollout_plugin *p);
+
+/* Whether releases[i] is queued behind the current rollout: a pending,
+ * valid release newer than the one in flight. */
+bool sluice_rollout_queued(const sluice_rollout_plugin *p, size_t i);
+
 /* `rollback` of releases[from]: the newest earlier release (lower rank)
  * that completed and was not rolled back or withdrawn. Returns its index
  * or -1 (the plugin is removed from every group). */

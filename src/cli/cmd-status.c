@@ -8,6 +8,7 @@
 #include <jansson.h>
 
 #include "cli.h"
+#include "sluice/audit.h"
 #include "sluice/engine.h"
 #include "sluice/error.h"
 #include "sluice/identity.h"
@@ -46,17 +47,17 @@ static void age(char *buf, size_t n, int64_t secs)
 		snprintf(buf, n, "%lldm", (long long)(secs / 60));
 }
 
-/* The release status reports: the newest recorded one unless it is the
- * stable one (docs/commands.md). */
+/* The release status reports as `rollout` (sluice_rollout_current). */
 static const sluice_rollout_release *shown_release(const sluice_rollout_plugin *p, ptrdiff_t stable)
 {
-	const sluice_rollout_release *best = NULL;
-	for (size_t i = 0; i < p->nreleases; i++)
-		if (!best || p->releases[i].rank > best->rank)
-			best = &p->releases[i];
-	if (best && stable >= 0 && best == &p->releases[stable])
-		return NULL;
-	return best;
+	(void)stable;
+	ptrdiff_t i = sluice_rollout_current(p);
+	return i >= 0 ? &p->releases[i] : NULL;
+}
+
+static const char *risk_name(int risk)
+{
+	return risk >= 2 ? "high" : risk == 1 ? "moderate" : "low";
 }
 
 static const char *stage_name(const sluice_rollout_release *r)
@@ -151,7 +152,8 @@ static json_t *plugin_json(sluice_engine *e, const sluice_engine_input *in, size
 	const sluice_rollout_plugin *p = &in->in.plugins[i];
 	ptrdiff_t stable = sluice_rollout_stable(p);
 	const sluice_rollout_release *r = shown_release(p, stable);
-	json_t *o = json_object(), *refused = json_array(), *moved = json_array();
+	json_t *o = json_object(), *refused = json_array(), *moved = json_array(),
+	       *queued = json_array();
 	sluice_source_row row;
 	bool overdue;
 	int64_t due = sluice_rollout_review_due(p, sluice_engine_now(e), &overdue);
@@ -171,14 +173,22 @@ static json_t *plugin_json(sluice_engine *e, const sluice_engine_input *in, size
 	for (size_t k = 0; k < p->nreleases; k++) {
 		const sluice_rollout_release *x = &p->releases[k];
 		if (x->refused)
-			json_array_append_new(refused, json_pack("{s:s, s:s?}", "version", x->version,
-								 "reason", x->refused_reason));
+			json_array_append_new(refused, json_pack("{s:s, s:s, s:s?}", "version",
+								 x->version, "tag", x->tag, "reason",
+								 x->refused_reason));
+		if (sluice_rollout_queued(p, k))
+			json_array_append_new(queued, json_pack("{s:s}", "version", x->version));
 		if (x->tag_moved)
 			json_array_append_new(moved, json_pack("{s:s, s:s, s:s?}", "tag", x->tag,
 							       "commit", x->commit, "moved_to",
 							       x->moved_to_commit));
 	}
 	json_object_set_new(o, "refused", refused);
+	json_object_set_new(o, "queued", queued);
+	/* the risk of what users get or are about to: the rollout, else the
+	 * stable release */
+	const sluice_rollout_release *rr = r ? r : stable >= 0 ? &p->releases[stable] : NULL;
+	json_object_set_new(o, "risk", rr ? json_string(risk_name(rr->risk)) : json_null());
 	json_object_set_new(o, "moved_tags", moved);
 	json_t *src = json_null();
 	if (sluice_store_source_get(&row, sluice_engine_store(e), in->watched[i]->key) == 0) {
@@ -269,6 +279,14 @@ static void print_text(sluice_engine *e, const sluice_engine_input *in, const sl
 		}
 		for (size_t k = 0; k < p->nreleases; k++) {
 			const sluice_rollout_release *x = &p->releases[k];
+			if (!sluice_rollout_queued(p, k))
+				continue;
+			printf("  queued %s (commit %.12s): %s\n", x->version, x->commit,
+			       sluice_release_state_name(x->state));
+			print_waits(plan, in->ids[i], x->version, "  ");
+		}
+		for (size_t k = 0; k < p->nreleases; k++) {
+			const sluice_rollout_release *x = &p->releases[k];
 			if (x->refused)
 				cli_out("  refused %s: %s", x->version,
 					x->refused_reason ? x->refused_reason : "?");
@@ -344,6 +362,16 @@ static cli_retval run(struct cli *c)
 						 time_json(ps.at), "error", ps.error)
 				     : json_null());
 	sluice_publish_state_clear(&ps);
+	/* the audit log's head, to keep a copy of outside the database
+	 * (sluice audit verify --head) */
+	int64_t head_id = 0;
+	char head_hash[SLUICE_AUDIT_HASH_SZ];
+	if ((lrc = sluice_audit_head(sluice_engine_store(e), &head_id, head_hash)) < 0) {
+		rc = cli_fail(lrc);
+		goto done;
+	}
+	json_object_set_new(doc, "audit_head",
+			    json_pack("{s:I, s:s}", "id", (json_int_t)head_id, "hash", head_hash));
 	if (c->output == CLI_OUT_JSON) {
 		json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 		fputc('\n', stdout);

@@ -240,3 +240,48 @@ int sluice_rollout_resolve_user(sluice_rollout_grant **out, size_t *n,
 	*n = count;
 	return 0;
 }
+
+/* Whether r is in flight for status: started and not finished, or frozen
+ * by a moved tag before its first stage. */
+static bool current_in_flight(const sluice_rollout_release *r)
+{
+	return sluice_release_in_flight(r) || r->state == SLUICE_RELEASE_FROZEN;
+}
+
+ptrdiff_t sluice_rollout_current(const sluice_rollout_plugin *p)
+{
+	ptrdiff_t stable = sluice_rollout_stable(p), best = -1;
+
+	for (size_t i = 0; i < p->nreleases; i++) {
+		const sluice_rollout_release *r = &p->releases[i];
+		if (!r->refused && current_in_flight(r) &&
+		    (best < 0 || r->rank > p->releases[best].rank))
+			best = (ptrdiff_t)i;
+	}
+	if (best >= 0)
+		return best;
+	for (size_t i = 0; i < p->nreleases; i++) {
+		const sluice_rollout_release *r = &p->releases[i];
+		bool waits_or_ended = r->state == SLUICE_RELEASE_PENDING ||
+				      r->state == SLUICE_RELEASE_ROLLED_BACK ||
+				      r->state == SLUICE_RELEASE_REJECTED ||
+				      r->state == SLUICE_RELEASE_SUPERSEDED ||
+				      r->state == SLUICE_RELEASE_WITHDRAWN;
+		if (r->refused || !waits_or_ended || (ptrdiff_t)i == stable ||
+		    (stable >= 0 && r->rank <= p->releases[stable].rank))
+			continue;
+		if (best < 0 || r->rank > p->releases[best].rank)
+			best = (ptrdiff_t)i;
+	}
+	return best;
+}
+
+bool sluice_rollout_queued(const sluice_rollout_plugin *p, size_t i)
+{
+	ptrdiff_t cur = sluice_rollout_current(p);
+	const sluice_rollout_release *r = &p->releases[i];
+
+	return cur >= 0 && (size_t)cur != i && current_in_flight(&p->releases[cur]) &&
+	       !r->refused && r->state == SLUICE_RELEASE_PENDING &&
+	       r->rank > p->releases[cur].rank;
+}

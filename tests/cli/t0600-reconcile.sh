@@ -129,8 +129,9 @@ expect_rc 0
 expect_out "backend-pr-reviewer: refused release 0.1.1:"
 run sl status -o json --now 2026-12-09T10:00:00Z
 expect_rc 0
-expect_eq "0.1.1 pending" "$(jq -r '.plugins[0].rollout | "\(.version) \(.state)"' "$T/out")" refused rollout
-expect_eq policy "$(jq -r '.plugins[0].rollout.blocked_by[0].kind' "$T/out")" refused kind
+# a refused release is never the rollout: it is listed under refused
+expect_eq "0.1.0 in_progress" "$(jq -r '.plugins[0].rollout | "\(.version) \(.state)"' "$T/out")" "the rollout is the release in flight"
+expect_eq "0.1.1 v0.1.1" "$(jq -r '.plugins[0].refused[0] | "\(.version) \(.tag)"' "$T/out")" "refused release"
 jq -r '.plugins[0].refused[0].reason' "$T/out" | expect_ok "refusal reason does not name the version" grep -q "0.1.1"
 run sl status --now 2026-12-09T10:00:00Z
 expect_rc 0

@@ -57,7 +57,8 @@ expect_out "runtime.base_url_env names 'CODEX_PLUGIN_SERVICE_URL', which is set 
 expect_ok "the release was recorded as not refused" [ -n "$(refused_reason)" ]
 S status -o json --now $D0
 expect_rc 0
-expect_eq policy "$(js '.plugins[0].rollout.blocked_by[0].kind')" "blocked_by kind"
+# a refused release is listed as refused, never as the rollout
+expect_eq "null 0.1.0" "$(js '"\(.plugins[0].rollout) \(.plugins[0].refused[0].version)"')" "rollout and refused"
 case_end
 
 case_begin 'an override of a variable bound to a secret is refused'

@@ -29,13 +29,12 @@ reconcile_at 2027-02-11T09:00:00Z
 expect_eq "" "$(cat "$T/out")" "pass with 0.1.1 ready but queued"
 S status -o json --now 2027-02-11T09:00:00Z
 expect_rc 0
-expect_eq "0.1.1 pending policy" \
-	"$(js '.plugins[0].rollout | "\(.version) \(.state) \([.blocked_by[].kind] | join(","))"')" "the queued release"
-expect_eq "queued until 0.1.0 finishes (on_new_release: queue)" \
-	"$(js '.plugins[0].rollout.blocked_by[0].message')" "why it waits"
+# the current rollout is the one in flight; the newer one is queued behind it
 expect_eq "0.1.0 in_progress backend-pilot approval,soak" \
-	"$(js '.plugins[0].also_in_flight[] | "\(.version) \(.state) \(.stage) \([.blocked_by[].kind] | join(","))"')" \
+	"$(js '.plugins[0].rollout | "\(.version) \(.state) \(.stage) \([.blocked_by[].kind] | join(","))"')" \
 	"the release still rolling out"
+expect_eq "0.1.1" "$(js '[.plugins[0].queued[].version] | join(",")')" "the queued release"
+expect_eq "" "$(js '[.plugins[0].also_in_flight[].version] | join(",")')" "nothing else in flight"
 S plan --now 2027-02-11T09:00:00Z
 expect_rc 0
 expect_out "$PLUGIN@0.1.1 waits:"
@@ -44,8 +43,9 @@ expect_out "$PLUGIN@0.1.0 waits:"
 expect_out "  backend-general: needs 1 approval (approvers: admin-ana, admin-ben); soak ends 2027-02-22"
 S status --now 2027-02-11T09:00:00Z
 expect_rc 0
-expect_out "rollout 0.1.1 (commit"
-expect_out "also in flight 0.1.0 (commit"
+expect_out "rollout 0.1.0 (commit"
+expect_out "queued 0.1.1 (commit"
+expect_out "    waits: devex-dogfood: queued until 0.1.0 finishes"
 for g in platform-devex backend-engineers-pilot; do
 	expect_eq 0.1.0 "$(group_version $g)" "$g while 0.1.1 is queued"
 done

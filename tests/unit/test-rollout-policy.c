@@ -349,6 +349,51 @@ static void test_review_due(void **state)
 	}
 }
 
+/* status's `rollout`, `queued` (docs/commands.md) */
+static void test_current_rollout(void **state)
+{
+	(void)state;
+	enum { P = SLUICE_RELEASE_PENDING, I = SLUICE_RELEASE_IN_PROGRESS,
+	       C = SLUICE_RELEASE_COMPLETE, R = SLUICE_RELEASE_ROLLED_BACK,
+	       K = SLUICE_RELEASE_SKIPPED };
+	static const struct {
+		const char *name;
+		int state[3];    /* releases of rank 1, 2, 3 (-1: none) */
+		bool refused[3];
+		int current;     /* index, -1 none */
+		int queued;      /* index queued, -1 none */
+	} cases[] = {
+		{"nothing recorded", {-1, -1, -1}, {0}, -1, -1},
+		{"only the stable release", {C, -1, -1}, {0}, -1, -1},
+		{"a pending release newer than stable", {C, P, -1}, {0}, 1, -1},
+		{"a refused newer release is never the rollout", {C, I, P}, {0, 0, 1}, 1, -1},
+		{"a refused release alone", {P, -1, -1}, {1}, -1, -1},
+		{"in flight wins over a newer pending one, which is queued", {C, I, P}, {0}, 1, 2},
+		{"a rolled-back release newer than stable", {C, R, -1}, {0}, 1, -1},
+		{"an older rolled-back release is not shown", {R, C, -1}, {0}, -1, -1},
+		{"a skipped release is never the rollout", {C, K, P}, {0}, 2, -1},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		sluice_rollout_release rs[3];
+		sluice_rollout_plugin p = {.id = "p", .releases = rs};
+		memset(rs, 0, sizeof rs);
+		for (size_t k = 0; k < 3 && cases[i].state[k] >= 0; k++) {
+			rs[k].version = k == 0 ? "0.1.0" : k == 1 ? "0.2.0" : "0.3.0";
+			rs[k].rank = (int64_t)k + 1;
+			rs[k].state = (sluice_release_state)cases[i].state[k];
+			rs[k].stage_index = cases[i].state[k] == I || cases[i].state[k] == C ? 0 : -1;
+			rs[k].nstages = 1;
+			rs[k].refused = cases[i].refused[k];
+			p.nreleases++;
+		}
+		if (sluice_rollout_current(&p) != cases[i].current)
+			fail_msg("current rollout: %s: got %td", cases[i].name, sluice_rollout_current(&p));
+		for (size_t k = 0; k < p.nreleases; k++)
+			if (sluice_rollout_queued(&p, k) != ((int)k == cases[i].queued))
+				fail_msg("queued: %s: release %zu", cases[i].name, k);
+	}
+}
+
 static void test_transition(void **state)
 {
 	(void)state;
@@ -582,6 +627,7 @@ int main(void)
 		cmocka_unit_test(test_in_flight),
 		cmocka_unit_test(test_review_due),
 		cmocka_unit_test(test_transition),
+		cmocka_unit_test(test_current_rollout),
 		cmocka_unit_test(test_reject_pause_restore),
 		cmocka_unit_test(test_rollback),
 		cmocka_unit_test(test_checklist),
