@@ -283,7 +283,8 @@ static cli_retval run(struct cli *c)
 			print_text(c, &items[i]);
 	}
 	if (c->output == CLI_OUT_TEXT && !c->quiet)
-		printf("%zu repositories: %zu unchanged, %zu fetched, %zu cloned, %zu failed\n", n,
+		printf("%zu %s: %zu unchanged, %zu fetched, %zu cloned, %zu failed\n", n,
+		       n == 1 ? "repository" : "repositories",
 		       counts[SLUICE_FETCH_UNCHANGED], counts[SLUICE_FETCH_FETCHED],
 		       counts[SLUICE_FETCH_CLONED], counts[SLUICE_FETCH_ERROR]);
 	rc = counts[SLUICE_FETCH_ERROR] || stored < 0 ? CLI_FAILED : CLI_OK;

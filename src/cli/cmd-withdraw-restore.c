@@ -69,10 +69,21 @@ static cli_retval run_withdraw(struct cli *c, bool withdraw)
 		printf("withdrew %s by %s: it leaves every group now and nothing of it rolls out "
 		       "until 'sluice restore %s'\n",
 		       c->plugin, c->actor, c->plugin);
-	else if (withdraw)
-		printf("withdrew %s@%s by %s: groups that have it fall back to the previous "
-		       "completed release now, until 'sluice restore %s@%s'\n",
-		       c->plugin, c->version, c->actor, c->plugin, c->version);
+	else if (withdraw) {
+		/* name what they fall back to: the newest earlier release that
+		 * completed (a superseded or rolled-back one never is) */
+		ptrdiff_t back = c->p ? sluice_rollout_rollback_target(c->p, (size_t)(r - c->p->releases))
+				      : -1;
+		if (back >= 0)
+			printf("withdrew %s@%s by %s: groups that have it fall back to %s now, until "
+			       "'sluice restore %s@%s'\n",
+			       c->plugin, c->version, c->actor, c->p->releases[back].version, c->plugin,
+			       c->version);
+		else
+			printf("withdrew %s@%s by %s: groups that have it no longer get %s (no earlier "
+			       "release completed), until 'sluice restore %s@%s'\n",
+			       c->plugin, c->version, c->actor, c->plugin, c->plugin, c->version);
+	}
 	else if (!r)
 		printf("restored %s by %s: its groups have it again and its releases roll out "
 		       "from the next reconcile\n",

@@ -56,7 +56,8 @@ expect_out "2 repositories: 2 unchanged, 0 fetched, 0 cloned, 0 failed"
 run S fetch -v acme/beta
 expect_rc 0
 expect_out "acme/beta: unchanged"
-expect_out "1 repositories: 1 unchanged"
+expect_out "1 repository: 1 unchanged"
+expect_no_out "1 repositories"
 case_end
 
 case_begin '-q: nothing at all on success'

@@ -69,7 +69,7 @@ case_end
 case_begin 'one version: groups fall back to 0.1.0'
 S withdraw $PLUGIN@0.1.1 --as admin-ana --now 2026-12-20T11:00:00Z
 expect_rc 0
-expect_out "withdrew backend-pr-reviewer@0.1.1 by admin-ana: groups that have it fall back to the previous completed release"
+expect_out "withdrew backend-pr-reviewer@0.1.1 by admin-ana: groups that have it fall back to 0.1.0 now"
 expect_eq "withdrawn|1" "$(sq "SELECT state || '|' || withdrawn FROM releases WHERE version = '0.1.1'")" "0.1.1 row"
 S resolve --user alice -o json --now 2026-12-20T11:00:00Z
 expect_rc 0
