@@ -698,7 +698,9 @@ int sluice_source_fetch(sluice_fetch_result *out, const char *cache_dir, const c
 		/* The indexer refuses an object declared larger than the
 		 * limit before it allocates for it; transfer_cb stops the
 		 * pack as a whole. */
+#ifdef SLUICE_HAVE_PACK_MAX_OBJECT_SIZE
 		git_libgit2_opts(GIT_OPT_SET_PACK_MAX_OBJECT_SIZE, (size_t)st.max_bytes);
+#endif
 		int err = git_remote_download(remote, &refspecs, &fo);
 		if (err == 0)
 			err = git_remote_update_tips(remote, &cb, 0, GIT_REMOTE_DOWNLOAD_TAGS_NONE,
