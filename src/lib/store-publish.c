@@ -75,36 +75,8 @@ void sluice_publish_state_clear(sluice_publish_state *st)
 int sluice_store_optout_users(char ***out, size_t *n, sluice_store *s, const char *workspace,
 			      const char *plugin)
 {
-	static const char sql[] =
-		"SELECT user_id FROM user_optouts WHERE workspace = ?1 AND plugin = ?2"
-		" ORDER BY user_id";
-	sqlite3_stmt *st = NULL;
-	char **v = sluice_xcalloc(1, sizeof *v);
-	size_t count = 0;
-	int rc;
-
-	*out = NULL;
-	*n = 0;
-	if ((rc = store_stmt(s, &st, sql)) < 0) {
-		free(v);
-		return rc;
-	}
-	store_bind_text(st, 1, workspace);
-	store_bind_text(st, 2, plugin);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		v = sluice_xrealloc(v, (count + 2) * sizeof *v);
-		v[count++] = store_col_dup(st, 0);
-		v[count] = NULL;
-	}
-	rc = rc == SQLITE_DONE ? 0 : store_error(s, rc, "cannot read opt-outs");
-	store_done(st);
-	if (rc < 0) {
-		for (size_t i = 0; i < count; i++)
-			free(v[i]);
-		free(v);
-		return rc;
-	}
-	*out = v;
-	*n = count;
-	return 0;
+	return store_strv_query(out, n, s,
+				"SELECT user_id FROM user_optouts WHERE workspace = ?1 AND plugin = ?2"
+				" ORDER BY user_id",
+				workspace, plugin, "cannot read opt-outs");
 }
