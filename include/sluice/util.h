@@ -51,6 +51,15 @@ int sluice_file_read(char **out, size_t *out_len, const char *path, size_t max);
 /* Writes `data` to `path` atomically: temporary file in the same directory,
  * fsync, rename, fsync of the directory. */
 int sluice_file_write_atomic(const char *path, const void *data, size_t len);
+/* The same with the file's mode exactly `mode` whatever the umask, and a
+ * temporary name that is never followed through a symbolic link (the
+ * publishers' files). */
+int sluice_file_write_atomic_mode(const char *path, const void *data, size_t len,
+				  unsigned mode);
+
+/* rm -rf without following links: 0 also when path does not exist, else
+ * SLUICE_EIO with the error set. */
+int sluice_rm_rf(const char *path);
 
 /* mkdir -p; 0 on success or if it exists. */
 int sluice_mkdir_p(const char *path, int mode);

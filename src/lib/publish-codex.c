@@ -17,7 +17,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -71,23 +70,6 @@ static bool codex_current(const sluice_publisher *p, const sluice_publish_ctx *c
 	free(path);
 	free(base);
 	return same;
-}
-
-static int rm_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(path) < 0 && errno != ENOENT ? -1 : 0;
-}
-
-static int rm_rf(const char *path)
-{
-	if (access(path, F_OK) < 0)
-		return 0;
-	if (nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS) < 0)
-		return sluice_error_set(SLUICE_EIO, "cannot remove %s: %s", path, strerror(errno));
-	return 0;
 }
 
 static int fsync_dir(const char *dir)
@@ -538,7 +520,7 @@ static int swap_in(const char *base, const char *tmp, const char *dir)
 {
 	int rc = 0;
 	if (renameat2(AT_FDCWD, tmp, AT_FDCWD, dir, RENAME_EXCHANGE) == 0)
-		rc = rm_rf(tmp); /* now the old copy */
+		rc = sluice_rm_rf(tmp); /* now the old copy */
 	else if (errno == ENOENT && rename(tmp, dir) == 0)
 		rc = 0;
 	else
@@ -569,7 +551,7 @@ static int prune(const char *base, const sluice_publish_ctx *c, bool stale_only)
 		while (d && (f = readdir(d)))
 			if (f->d_name[0] == '.' && strstr(f->d_name, ".tmp.")) {
 				char *p = sluice_path_join(base, f->d_name);
-				if (rm_rf(p) < 0)
+				if (sluice_rm_rf(p) < 0)
 					rc = SLUICE_EIO;
 				free(p);
 			}
@@ -588,7 +570,7 @@ static int prune(const char *base, const sluice_publish_ctx *c, bool stale_only)
 		if (kept || !safe_group(line))
 			continue;
 		char *p = sluice_path_join(base, line);
-		if (rm_rf(p) < 0)
+		if (sluice_rm_rf(p) < 0)
 			rc = SLUICE_EIO;
 		free(p);
 	}
@@ -626,10 +608,10 @@ static int codex_publish(const sluice_publisher *p, const sluice_publish_ctx *c,
 		size_t n = group_releases(mine, eff, rels, group);
 		char *dir = sluice_path_join(base, group);
 		char *tmp = sluice_xasprintf("%s/.%s.tmp.%ld", base, group, (long)getpid());
-		if ((rc = rm_rf(tmp)) == 0 && (rc = write_group(tmp, c, group, mine, n)) == 0)
+		if ((rc = sluice_rm_rf(tmp)) == 0 && (rc = write_group(tmp, c, group, mine, n)) == 0)
 			rc = swap_in(base, tmp, dir);
 		if (rc < 0)
-			rm_rf(tmp);
+			sluice_rm_rf(tmp);
 		free(tmp);
 		free(dir);
 		if (rc < 0)

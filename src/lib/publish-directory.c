@@ -8,7 +8,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -131,23 +130,6 @@ static json_t *dir_load_cache(const sluice_publisher *p, const sluice_publish_ct
 	return j;
 }
 
-static int rm_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(path) < 0 && errno != ENOENT ? -1 : 0;
-}
-
-static int rm_rf(const char *path)
-{
-	if (access(path, F_OK) < 0)
-		return 0;
-	if (nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS) < 0)
-		return sluice_error_set(SLUICE_EIO, "cannot remove %s: %s", path, strerror(errno));
-	return 0;
-}
-
 /* Whether dir holds this release at this commit already. */
 static bool release_current(const char *dir, const char *commit)
 {
@@ -208,58 +190,6 @@ static int own_dir(const char *path, unsigned mode)
 	return rc;
 }
 
-/* Writes path atomically (temporary file PATH.tmp.PID, fsync, rename, fsync
- * of the directory) with `mode` whatever the umask. */
-static int write_mode(const char *path, const void *data, size_t len, unsigned mode)
-{
-	char *tmp = sluice_xasprintf("%s.tmp.%ld", path, (long)getpid());
-	char *dir = sluice_xstrdup(path), *slash = strrchr(dir, '/');
-	const char *p = data;
-	int fd, rc = 0;
-
-	if (slash)
-		*slash = '\0';
-	else
-		strcpy(dir, ".");
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd < 0) {
-		rc = sluice_error_set(SLUICE_EIO, "cannot write %s: %s", tmp, strerror(errno));
-		goto done;
-	}
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			rc = sluice_error_set(SLUICE_EIO, "cannot write %s: %s", tmp, strerror(errno));
-			goto done;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	if (fchmod(fd, mode) < 0 || fsync(fd) < 0) {
-		rc = sluice_error_set(SLUICE_EIO, "cannot write %s: %s", tmp, strerror(errno));
-		goto done;
-	}
-	close(fd);
-	fd = -1;
-	if (rename(tmp, path) < 0) {
-		rc = sluice_error_set(SLUICE_EIO, "cannot rename %s to %s: %s", tmp, path,
-				      strerror(errno));
-		goto done;
-	}
-	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0)
-		fsync(fd);
-done:
-	if (fd >= 0)
-		close(fd);
-	if (rc)
-		unlink(tmp);
-	free(tmp);
-	free(dir);
-	return rc;
-}
-
 static int write_file(const sluice_publish_ctx *c, const char *dir, const char *rel,
 		      const char *data, size_t len)
 {
@@ -267,7 +197,7 @@ static int write_file(const sluice_publish_ctx *c, const char *dir, const char *
 	int rc;
 	*strrchr(parent, '/') = '\0';
 	if ((rc = mkdir_owned(parent, sluice_publish_dir_mode(c))) == 0)
-		rc = write_mode(path, data, len, sluice_publish_file_mode(c));
+		rc = sluice_file_write_atomic_mode(path, data, len, sluice_publish_file_mode(c));
 	free(parent);
 	free(path);
 	return rc;
@@ -340,7 +270,7 @@ static int write_release(const sluice_publisher *p, const sluice_publish_ctx *c,
 	}
 	if ((rc = sluice_effective_release_open(&tree, c, p, er)) < 0)
 		goto done;
-	if ((rc = rm_rf(tmp)) < 0 || (rc = mkdir_owned(tmp, dmode)) < 0)
+	if ((rc = sluice_rm_rf(tmp)) < 0 || (rc = mkdir_owned(tmp, dmode)) < 0)
 		goto done;
 	for (char **f = er->files; f && *f; f++) {
 		if ((rc = sluice_tree_read(tree, &data, &len, *f,
@@ -373,7 +303,7 @@ static int write_release(const sluice_publisher *p, const sluice_publish_ctx *c,
 				      strerror(errno));
 done:
 	if (rc < 0)
-		rm_rf(tmp);
+		sluice_rm_rf(tmp);
 	sluice_tree_free(tree);
 	free(meta);
 	free(data);
@@ -520,7 +450,7 @@ static void sweep_tmp(const char *base, json_t *was, const sluice_effective *eff
 					if (tmp_name(e->d_name, stem, ".tmp.") ||
 					    tmp_name(e->d_name, stem, ".old.")) {
 						char *path = sluice_path_join(pdir, e->d_name);
-						rm_rf(path);
+						sluice_rm_rf(path);
 						free(path);
 					}
 					free(stem);
@@ -564,7 +494,7 @@ static int write_json(const sluice_publish_ctx *c, const char *base, const char 
 	int rc;
 
 	sluice_buf_printf(&b, "%s%s", text ? text : "null", newline ? "\n" : "");
-	rc = write_mode(path, b.ptr, b.len, sluice_publish_file_mode(c));
+	rc = sluice_file_write_atomic_mode(path, b.ptr, b.len, sluice_publish_file_mode(c));
 	sluice_buf_clear(&b);
 	free(path);
 	free(text);

@@ -256,22 +256,6 @@ static void strv_free_raw(char **v)
 	free(v);
 }
 
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
-static int rm_rf(const char *path)
-{
-	struct stat st;
-	if (lstat(path, &st) != 0)
-		return errno == ENOENT ? 0 : -1;
-	return nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
-
 static bool is_dir(const char *path)
 {
 	struct stat st;
@@ -634,7 +618,7 @@ int sluice_source_fetch(sluice_fetch_result *out, const char *cache_dir, const c
 		 * (or destroys the last known one). */
 		fresh = true;
 		tmp = sluice_xasprintf("%s.tmp-%ld", path, (long)getpid());
-		rm_rf(tmp);
+		sluice_rm_rf(tmp);
 		git_repository_init_options io = GIT_REPOSITORY_INIT_OPTIONS_INIT;
 		io.flags = GIT_REPOSITORY_INIT_BARE | GIT_REPOSITORY_INIT_MKPATH |
 			   GIT_REPOSITORY_INIT_NO_REINIT;
@@ -753,7 +737,7 @@ int sluice_source_fetch(sluice_fetch_result *out, const char *cache_dir, const c
 			goto done;
 		}
 		if (aside)
-			rm_rf(aside);
+			sluice_rm_rf(aside);
 		out->status = SLUICE_FETCH_CLONED;
 	} else
 		out->status = SLUICE_FETCH_FETCHED;
@@ -762,8 +746,13 @@ done:
 	/* first: closing the connection reports the refs a local git hid */
 	git_remote_free(remote);
 	git_repository_free(repo);
-	if (tmp && rc < 0)
-		rm_rf(tmp);
+	if (tmp && rc < 0) {
+		/* the cleanup must not replace the reason the fetch failed */
+		char *reason = sluice_xstrdup(sluice_error_last());
+		sluice_rm_rf(tmp);
+		sluice_error_set(rc, "%s", reason);
+		free(reason);
+	}
 	if (rc < 0)
 		out->status = SLUICE_FETCH_ERROR;
 	out->new_tags = strv_detach(&added);

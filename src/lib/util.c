@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -233,7 +234,12 @@ done:
 	return rc;
 }
 
-int sluice_file_write_atomic(const char *path, const void *data, size_t len)
+/* The one atomic write: temporary file PATH.tmp.PID, fsync, rename, fsync
+ * of the directory. exact: the file gets `mode` whatever the umask and the
+ * temporary name is never followed through a link; else 0644 less the
+ * umask, as files a person's tools write. */
+static int write_atomic(const char *path, const void *data, size_t len, bool exact,
+			unsigned mode)
 {
 	char *tmp = sluice_xasprintf("%s.tmp.%ld", path, (long)getpid());
 	char *dir = sluice_xstrdup(path);
@@ -245,7 +251,8 @@ int sluice_file_write_atomic(const char *path, const void *data, size_t len)
 		*slash = '\0';
 	else
 		strcpy(dir, ".");
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	fd = exact ? open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600)
+		   : open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd < 0) {
 		rc = sluice_error_set(SLUICE_EIO, "cannot write %s: %s", tmp, strerror(errno));
 		goto done;
@@ -260,6 +267,10 @@ int sluice_file_write_atomic(const char *path, const void *data, size_t len)
 		}
 		p += n;
 		len -= (size_t)n;
+	}
+	if (exact && fchmod(fd, (mode_t)mode) < 0) {
+		rc = sluice_error_set(SLUICE_EIO, "cannot write %s: %s", tmp, strerror(errno));
+		goto done;
 	}
 	if (fsync(fd) < 0) {
 		rc = sluice_error_set(SLUICE_EIO, "cannot sync %s: %s", tmp, strerror(errno));
@@ -283,6 +294,37 @@ done:
 	free(tmp);
 	free(dir);
 	return rc;
+}
+
+int sluice_file_write_atomic(const char *path, const void *data, size_t len)
+{
+	return write_atomic(path, data, len, false, 0);
+}
+
+int sluice_file_write_atomic_mode(const char *path, const void *data, size_t len, unsigned mode)
+{
+	return write_atomic(path, data, len, true, mode);
+}
+
+static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	(void)sb;
+	(void)flag;
+	(void)ftw;
+	return remove(path) < 0 && errno != ENOENT ? -1 : 0;
+}
+
+int sluice_rm_rf(const char *path)
+{
+	struct stat st;
+
+	if (lstat(path, &st) != 0)
+		return errno == ENOENT ? 0
+				       : sluice_error_set(SLUICE_EIO, "cannot remove %s: %s", path,
+							  strerror(errno));
+	if (nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS) < 0)
+		return sluice_error_set(SLUICE_EIO, "cannot remove %s: %s", path, strerror(errno));
+	return 0;
 }
 
 char *sluice_path_join(const char *a, const char *b)
