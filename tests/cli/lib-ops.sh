@@ -37,6 +37,24 @@ gates_on() {
 	cp "$T/standard-with-gates.yaml" "$R/rollouts/standard.yaml"
 }
 
+# tel_gen FILE VERSION GROUP DATE CALLS ERRORS [FEEDBACK]: CALLS tool calls of
+# VERSION by GROUP on DATE (ERRORS of them errors, 120 ms each) and FEEDBACK
+# "up" ratings, appended to FILE; ids are unique per (version, group, date)
+tel_gen() {
+	awk -v v="$2" -v g="$3" -v d="$4" -v n="$5" -v e="$6" -v f="${7:-0}" 'BEGIN {
+		for (i = 0; i < n; i++)
+			printf "{\"id\": \"%s-%s-%s-c%d\", \"type\": \"tool_call\", \"time\": \"%sT12:00:00Z\", \"workspace\": \"engineering\", \"plugin\": \"backend-pr-reviewer\", \"version\": \"%s\", \"group\": \"%s\", \"user\": \"u%d\", \"tool\": \"repo_search\", \"outcome\": \"%s\", \"latency_ms\": 120}\n", v, g, d, i, d, v, g, i % 7, i < e ? "error" : "ok"
+		for (i = 0; i < f; i++)
+			printf "{\"id\": \"%s-%s-%s-f%d\", \"type\": \"feedback\", \"time\": \"%sT12:00:00Z\", \"workspace\": \"engineering\", \"plugin\": \"backend-pr-reviewer\", \"version\": \"%s\", \"group\": \"%s\", \"user\": \"u%d\", \"rating\": \"up\"}\n", v, g, d, i, d, v, g, i
+	}' >>"$1"
+}
+
+# tel_ingest FILE NOW: a clean ingest of FILE
+tel_ingest() {
+	S telemetry ingest "$1" --now "$2"
+	expect_rc 0
+}
+
 # example_tags TAG...: the example repository in $GIT with these tags
 # (scripts/make-example-repos.sh; safe to call again to add v0.1.1)
 example_tags() {

@@ -10,31 +10,13 @@
 setup_admin
 gates_on
 
-# gen FILE VERSION GROUP DATE CALLS ERRORS [FEEDBACK]: CALLS tool calls of
-# VERSION by GROUP on DATE (ERRORS of them errors, 120 ms each) and FEEDBACK
-# "up" ratings, appended to FILE; ids are unique per (version, group, date)
-gen() {
-	awk -v v="$2" -v g="$3" -v d="$4" -v n="$5" -v e="$6" -v f="${7:-0}" 'BEGIN {
-		for (i = 0; i < n; i++)
-			printf "{\"id\": \"%s-%s-%s-c%d\", \"type\": \"tool_call\", \"time\": \"%sT12:00:00Z\", \"workspace\": \"engineering\", \"plugin\": \"backend-pr-reviewer\", \"version\": \"%s\", \"group\": \"%s\", \"user\": \"u%d\", \"tool\": \"repo_search\", \"outcome\": \"%s\", \"latency_ms\": 120}\n", v, g, d, i, d, v, g, i % 7, i < e ? "error" : "ok"
-		for (i = 0; i < f; i++)
-			printf "{\"id\": \"%s-%s-%s-f%d\", \"type\": \"feedback\", \"time\": \"%sT12:00:00Z\", \"workspace\": \"engineering\", \"plugin\": \"backend-pr-reviewer\", \"version\": \"%s\", \"group\": \"%s\", \"user\": \"u%d\", \"rating\": \"up\"}\n", v, g, d, i, d, v, g, i
-	}' >>"$1"
-}
-
-# ingest FILE NOW: a clean ingest of FILE
-ingest() {
-	S telemetry ingest "$1" --now "$2"
-	expect_rc 0
-}
-
 # to_pilot: 0.1.0 through devex-dogfood on healthy data; backend-pilot
 # starts 2026-12-08 (soak 7 days from $D2)
 to_pilot() {
 	start_rollout
 	: >"$T/dogfood.jsonl"
-	gen "$T/dogfood.jsonl" 0.1.0 platform-devex 2026-12-02 60 1 5
-	ingest "$T/dogfood.jsonl" 2026-12-02T13:00:00Z
+	tel_gen "$T/dogfood.jsonl" 0.1.0 platform-devex 2026-12-02 60 1 5
+	tel_ingest "$T/dogfood.jsonl" 2026-12-02T13:00:00Z
 	reconcile_at 2026-12-08T12:00:00Z
 	expect_out "$PLUGIN@0.1.0: start stage backend-pilot (2): devex-dogfood soaked 7 days; health gates pass"
 }
@@ -42,8 +24,8 @@ to_pilot() {
 case_begin 'a 20% error rate in the pilot pauses the rollout, with the numbers'
 to_pilot
 : >"$T/pilot.jsonl"
-gen "$T/pilot.jsonl" 0.1.0 backend-engineers-pilot 2026-12-09 100 20
-ingest "$T/pilot.jsonl" 2026-12-09T13:00:00Z
+tel_gen "$T/pilot.jsonl" 0.1.0 backend-engineers-pilot 2026-12-09 100 20
+tel_ingest "$T/pilot.jsonl" 2026-12-09T13:00:00Z
 reconcile_at 2026-12-09T14:00:00Z
 why="tool error rate 20.0% (20 of 100 calls) in backend-pilot is above the gate's 5.0%; pausing"
 expect_out "$PLUGIN@0.1.0: pause: $why"
@@ -66,7 +48,7 @@ COMMIT=
 sed -i 's/on_breach: pause/on_breach: rollback/' "$R/rollouts/standard.yaml"
 grep -q 'on_breach: rollback' "$R/rollouts/standard.yaml" || fail "cannot set on_breach"
 to_pilot
-ingest "$T/pilot.jsonl" 2026-12-09T13:00:00Z
+tel_ingest "$T/pilot.jsonl" 2026-12-09T13:00:00Z
 reconcile_at 2026-12-09T14:00:00Z
 expect_out "$PLUGIN@0.1.0: roll back to nothing (removed): tool error rate 20.0% (20 of 100 calls) in backend-pilot is above the gate's 5.0%; rolling back: no earlier release, the plugin is removed"
 expect_eq rolled_back "$(sq "SELECT state FROM releases WHERE version = '0.1.0'")" "state"
@@ -80,8 +62,8 @@ COMMIT=
 sed -i 's/max_wait_days: 21/max_wait_days: 10/' "$R/rollouts/standard.yaml"
 start_rollout
 : >"$T/few.jsonl"
-gen "$T/few.jsonl" 0.1.0 platform-devex 2026-12-02 12 0 5
-ingest "$T/few.jsonl" 2026-12-02T13:00:00Z
+tel_gen "$T/few.jsonl" 0.1.0 platform-devex 2026-12-02 12 0 5
+tel_ingest "$T/few.jsonl" 2026-12-02T13:00:00Z
 reconcile_at 2026-12-09T12:00:00Z
 expect_no_out "start stage backend-pilot"
 S status --now 2026-12-09T12:00:00Z -o json
@@ -105,18 +87,18 @@ sed -i 's/max_tool_error_rate: 0.05/max_tool_error_rate: 0.5/' "$R/rollouts/stan
 complete_010
 start_011
 : >"$T/rel.jsonl"
-gen "$T/rel.jsonl" 0.1.0 backend-engineers 2026-12-05 200 40
-gen "$T/rel.jsonl" 0.1.1 platform-devex 2026-12-05 100 20 5
-ingest "$T/rel.jsonl" 2026-12-05T13:00:00Z
+tel_gen "$T/rel.jsonl" 0.1.0 backend-engineers 2026-12-05 200 40
+tel_gen "$T/rel.jsonl" 0.1.1 platform-devex 2026-12-05 100 20 5
+tel_ingest "$T/rel.jsonl" 2026-12-05T13:00:00Z
 reconcile_at 2026-12-11T12:00:00Z
 expect_out "$PLUGIN@0.1.1: start stage backend-pilot (2): devex-dogfood soaked 7 days; health gates pass"
 case_end
 
 case_begin 'an error rate above the stable release'"'"'s by more than the gate allows pauses'
 : >"$T/rel2.jsonl"
-gen "$T/rel2.jsonl" 0.1.0 backend-engineers 2026-12-12 200 20
-gen "$T/rel2.jsonl" 0.1.1 backend-engineers-pilot 2026-12-12 100 20
-ingest "$T/rel2.jsonl" 2026-12-12T13:00:00Z
+tel_gen "$T/rel2.jsonl" 0.1.0 backend-engineers 2026-12-12 200 20
+tel_gen "$T/rel2.jsonl" 0.1.1 backend-engineers-pilot 2026-12-12 100 20
+tel_ingest "$T/rel2.jsonl" 2026-12-12T13:00:00Z
 reconcile_at 2026-12-12T14:00:00Z
 expect_out "$PLUGIN@0.1.1: pause: tool error rate 20.0% (20 of 100 calls) in backend-pilot is 10.0 points above the stable release 0.1.0's 10.0% (20 of 200 calls) over the same days; the gate allows 2.0; pausing"
 sed -i 's/max_tool_error_rate: 0.5/max_tool_error_rate: 0.05/' "$R/rollouts/standard.yaml"

@@ -10,21 +10,6 @@
 setup_admin
 gates_on
 
-# gen FILE VERSION GROUP DATE CALLS ERRORS [FEEDBACK]: as in t0810
-gen() {
-	awk -v v="$2" -v g="$3" -v d="$4" -v n="$5" -v e="$6" -v f="${7:-0}" 'BEGIN {
-		for (i = 0; i < n; i++)
-			printf "{\"id\": \"%s-%s-%s-c%d\", \"type\": \"tool_call\", \"time\": \"%sT12:00:00Z\", \"workspace\": \"engineering\", \"plugin\": \"backend-pr-reviewer\", \"version\": \"%s\", \"group\": \"%s\", \"user\": \"u%d\", \"tool\": \"repo_search\", \"outcome\": \"%s\", \"latency_ms\": 120}\n", v, g, d, i, d, v, g, i % 7, i < e ? "error" : "ok"
-		for (i = 0; i < f; i++)
-			printf "{\"id\": \"%s-%s-%s-f%d\", \"type\": \"feedback\", \"time\": \"%sT12:00:00Z\", \"workspace\": \"engineering\", \"plugin\": \"backend-pr-reviewer\", \"version\": \"%s\", \"group\": \"%s\", \"user\": \"u%d\", \"rating\": \"up\"}\n", v, g, d, i, d, v, g, i
-	}' >>"$1"
-}
-
-ingest() {
-	S telemetry ingest "$1" --now "$2"
-	expect_rc 0
-}
-
 # gate_of NOW METRIC: "value threshold samples min_samples result" of the
 # rollout's gate metric in status -o json
 gate_of() {
@@ -37,8 +22,8 @@ gate_of() {
 case_begin 'passing gates are shown with value, threshold and samples'
 start_rollout
 : >"$T/dogfood.jsonl"
-gen "$T/dogfood.jsonl" 0.1.0 platform-devex 2026-12-02 60 1 5
-ingest "$T/dogfood.jsonl" 2026-12-02T13:00:00Z
+tel_gen "$T/dogfood.jsonl" 0.1.0 platform-devex 2026-12-02 60 1 5
+tel_ingest "$T/dogfood.jsonl" 2026-12-02T13:00:00Z
 expect_eq "devex-dogfood 0.016666666666666666 0.05 60 50 pass" \
 	"$(gate_of 2026-12-03T09:00:00Z tool_error_rate)" "error rate gate"
 expect_eq "devex-dogfood 1 0.6 5 5 pass" \
@@ -68,8 +53,8 @@ case_begin 'too few samples is shown as waiting, with the count so far'
 fresh
 start_rollout
 : >"$T/few.jsonl"
-gen "$T/few.jsonl" 0.1.0 platform-devex 2026-12-02 12 0
-ingest "$T/few.jsonl" 2026-12-02T13:00:00Z
+tel_gen "$T/few.jsonl" 0.1.0 platform-devex 2026-12-02 12 0
+tel_ingest "$T/few.jsonl" 2026-12-02T13:00:00Z
 expect_eq "devex-dogfood 0 0.05 12 50 waiting" \
 	"$(gate_of 2026-12-03T09:00:00Z tool_error_rate)" "waiting gate"
 expect_eq "devex-dogfood null 0.6 0 5 waiting" \
@@ -80,8 +65,8 @@ case_begin 'a breach is audited with metric, value, threshold and samples as fie
 fresh
 start_rollout
 : >"$T/bad.jsonl"
-gen "$T/bad.jsonl" 0.1.0 platform-devex 2026-12-02 100 20
-ingest "$T/bad.jsonl" 2026-12-02T13:00:00Z
+tel_gen "$T/bad.jsonl" 0.1.0 platform-devex 2026-12-02 100 20
+tel_ingest "$T/bad.jsonl" 2026-12-02T13:00:00Z
 reconcile_at 2026-12-03T09:00:00Z
 expect_out "pause: tool error rate 20.0% (20 of 100 calls) in devex-dogfood is above the gate's 5.0%; pausing"
 expect_eq "tool_error_rate|0.2|0.05|100" \
@@ -94,8 +79,8 @@ case_begin 'reconcile prunes raw events past retention once a day; rollups stay'
 fresh
 record
 : >"$T/old.jsonl"
-gen "$T/old.jsonl" 0.1.0 platform-devex 2026-12-02 30 3
-ingest "$T/old.jsonl" 2026-12-02T13:00:00Z
+tel_gen "$T/old.jsonl" 0.1.0 platform-devex 2026-12-02 30 3
+tel_ingest "$T/old.jsonl" 2026-12-02T13:00:00Z
 sq 'SELECT * FROM telemetry_daily' >"$T/rollups.before"
 # 2026-12-02 is within 90 days of 2027-02-20: nothing to delete yet
 reconcile_at 2027-02-20T09:00:00Z
@@ -110,8 +95,8 @@ sq 'SELECT * FROM telemetry_daily' >"$T/rollups.after"
 expect_same "$T/rollups.before" "$T/rollups.after" "rollups changed by prune"
 # within a day of the last prune: old events ingested again stay
 : >"$T/old2.jsonl"
-gen "$T/old2.jsonl" 0.1.0 platform-devex 2026-12-04 10 0
-ingest "$T/old2.jsonl" 2027-03-10T10:00:00Z
+tel_gen "$T/old2.jsonl" 0.1.0 platform-devex 2026-12-04 10 0
+tel_ingest "$T/old2.jsonl" 2027-03-10T10:00:00Z
 reconcile_at 2027-03-10T20:00:00Z
 expect_no_out "pruned"
 expect_eq 10 "$(sq 'SELECT count(*) FROM telemetry_events')" "not pruned twice a day"
