@@ -49,13 +49,18 @@ int store_bind_int(sqlite3_stmt *st, int idx, int64_t v);
 
 /* Column helpers: NULL columns give NULL, 0 and "" respectively. */
 char *store_col_dup(sqlite3_stmt *st, int col);
-/* The first column of every row of `sql`, bound to ?1 = a and ?2 = b: a
- * NULL-terminated malloc'd array (sluice_strv_free), *n its length; `what`
- * names the read in an error. */
-int store_strv_query(char ***out, size_t *n, sluice_store *s, const char *sql, const char *a,
-		     const char *b, const char *what);
 int64_t store_col_time(sqlite3_stmt *st, int col);
 void store_col_oid(char out[SLUICE_STORE_OID_SZ], sqlite3_stmt *st, int col);
+
+/* One-query reads, ?1 bound to a and ?2 to b (b NULL: no ?2); `what` names
+ * the read in an error. store_strv_query: the first column of every row,
+ * a NULL-terminated malloc'd array (sluice_strv_free), *n its length.
+ * store_int_query: the first column of the first row, 0 when there is
+ * none. */
+int store_strv_query(char ***out, size_t *n, sluice_store *s, const char *sql, const char *a,
+		     const char *b, const char *what);
+int store_int_query(int64_t *out, sluice_store *s, const char *sql, const char *a,
+		    const char *b, const char *what);
 
 /* A unit of work that joins the caller's transaction (as a savepoint) or
  * opens its own (BEGIN IMMEDIATE). store_tx_end commits or, when rc < 0,

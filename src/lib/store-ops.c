@@ -516,40 +516,6 @@ int sluice_store_attestation_list(sluice_attestation_list *out, sluice_store *s,
 	return rc;
 }
 
-int store_strv_query(char ***out, size_t *n, sluice_store *s, const char *sql, const char *a,
-		     const char *b, const char *what)
-{
-	sqlite3_stmt *st = NULL;
-	char **v = sluice_xcalloc(1, sizeof *v);
-	size_t count = 0;
-	int rc;
-
-	*out = NULL;
-	*n = 0;
-	if ((rc = store_stmt(s, &st, sql)) < 0) {
-		free(v);
-		return rc;
-	}
-	store_bind_text(st, 1, a);
-	store_bind_text(st, 2, b);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		v = sluice_xrealloc(v, (count + 2) * sizeof *v);
-		v[count++] = store_col_dup(st, 0);
-		v[count] = NULL;
-	}
-	rc = rc == SQLITE_DONE ? 0 : store_error(s, rc, what);
-	store_done(st);
-	if (rc < 0) {
-		for (size_t i = 0; i < count; i++)
-			free(v[i]);
-		free(v);
-		return rc;
-	}
-	*out = v;
-	*n = count;
-	return 0;
-}
-
 int sluice_store_optout_list(char ***out, size_t *n, sluice_store *s, const char *workspace,
 			     const char *user)
 {

@@ -472,62 +472,26 @@ done:
 
 int sluice_store_telemetry_count(int64_t *events, sluice_store *s, const char *workspace)
 {
-	static const char sql[] = "SELECT count(*) FROM telemetry_events WHERE workspace = ?1";
-	sqlite3_stmt *st = NULL;
-	int rc, step;
-
-	*events = 0;
-	if ((rc = store_stmt(s, &st, sql)) < 0)
-		return rc;
-	store_bind_text(st, 1, workspace);
-	if ((step = sqlite3_step(st)) == SQLITE_ROW)
-		*events = sqlite3_column_int64(st, 0);
-	else
-		rc = store_error(s, step, "cannot count telemetry events");
-	store_done(st);
-	return rc;
+	return store_int_query(events, s, "SELECT count(*) FROM telemetry_events WHERE workspace = ?1",
+			       workspace, NULL, "cannot count telemetry events");
 }
 
 int sluice_store_telemetry_retention(int64_t *days, sluice_store *s, const char *workspace,
 				     const char *plugin)
 {
-	static const char sql[] =
+	return store_int_query(
+		days, s,
 		"SELECT json_extract(deploy_snapshot, '$.audit_retention_days') FROM releases"
 		" WHERE workspace = ?1 AND plugin = ?2 AND deploy_snapshot IS NOT NULL"
 		" AND json_extract(deploy_snapshot, '$.audit_retention_days') IS NOT NULL"
-		" ORDER BY seen_at DESC, id DESC LIMIT 1";
-	sqlite3_stmt *st = NULL;
-	int rc, step;
-
-	*days = 0;
-	if ((rc = store_stmt(s, &st, sql)) < 0)
-		return rc;
-	store_bind_text(st, 1, workspace);
-	store_bind_text(st, 2, plugin);
-	if ((step = sqlite3_step(st)) == SQLITE_ROW)
-		*days = sqlite3_column_int64(st, 0);
-	else if (step != SQLITE_DONE)
-		rc = store_error(s, step, "cannot read the plugin's retention");
-	store_done(st);
-	return rc;
+		" ORDER BY seen_at DESC, id DESC LIMIT 1",
+		workspace, plugin, "cannot read the plugin's retention");
 }
 
 int sluice_store_telemetry_pruned_at(int64_t *at, sluice_store *s, const char *workspace)
 {
-	static const char sql[] = "SELECT pruned_at FROM telemetry_prune WHERE workspace = ?1";
-	sqlite3_stmt *st = NULL;
-	int rc, step;
-
-	*at = 0;
-	if ((rc = store_stmt(s, &st, sql)) < 0)
-		return rc;
-	store_bind_text(st, 1, workspace);
-	if ((step = sqlite3_step(st)) == SQLITE_ROW)
-		*at = sqlite3_column_int64(st, 0);
-	else if (step != SQLITE_DONE)
-		rc = store_error(s, step, "cannot read when telemetry was last pruned");
-	store_done(st);
-	return rc;
+	return store_int_query(at, s, "SELECT pruned_at FROM telemetry_prune WHERE workspace = ?1",
+			       workspace, NULL, "cannot read when telemetry was last pruned");
 }
 
 int sluice_store_telemetry_set_pruned_at(sluice_store *s, const char *workspace, int64_t at)

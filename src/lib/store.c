@@ -160,6 +160,60 @@ char *store_col_dup(sqlite3_stmt *st, int col)
 	return v ? sluice_xstrdup((const char *)v) : NULL;
 }
 
+int store_strv_query(char ***out, size_t *n, sluice_store *s, const char *sql, const char *a,
+		     const char *b, const char *what)
+{
+	sqlite3_stmt *st = NULL;
+	char **v = sluice_xcalloc(1, sizeof *v);
+	size_t count = 0;
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	if ((rc = store_stmt(s, &st, sql)) < 0) {
+		free(v);
+		return rc;
+	}
+	store_bind_text(st, 1, a);
+	store_bind_text(st, 2, b);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		v = sluice_xrealloc(v, (count + 2) * sizeof *v);
+		v[count++] = store_col_dup(st, 0);
+		v[count] = NULL;
+	}
+	rc = rc == SQLITE_DONE ? 0 : store_error(s, rc, what);
+	store_done(st);
+	if (rc < 0) {
+		for (size_t i = 0; i < count; i++)
+			free(v[i]);
+		free(v);
+		return rc;
+	}
+	*out = v;
+	*n = count;
+	return 0;
+}
+
+int store_int_query(int64_t *out, sluice_store *s, const char *sql, const char *a,
+		    const char *b, const char *what)
+{
+	sqlite3_stmt *st = NULL;
+	int rc, step;
+
+	*out = 0;
+	if ((rc = store_stmt(s, &st, sql)) < 0)
+		return rc;
+	store_bind_text(st, 1, a);
+	if (b)
+		store_bind_text(st, 2, b);
+	if ((step = sqlite3_step(st)) == SQLITE_ROW)
+		*out = sqlite3_column_int64(st, 0);
+	else if (step != SQLITE_DONE)
+		rc = store_error(s, step, what);
+	store_done(st);
+	return rc;
+}
+
 int64_t store_col_time(sqlite3_stmt *st, int col)
 {
 	return sqlite3_column_type(st, col) == SQLITE_NULL ? 0 : sqlite3_column_int64(st, col);
