@@ -198,6 +198,23 @@ typedef struct {
 	sluice_pos pos;
 } sluice_notification;
 
+/* One publisher: the `publish` mapping, or one entry of the `publish` list
+ * (docs/configuration.md). Each entry has its own settings, so a type
+ * that needs more (http's url and secret_env) is one more entry. */
+typedef struct {
+	sluice_str type;       /* directory | http | codex */
+	sluice_str path;       /* where a directory or codex publisher writes */
+	sluice_str url, secret_env;
+	/* mode: an octal string such as "0640"; mode_bits is its value, 0
+	 * when unset (published files are then 0644) */
+	sluice_str mode;
+	unsigned mode_bits;
+	/* how messages name it: "publish" for the mapping, "publish[1]" for
+	 * an entry of the list */
+	char name[32];
+	sluice_pos pos;
+} sluice_publish_conf;
+
 typedef struct {
 	sluice_doc *doc;
 	char *path;
@@ -236,12 +253,9 @@ typedef struct {
 	/* policy.audit_retention_days: unset means the default,
 	 * SLUICE_AUDIT_RETENTION_DEFAULT_DAYS (audit.h); at least 90 */
 	sluice_int audit_retention_days;
-	/* publish */
-	sluice_str publish_type, publish_path, publish_url;
-	/* publish.mode: an octal string such as "0640"; publish_mode_bits is
-	 * its value, 0 when unset (published files are then 0644) */
-	sluice_str publish_mode;
-	unsigned publish_mode_bits;
+	/* publish: its publishers in the order written; none when absent */
+	sluice_publish_conf *publishers;
+	size_t npublishers;
 	sluice_notification *notifications;
 	size_t nnotifications;
 } sluice_workspace;

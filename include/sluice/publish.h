@@ -3,7 +3,9 @@
  * guidance files, controls, the users who opted out, and the audit log's
  * head. The document is built once; publishers are
  * small structs of function pointers, so another target (http, codex) is a
- * new publish-*.c file and one line in the table. Publishing knows nothing
+ * new publish-*.c file and one line in the table. A workspace may list
+ * several publishers; each runs on the same state with its own settings
+ * and keeps its own signature, cache and outcome. Publishing knows nothing
  * of the engine: the caller hands it the stored state and the workspace's
  * settings in a sluice_publish_ctx. The format is in docs/publishing.md. */
 #ifndef SLUICE_PUBLISH_H
@@ -39,9 +41,13 @@ typedef struct {
 	const char *workspace;      /* its name */
 	const char *root;           /* --root: a relative publish_path is under it */
 	const char *cache_dir;      /* the mirrors the releases are read from */
-	const char *publish_type;   /* publish.type; NULL: nothing is published */
-	const char *publish_path;   /* publish.path; NULL: .sluice/published */
-	unsigned mode;              /* publish.mode for files; 0: 0644 (directories
+	/* the one publisher this call runs (an entry of `publish`, set per
+	 * publisher by sluice_publish_run_all) */
+	const char *publish_type;   /* its type; NULL: nothing is published */
+	const char *publish_path;   /* its path; NULL: .sluice/published */
+	const char *publish_url;    /* its url (http); NULL: none */
+	const char *publish_secret_env; /* its secret_env (http); NULL: none */
+	unsigned mode;              /* its mode for files; 0: 0644 (directories
 				     * get x where the mode has r) */
 	size_t max_file_bytes;      /* policy.max_file_bytes; 0: the default */
 	const char *const *groups;  /* the workspace's groups, in its order */
@@ -134,9 +140,44 @@ void sluice_effective_clear(sluice_effective *eff);
 int sluice_effective_release_open(sluice_tree **out, const sluice_publish_ctx *c,
 				  const sluice_publisher *pub, const sluice_effective_release *er);
 
-/* Publishes with the workspace's publisher unless nothing changed since the
- * last publish (force: publish anyway). *changed says whether it wrote.
- * A workspace without `publish` publishes nothing. */
+/* Publishes with the publisher c names (c->publish_type) unless nothing
+ * changed since its last publish (force: publish anyway). *changed says
+ * whether it wrote. No publish_type: nothing is published. */
 int sluice_publish_run(bool *changed, const sluice_publish_ctx *c, bool force);
+
+/* What a publisher's state is kept under, beside its type: its path, or
+ * its url when it has no path (http); "" when it has neither. Borrowed. */
+const char *sluice_publish_target(const sluice_publish_conf *pc);
+
+/* How messages name a publisher: "codex publisher at 'out'". Caller
+ * frees. */
+char *sluice_publish_label(const char *type, const char *target);
+
+/* The outcome of one publisher of sluice_publish_run_all. */
+typedef struct {
+	bool changed; /* it wrote */
+	int rc;       /* 0, or the negative code that stopped it */
+	char *error;  /* why it failed; NULL when it did not */
+} sluice_publish_outcome;
+
+/* Runs every publisher of `pubs` (the workspace's `publish` list) on c's
+ * state, each with its own settings; one that fails does not stop the
+ * others, and each one that is current is skipped (its own signature).
+ * out has n entries (clear with sluice_publish_outcomes_clear). Returns 0
+ * when all succeeded, else the first failure's code with its error set:
+ * prefixed with the publisher's label when there are several, and saying
+ * how many more failed. */
+int sluice_publish_run_all(sluice_publish_outcome *out, const sluice_publish_ctx *c,
+			   const sluice_publish_conf *pubs, size_t n, bool force);
+void sluice_publish_outcomes_clear(sluice_publish_outcome *out, size_t n);
+
+/* The workspace's publish outcome as one (status's `"publish"`) from each
+ * publisher's (in `publish` order; each[i].known false: never published):
+ * known when any is; ok only when every one is known and ok; at the
+ * latest attempt of any; error the first failing one's, prefixed with its
+ * label when there are several; last_ok_at the oldest last success (0
+ * when one never succeeded). Clear out with sluice_publish_state_clear. */
+void sluice_publish_state_combine(sluice_publish_state *out, const sluice_publish_state *each,
+				  const char *const *types, const char *const *targets, size_t n);
 
 #endif

@@ -90,9 +90,11 @@ int sluice_reconcile_accept_tag_move(sluice_engine *e, const char *plugin, const
 /* Publishes the effective state as it is stored now - what reconcile's
  * last step does - for the operators' commands that change what users get
  * (withdraw, rollback, freeze, ...) and must not wait for the next pass.
- * Does nothing when the workspace configures no publish.type. *changed
- * says whether anything was written. Returns 0 or a negative code with
- * the error set. */
+ * Runs every publisher of the workspace's `publish`; one that fails does
+ * not stop the others, and each one's outcome is stored. Does nothing when
+ * the workspace configures no publisher. *changed says whether anything
+ * was written. Returns 0, or a negative code with the error set when any
+ * publisher failed (sluice_publish_run_all). */
 int sluice_reconcile_publish(bool *changed, sluice_engine *e);
 
 #endif

@@ -20,7 +20,7 @@
 typedef struct sluice_store sluice_store;
 
 /* The schema version this build creates and understands. */
-#define SLUICE_STORE_SCHEMA_VERSION 9
+#define SLUICE_STORE_SCHEMA_VERSION 11
 
 /* Longest object id kept (hex SHA-256) plus the NUL. */
 #define SLUICE_STORE_OID_SZ 65
@@ -444,7 +444,8 @@ int sluice_store_secret_put(sluice_store *s, const char *workspace, const sluice
 
 /* ---- publishing (store-publish.c) ---------------------------------------- */
 
-/* The outcome of the last publish of a workspace (docs/publishing.md). */
+/* The outcome of the last publish of one publisher of a workspace, or of
+ * all of them (sluice_publish_state_combine); docs/publishing.md. */
 typedef struct {
 	bool known;         /* false: nothing was ever published (the rest is empty) */
 	bool ok;            /* the last publish succeeded */
@@ -453,15 +454,25 @@ typedef struct {
 	int64_t last_ok_at; /* the last success; 0: never */
 } sluice_publish_state;
 
-/* Records the outcome of a publish: ok, or the error that stopped it.
- * Joins the caller's transaction or runs in its own. */
-int sluice_store_publish_state_set(sluice_store *s, const char *workspace, bool ok,
-				   int64_t at, const char *error);
+/* Records the outcome of a publish by the publisher `type` at `target`
+ * (sluice_publish_target): ok, or the error that stopped it. Joins the
+ * caller's transaction or runs in its own. */
+int sluice_store_publish_state_set(sluice_store *s, const char *workspace, const char *type,
+				   const char *target, bool ok, int64_t at, const char *error);
 
-/* The outcome of the last publish; out->known is false when none was
- * recorded. Clear with sluice_publish_state_clear. */
+/* The outcome of that publisher's last publish; out->known is false when
+ * none was recorded. A database from before publishers were kept apart has
+ * one outcome for the workspace: it is every publisher's until that one
+ * records its own. Clear with sluice_publish_state_clear. */
 int sluice_store_publish_state_get(sluice_publish_state *out, sluice_store *s,
-				   const char *workspace);
+				   const char *workspace, const char *type, const char *target);
+
+/* Deletes the outcomes of the workspace's publishers that are not among
+ * the n (types[i], targets[i]) - publishers removed from `publish` - and,
+ * once each of the n has its own, the outcome kept from before publishers
+ * were kept apart. */
+int sluice_store_publish_state_keep(sluice_store *s, const char *workspace,
+				    const char *const *types, const char *const *targets, size_t n);
 void sluice_publish_state_clear(sluice_publish_state *st);
 
 /* The users who opted out of `plugin`, sorted: a NULL-terminated malloc'd

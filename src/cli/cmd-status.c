@@ -12,6 +12,7 @@
 #include "sluice/engine.h"
 #include "sluice/error.h"
 #include "sluice/identity.h"
+#include "sluice/publish.h"
 #include "sluice/secrets.h"
 #include "sluice/util.h"
 
@@ -206,6 +207,52 @@ static json_t *plugin_json(sluice_engine *e, const sluice_engine_input *in, size
 	return o;
 }
 
+/* "publish": every publisher's outcome as one (docs/publishing.md), and
+ * "publishers": each one's. */
+static int publish_json(json_t *doc, sluice_engine *e)
+{
+	const sluice_workspace *ws = sluice_engine_workspace(e);
+	size_t n = ws->npublishers;
+	sluice_publish_state *each = sluice_xcalloc(n + 1, sizeof *each), all;
+	const char **types = sluice_xcalloc(n + 1, sizeof *types);
+	const char **targets = sluice_xcalloc(n + 1, sizeof *targets);
+	json_t *list = json_array();
+	int rc = 0;
+
+	memset(&all, 0, sizeof all);
+	for (size_t i = 0; i < n; i++) {
+		const sluice_publish_conf *pc = &ws->publishers[i];
+		types[i] = pc->type.s;
+		targets[i] = sluice_publish_target(pc);
+		if ((rc = sluice_store_publish_state_get(&each[i], sluice_engine_store(e),
+							 sluice_engine_workspace_name(e), types[i],
+							 targets[i])) < 0)
+			goto done;
+		/* never published: ok, at and error are null */
+		json_t *o = json_pack("{s:s, s:s?, s:s?, s:o, s:o, s:s?}", "type", types[i], "path",
+				      pc->path.s, "url", pc->url.s, "ok",
+				      each[i].known ? json_boolean(each[i].ok) : json_null(), "at",
+				      each[i].known ? time_json(each[i].at) : json_null(), "error",
+				      each[i].error);
+		json_array_append_new(list, o);
+	}
+	sluice_publish_state_combine(&all, each, types, targets, n);
+	json_object_set_new(doc, "publish",
+			    all.known ? json_pack("{s:b, s:o, s:s?}", "ok", all.ok, "at",
+						  time_json(all.at), "error", all.error)
+				      : json_null());
+	json_object_set_new(doc, "publishers", json_incref(list));
+done:
+	for (size_t i = 0; i < n; i++)
+		sluice_publish_state_clear(&each[i]);
+	sluice_publish_state_clear(&all);
+	json_decref(list);
+	free(each);
+	free(types);
+	free(targets);
+	return rc;
+}
+
 static void print_waits(const sluice_plan *plan, const char *id, const char *version,
 			const char *indent)
 {
@@ -219,6 +266,39 @@ static void print_waits(const sluice_plan *plan, const char *id, const char *ver
 	free(lines);
 }
 
+/* The publish outcome: one line per publisher when there are several, else
+ * a line only when the publish failed. */
+static void print_publish(json_t *doc)
+{
+	json_t *pub = json_object_get(doc, "publish"), *pubs = json_object_get(doc, "publishers"), *x;
+	size_t i;
+
+	if (json_array_size(pubs) <= 1) {
+		if (json_is_false(json_object_get(pub, "ok")))
+			printf("publish failed at %s: %s; users still get what was published before; "
+			       "fix it and run 'sluice reconcile'\n",
+			       json_string_value(json_object_get(pub, "at")),
+			       json_string_value(json_object_get(pub, "error")));
+		return;
+	}
+	json_array_foreach (pubs, i, x) {
+		const char *path = json_string_value(json_object_get(x, "path"));
+		const char *at = json_string_value(json_object_get(x, "at"));
+		char *label = sluice_publish_label(json_string_value(json_object_get(x, "type")),
+						   path ? path
+							: json_string_value(json_object_get(x, "url")));
+		if (json_is_null(json_object_get(x, "ok")))
+			printf("%s: not published yet; run 'sluice reconcile'\n", label);
+		else if (json_is_true(json_object_get(x, "ok")))
+			printf("%s: published at %s\n", label, at);
+		else
+			printf("%s: failed at %s: %s; what it published before stays; fix it and run "
+			       "'sluice reconcile'\n",
+			       label, at, json_string_value(json_object_get(x, "error")));
+		free(label);
+	}
+}
+
 static void print_text(sluice_engine *e, const sluice_engine_input *in, const sluice_plan *plan,
 		       json_t *doc)
 {
@@ -227,12 +307,7 @@ static void print_text(sluice_engine *e, const sluice_engine_input *in, const sl
 	int64_t until = 0;
 
 	printf("workspace %s\n", sluice_engine_workspace_name(e));
-	json_t *pub = json_object_get(doc, "publish");
-	if (json_is_false(json_object_get(pub, "ok")))
-		printf("publish failed at %s: %s; users still get what was published before; fix it "
-		       "and run 'sluice reconcile'\n",
-		       json_string_value(json_object_get(pub, "at")),
-		       json_string_value(json_object_get(pub, "error")));
+	print_publish(doc);
 	if (sluice_engine_store_is_new(e))
 		printf("nothing recorded yet: 'sluice reconcile' fetches the plugins and records "
 		       "their releases\n");
@@ -351,17 +426,10 @@ static cli_retval run(struct cli *c)
 			"frozen", in->in.rules.frozen || in_freeze_window(e, &wr, &until), "plugins",
 			plugins, "identity", sluice_identity_mode_name(sluice_identity_mode_of(ws)),
 			"admin_commit", admin_commit ? json_string(admin_commit) : json_null());
-	sluice_publish_state ps;
-	if ((lrc = sluice_store_publish_state_get(&ps, sluice_engine_store(e),
-						  sluice_engine_workspace_name(e))) < 0) {
+	if ((lrc = publish_json(doc, e)) < 0) {
 		rc = cli_fail(lrc);
 		goto done;
 	}
-	json_object_set_new(doc, "publish",
-			    ps.known ? json_pack("{s:b, s:o, s:s?}", "ok", ps.ok, "at",
-						 time_json(ps.at), "error", ps.error)
-				     : json_null());
-	sluice_publish_state_clear(&ps);
 	/* the audit log's head, to keep a copy of outside the database
 	 * (sluice audit verify --head) */
 	int64_t head_id = 0;

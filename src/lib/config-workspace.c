@@ -547,12 +547,12 @@ static void load_notifications(sluice_schema *s, sluice_workspace *ws, const slu
 	}
 }
 
-/* publish.mode: the mode of published files, an octal string ("0640") of
- * permission bits only, that lets the owner read and write them (the
- * publisher reads its own files back and replaces them). */
-static void load_publish_mode(sluice_diags *diags, sluice_workspace *ws)
+/* A publisher's mode: the mode of published files, an octal string
+ * ("0640") of permission bits only, that lets the owner read and write them
+ * (the publisher reads its own files back and replaces them). */
+static void load_publish_mode(sluice_diags *diags, sluice_publish_conf *pc)
 {
-	const char *m = ws->publish_mode.s;
+	const char *m = pc->mode.s;
 	unsigned v = 0;
 	size_t n;
 
@@ -563,13 +563,110 @@ static void load_publish_mode(sluice_diags *diags, sluice_workspace *ws)
 	for (size_t i = 0; ok && i < n; i++)
 		v = v * 8 + (unsigned)(m[i] - '0');
 	if (!ok || (v & 0600) != 0600) {
-		sluice_diag_error(diags, ws->publish_mode.pos, "invalid-value",
-				  "'publish.mode' must be an octal file mode such as \"0644\" or "
+		sluice_diag_error(diags, pc->mode.pos, "invalid-value",
+				  "'%s.mode' must be an octal file mode such as \"0644\" or "
 				  "\"0640\" that lets the owner read and write (got \"%s\")",
-				  m);
+				  pc->name, m);
 		return;
 	}
-	ws->publish_mode_bits = v;
+	pc->mode_bits = v;
+}
+
+/* One publisher: the `publish` mapping or an entry of the list. */
+static void load_publisher(sluice_schema *s, sluice_publish_conf *pc, const sluice_node *x)
+{
+	const char *path = pc->name;
+
+	pc->pos = x->pos;
+	sluice_schema_keys(s, x, path, k_publish);
+	sluice_schema_enum(s, &pc->type, x, path, "type", true, k_publish_types);
+	if (pc->type.s && !in_list(k_publish_types_built, pc->type.s))
+		sluice_diag_error(s->d, pc->type.pos, "not-built",
+				  "%s.type '%s' is not supported by this build yet; use "
+				  "'directory' or 'codex'", path, pc->type.s);
+	sluice_schema_str(s, &pc->path, x, path, "path", false);
+	sluice_schema_str(s, &pc->url, x, path, "url", false);
+	sluice_schema_str(s, &pc->secret_env, x, path, "secret_env", false);
+	sluice_schema_str(s, &pc->mode, x, path, "mode", false);
+	load_publish_mode(s->d, pc);
+	if (pc->type.s && strcmp(pc->type.s, "http") == 0 && !pc->url.s)
+		sluice_diag_error(s->d, x->pos, "missing-key",
+				  "missing required key 'url' in %s (type http)", path);
+	if (pc->type.s && strcmp(pc->type.s, "http") != 0 && !pc->path.s)
+		sluice_diag_error(s->d, x->pos, "missing-key",
+				  "missing required key 'path' in %s (type %s)", path, pc->type.s);
+}
+
+/* A path as written without its empty and "." segments: "./out//" is
+ * "out". Caller frees. */
+static char *plain_path(const char *p)
+{
+	sluice_buf b = SLUICE_BUF_INIT;
+	if (*p == '/')
+		sluice_buf_printf(&b, "/");
+	for (const char *seg = p; *seg;) {
+		size_t n = strcspn(seg, "/");
+		if (n && !(n == 1 && seg[0] == '.'))
+			sluice_buf_printf(&b, "%s%.*s", b.len && b.ptr[b.len - 1] != '/' ? "/" : "",
+					  (int)n, seg);
+		seg += n;
+		while (*seg == '/')
+			seg++;
+	}
+	return sluice_buf_detach(&b);
+}
+
+static bool same_path(const char *a, const char *b)
+{
+	char *x = plain_path(a), *y = plain_path(b);
+	bool same = strcmp(x, y) == 0;
+	free(x);
+	free(y);
+	return same;
+}
+
+/* `publish`: one mapping (one publisher) or a list of them
+ * (docs/configuration.md). Two publishers of one type writing to the same
+ * place would overwrite each other's files and state: an error. */
+static void load_publishers(sluice_schema *s, sluice_workspace *ws, const sluice_node *n)
+{
+	bool list = n->kind == SLUICE_NODE_SEQ;
+	size_t count = list ? n->count : 1;
+
+	if (list && n->count == 0)
+		sluice_diag_error(s->d, n->pos, "empty-list",
+				  "'publish' must name at least one publisher; remove it to "
+				  "publish nothing");
+	ws->publishers = sluice_xcalloc(count ? count : 1, sizeof *ws->publishers);
+	for (size_t i = 0; i < count; i++) {
+		const sluice_node *x = list ? n->items[i] : n;
+		sluice_publish_conf *pc = &ws->publishers[ws->npublishers];
+		if (list)
+			snprintf(pc->name, sizeof pc->name, "publish[%zu]", i);
+		else
+			snprintf(pc->name, sizeof pc->name, "publish");
+		if (x->kind != SLUICE_NODE_MAP) {
+			sluice_diag_error(s->d, x->pos, "wrong-type", "'%s' must be a mapping, not %s",
+					  pc->name, sluice_node_kind_name(x->kind));
+			continue;
+		}
+		load_publisher(s, pc, x);
+		ws->npublishers++;
+		for (size_t k = 0; k + 1 < ws->npublishers; k++) {
+			const sluice_publish_conf *o = &ws->publishers[k];
+			const sluice_str *mine = pc->path.s ? &pc->path : &pc->url;
+			const char *theirs = pc->path.s ? o->path.s : o->url.s;
+			if (!pc->type.s || !o->type.s || strcmp(pc->type.s, o->type.s) != 0 ||
+			    !mine->s || !theirs || !same_path(mine->s, theirs))
+				continue;
+			sluice_diag_error(s->d, mine->pos, "duplicate",
+					  "%s.%s: %s and %s both publish type %s to '%s'; give each "
+					  "publisher its own %s",
+					  pc->name, pc->path.s ? "path" : "url", o->name, pc->name,
+					  pc->type.s, mine->s, pc->path.s ? "path" : "url");
+			break;
+		}
+	}
 }
 
 int sluice_workspace_load(sluice_workspace **out, const char *path, sluice_diags *diags)
@@ -623,26 +720,9 @@ int sluice_workspace_load(sluice_workspace **out, const char *path, sluice_diags
 		load_providers(&s, ws, x);
 	if ((x = sluice_schema_get(&s, root, top, "policy", mk, "a mapping", false)))
 		load_policy(&s, ws, x);
-	if ((x = sluice_schema_get(&s, root, top, "publish", mk, "a mapping", false))) {
-		sluice_schema_keys(&s, x, "publish", k_publish);
-		sluice_schema_enum(&s, &ws->publish_type, x, "publish", "type", true, k_publish_types);
-		if (ws->publish_type.s && !in_list(k_publish_types_built, ws->publish_type.s))
-			sluice_diag_error(diags, ws->publish_type.pos, "not-built",
-					  "publish.type '%s' is not supported by this build yet; use "
-					  "'directory' or 'codex'", ws->publish_type.s);
-		sluice_schema_str(&s, &ws->publish_path, x, "publish", "path", false);
-		sluice_schema_str(&s, &ws->publish_url, x, "publish", "url", false);
-		sluice_schema_str(&s, &ws->publish_mode, x, "publish", "mode", false);
-		load_publish_mode(diags, ws);
-		if (ws->publish_type.s && strcmp(ws->publish_type.s, "http") == 0 && !ws->publish_url.s)
-			sluice_diag_error(diags, x->pos, "missing-key",
-					  "missing required key 'url' in publish (type http)");
-		if (ws->publish_type.s && strcmp(ws->publish_type.s, "http") != 0 &&
-		    !ws->publish_path.s)
-			sluice_diag_error(diags, x->pos, "missing-key",
-					  "missing required key 'path' in publish (type %s)",
-					  ws->publish_type.s);
-	}
+	if ((x = sluice_schema_get(&s, root, top, "publish", mk | sk,
+				   "a mapping or a list of mappings", false)))
+		load_publishers(&s, ws, x);
 	if ((x = sluice_schema_get(&s, root, top, "notifications", sk, "a list", false))) {
 		/* still read, so that the list is right when notifications land */
 		load_notifications(&s, ws, x);
@@ -680,6 +760,7 @@ void sluice_workspace_free(sluice_workspace *ws)
 	for (size_t i = 0; i < ws->nnotifications; i++)
 		free(ws->notifications[i].events.items);
 	free(ws->notifications);
+	free(ws->publishers);
 	sluice_doc_free(ws->doc);
 	free(ws->path);
 	free(ws);

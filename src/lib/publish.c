@@ -483,3 +483,103 @@ int sluice_publish_run(bool *changed, const sluice_publish_ctx *c, bool force)
 		*changed = true;
 	return rc;
 }
+
+const char *sluice_publish_target(const sluice_publish_conf *pc)
+{
+	return pc->path.s ? pc->path.s : pc->url.s ? pc->url.s : "";
+}
+
+char *sluice_publish_label(const char *type, const char *target)
+{
+	return sluice_xasprintf("%s publisher at '%s'", type, target);
+}
+
+int sluice_publish_run_all(sluice_publish_outcome *out, const sluice_publish_ctx *c,
+			   const sluice_publish_conf *pubs, size_t n, bool force)
+{
+	size_t failed = 0, first = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		sluice_publish_ctx one = *c;
+		one.publish_type = pubs[i].type.s;
+		one.publish_path = pubs[i].path.s;
+		one.publish_url = pubs[i].url.s;
+		one.publish_secret_env = pubs[i].secret_env.s;
+		one.mode = pubs[i].mode_bits;
+		memset(&out[i], 0, sizeof out[i]);
+		if ((out[i].rc = sluice_publish_run(&out[i].changed, &one, force)) < 0) {
+			out[i].error = sluice_xstrdup(sluice_error_last());
+			if (!failed++)
+				first = i;
+		}
+	}
+	if (!failed)
+		return 0;
+	if (n == 1)
+		return sluice_error_set(out[first].rc, "%s", out[first].error);
+	char *label = sluice_publish_label(pubs[first].type.s ? pubs[first].type.s : "?",
+					   sluice_publish_target(&pubs[first]));
+	int rc = failed == 1
+			 ? sluice_error_set(out[first].rc, "%s: %s", label, out[first].error)
+			 : sluice_error_set(out[first].rc,
+					    "%s: %s; %zu more publisher%s failed: see 'sluice status'",
+					    label, out[first].error, failed - 1, failed > 2 ? "s" : "");
+	free(label);
+	return rc;
+}
+
+void sluice_publish_outcomes_clear(sluice_publish_outcome *out, size_t n)
+{
+	for (size_t i = 0; out && i < n; i++) {
+		free(out[i].error);
+		memset(&out[i], 0, sizeof out[i]);
+	}
+}
+
+void sluice_publish_state_combine(sluice_publish_state *out, const sluice_publish_state *each,
+				  const char *const *types, const char *const *targets, size_t n)
+{
+	bool all_ok = n > 0, all_succeeded = n > 0;
+	ptrdiff_t never = -1;
+
+	memset(out, 0, sizeof *out);
+	for (size_t i = 0; i < n; i++) {
+		const sluice_publish_state *st = &each[i];
+		if (!st->known) {
+			all_ok = all_succeeded = false;
+			if (never < 0)
+				never = (ptrdiff_t)i;
+			continue;
+		}
+		out->known = true;
+		if (st->at > out->at)
+			out->at = st->at;
+		if (!st->last_ok_at)
+			all_succeeded = false;
+		else if (!out->last_ok_at || st->last_ok_at < out->last_ok_at)
+			out->last_ok_at = st->last_ok_at;
+		if (st->ok)
+			continue;
+		all_ok = false;
+		if (out->error)
+			continue;
+		if (n == 1) {
+			out->error = sluice_xstrdup(st->error ? st->error : "unknown error");
+		} else {
+			char *label = sluice_publish_label(types[i], targets[i]);
+			out->error = sluice_xasprintf("%s: %s", label,
+						      st->error ? st->error : "unknown error");
+			free(label);
+		}
+	}
+	/* a publisher added since the last publish has no outcome yet: the
+	 * combined one is not ok until it has published */
+	if (out->known && !out->error && never >= 0) {
+		char *label = sluice_publish_label(types[never], targets[never]);
+		out->error = sluice_xasprintf("%s: not published yet", label);
+		free(label);
+	}
+	out->ok = out->known && all_ok;
+	if (!all_succeeded)
+		out->last_ok_at = 0;
+}

@@ -438,25 +438,54 @@ static int take_lease(sluice_engine *e, sluice_reconcile_report *r, int64_t wait
 	}
 }
 
+/* Records one publisher's outcome: a failure, or a success when it wrote
+ * or when its last outcome was not known good. */
+static int record_outcome(sluice_engine *e, const sluice_publish_conf *pc, bool ok, bool changed,
+			  const char *error)
+{
+	const char *type = pc->type.s, *target = sluice_publish_target(pc);
+	sluice_publish_state was;
+	int rc;
+
+	if (!ok)
+		return sluice_store_publish_state_set(e->store, e->workspace, type, target, false,
+						      e->now, error);
+	/* a pass that had nothing to write records nothing, unless the
+	 * published state was not known good: then it is again */
+	if (!changed) {
+		if ((rc = sluice_store_publish_state_get(&was, e->store, e->workspace, type,
+							 target)) < 0)
+			return rc;
+		bool good = was.known && was.ok;
+		sluice_publish_state_clear(&was);
+		if (good)
+			return 0;
+	}
+	return sluice_store_publish_state_set(e->store, e->workspace, type, target, true, e->now,
+					      NULL);
+}
+
 /* Publishes the effective state: the planner's input of every plugin, the
  * users' opt-outs, the audit log's head and the workspace's publish
- * settings, handed to the publisher; then records the outcome in the store
- * (a failure shows in `status` until a publish succeeds). reconcile.h. */
+ * settings, handed to every publisher; then records each one's outcome in
+ * the store (a failure shows in `status` until that publisher succeeds).
+ * reconcile.h. */
 int sluice_reconcile_publish(bool *changed, sluice_engine *e)
 {
+	const sluice_workspace *ws = e->ws;
 	sluice_engine_input *in = NULL;
 	sluice_publish_plugin *plugins = NULL;
+	sluice_publish_outcome *outcomes = NULL;
 	sluice_secret_row *secrets = NULL;
 	size_t nsecrets = 0;
-	sluice_publish_state was;
-	const char **groups = NULL;
+	const char **groups = NULL, **types = NULL, **targets = NULL;
 	char ***optouts = NULL, hash[SLUICE_AUDIT_HASH_SZ], *failed = NULL;
 	int64_t head = 0;
+	bool ran = false;
 	int rc;
 
 	*changed = false;
-	memset(&was, 0, sizeof was);
-	if (!e->ws->publish_type.s)
+	if (!ws->npublishers)
 		return 0;
 	if ((rc = sluice_engine_input_load(&in, e, NULL)) < 0)
 		goto record;
@@ -474,19 +503,16 @@ int sluice_reconcile_publish(bool *changed, sluice_engine *e)
 	}
 	if ((rc = sluice_audit_head(e->store, &head, hash)) < 0)
 		goto record;
-	groups = sluice_xcalloc(e->ws->ngroups + 1, sizeof *groups);
-	for (size_t g = 0; g < e->ws->ngroups; g++)
-		groups[g] = e->ws->groups[g].name.s;
+	groups = sluice_xcalloc(ws->ngroups + 1, sizeof *groups);
+	for (size_t g = 0; g < ws->ngroups; g++)
+		groups[g] = ws->groups[g].name.s;
 	sluice_publish_ctx c = {
 		.workspace = e->workspace,
 		.root = e->root,
 		.cache_dir = e->cache_dir,
-		.publish_type = e->ws->publish_type.s,
-		.publish_path = e->ws->publish_path.s,
-		.mode = e->ws->publish_mode_bits,
-		.max_file_bytes = e->ws->max_file_bytes,
+		.max_file_bytes = ws->max_file_bytes,
 		.groups = groups,
-		.ngroups = e->ws->ngroups,
+		.ngroups = ws->ngroups,
 		.plugins = plugins,
 		.nplugins = in->in.nplugins,
 		.now = e->now,
@@ -497,22 +523,38 @@ int sluice_reconcile_publish(bool *changed, sluice_engine *e)
 					   NULL)) == 0) {
 		c.secrets = secrets;
 		c.nsecrets = nsecrets;
-		rc = sluice_publish_run(changed, &c, false);
+		outcomes = sluice_xcalloc(ws->npublishers, sizeof *outcomes);
+		rc = sluice_publish_run_all(outcomes, &c, ws->publishers, ws->npublishers, false);
+		ran = true;
 	}
 record:
-	if (rc < 0) {
+	if (rc < 0)
 		failed = sluice_xstrdup(sluice_error_last());
-		if (sluice_store_publish_state_set(e->store, e->workspace, false, e->now, failed) < 0)
-			sluice_error_clear(); /* the publish's own error is the one to report */
-		sluice_error_set(rc, "%s", failed);
-	} else if (*changed ||
-		   ((rc = sluice_store_publish_state_get(&was, e->store, e->workspace)) == 0 &&
-		    (!was.known || !was.ok)))
-		/* a pass that had nothing to write records nothing, unless the
-		 * published state was not known good: then it is again */
-		rc = sluice_store_publish_state_set(e->store, e->workspace, true, e->now, NULL);
-	sluice_publish_state_clear(&was);
+	/* each publisher's own outcome; when the state could not even be
+	 * read, every publisher failed with that */
+	types = sluice_xcalloc(ws->npublishers, sizeof *types);
+	targets = sluice_xcalloc(ws->npublishers, sizeof *targets);
+	for (size_t i = 0; i < ws->npublishers; i++) {
+		const sluice_publish_outcome *o = ran ? &outcomes[i] : NULL;
+		bool ok = o ? o->rc == 0 : false;
+		types[i] = ws->publishers[i].type.s;
+		targets[i] = sluice_publish_target(&ws->publishers[i]);
+		*changed = *changed || (o && o->changed);
+		if (record_outcome(e, &ws->publishers[i], ok, o && o->changed,
+				   o ? o->error : failed) < 0 && rc == 0)
+			rc = SLUICE_ESTORE;
+	}
+	/* publishers no longer configured have no outcome to show */
+	if (sluice_store_publish_state_keep(e->store, e->workspace, types, targets,
+					    ws->npublishers) < 0 && rc == 0)
+		rc = SLUICE_ESTORE;
+	if (failed)
+		sluice_error_set(rc, "%s", failed); /* the publish's own error is the one to report */
 	free(failed);
+	free(types);
+	free(targets);
+	sluice_publish_outcomes_clear(outcomes, ran ? ws->npublishers : 0);
+	free(outcomes);
 	for (size_t p = 0; optouts && in && p < in->in.nplugins; p++)
 		sluice_strv_free(optouts[p]);
 	free(optouts);

@@ -406,11 +406,14 @@ void sluice_validate_workspace(const sluice_workspace *ws, const char *root, slu
 	}
 	/* the publisher removes what it wrote there: a relative path must not
 	 * lead it out of the administrators' repository */
-	if (ws->publish_path.s && climbs_out(ws->publish_path.s))
-		sluice_diag_error(d, ws->publish_path.pos, "invalid-value",
-				  "'publish.path' '%s' leaves --root through '..'; give a path "
-				  "inside the administrators' repository, or an absolute path",
-				  ws->publish_path.s);
+	for (size_t i = 0; i < ws->npublishers; i++) {
+		const sluice_publish_conf *pc = &ws->publishers[i];
+		if (pc->path.s && climbs_out(pc->path.s))
+			sluice_diag_error(d, pc->path.pos, "invalid-value",
+					  "'%s.path' '%s' leaves --root through '..'; give a path "
+					  "inside the administrators' repository, or an absolute path",
+					  pc->name, pc->path.s);
+	}
 	for (size_t i = 0; i < ws->nproviders; i++)
 		for (size_t k = 0; k < ws->providers[i].allowed_prefixes.count; k++) {
 			const sluice_str *pf = &ws->providers[i].allowed_prefixes.items[k];

@@ -40,17 +40,20 @@ static int setup_store(void **state)
 
 /* ---- the store ----------------------------------------------------------- */
 
+#define DIR_T "directory", ".sluice/published"
+#define CODEX_T "codex", "out"
+
 static void test_publish_state(void **state)
 {
 	fixture *f = *state;
 	sluice_publish_state ps;
 
-	assert_int_equal(sluice_store_publish_state_get(&ps, f->s, WS), 0);
+	assert_int_equal(sluice_store_publish_state_get(&ps, f->s, WS, DIR_T), 0);
 	assert_false(ps.known);
 	sluice_publish_state_clear(&ps);
 
-	assert_int_equal(sluice_store_publish_state_set(f->s, WS, true, T0, NULL), 0);
-	assert_int_equal(sluice_store_publish_state_get(&ps, f->s, WS), 0);
+	assert_int_equal(sluice_store_publish_state_set(f->s, WS, DIR_T, true, T0, NULL), 0);
+	assert_int_equal(sluice_store_publish_state_get(&ps, f->s, WS, DIR_T), 0);
 	assert_true(ps.known && ps.ok);
 	assert_int_equal(ps.at, T0);
 	assert_null(ps.error);
@@ -58,8 +61,9 @@ static void test_publish_state(void **state)
 	sluice_publish_state_clear(&ps);
 
 	/* a failure keeps when it last worked */
-	assert_int_equal(sluice_store_publish_state_set(f->s, WS, false, T0 + 60, "disk full"), 0);
-	assert_int_equal(sluice_store_publish_state_get(&ps, f->s, WS), 0);
+	assert_int_equal(sluice_store_publish_state_set(f->s, WS, DIR_T, false, T0 + 60, "disk full"),
+			 0);
+	assert_int_equal(sluice_store_publish_state_get(&ps, f->s, WS, DIR_T), 0);
 	assert_true(ps.known);
 	assert_false(ps.ok);
 	assert_int_equal(ps.at, T0 + 60);
@@ -68,15 +72,141 @@ static void test_publish_state(void **state)
 	sluice_publish_state_clear(&ps);
 
 	/* a success clears the error; another workspace is its own */
-	assert_int_equal(sluice_store_publish_state_set(f->s, WS, true, T0 + 120, "ignored"), 0);
-	assert_int_equal(sluice_store_publish_state_get(&ps, f->s, WS), 0);
+	assert_int_equal(sluice_store_publish_state_set(f->s, WS, DIR_T, true, T0 + 120, "ignored"),
+			 0);
+	assert_int_equal(sluice_store_publish_state_get(&ps, f->s, WS, DIR_T), 0);
 	assert_true(ps.ok);
 	assert_null(ps.error);
 	assert_int_equal(ps.last_ok_at, T0 + 120);
 	sluice_publish_state_clear(&ps);
-	assert_int_equal(sluice_store_publish_state_get(&ps, f->s, "other"), 0);
+	assert_int_equal(sluice_store_publish_state_get(&ps, f->s, "other", DIR_T), 0);
 	assert_false(ps.known);
 	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM publish_state"), 1);
+}
+
+/* Each publisher has its own outcome; keep removes those no longer
+ * configured. */
+static void test_publish_state_per_publisher(void **state)
+{
+	fixture *f = *state;
+	sluice_publish_state ps;
+
+	assert_int_equal(sluice_store_publish_state_set(f->s, WS, DIR_T, true, T0, NULL), 0);
+	assert_int_equal(sluice_store_publish_state_set(f->s, WS, CODEX_T, false, T0, "no room"), 0);
+	assert_int_equal(sluice_store_publish_state_get(&ps, f->s, WS, DIR_T), 0);
+	assert_true(ps.known && ps.ok);
+	sluice_publish_state_clear(&ps);
+	assert_int_equal(sluice_store_publish_state_get(&ps, f->s, WS, CODEX_T), 0);
+	assert_true(ps.known && !ps.ok);
+	assert_string_equal(ps.error, "no room");
+	assert_int_equal(ps.last_ok_at, 0);
+	sluice_publish_state_clear(&ps);
+	/* the same type elsewhere is another publisher */
+	assert_int_equal(sluice_store_publish_state_get(&ps, f->s, WS, "codex", "other"), 0);
+	assert_false(ps.known);
+	sluice_publish_state_clear(&ps);
+
+	const char *types[] = {"codex"}, *targets[] = {"out"};
+	assert_int_equal(sluice_store_publish_state_keep(f->s, WS, types, targets, 1), 0);
+	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM publish_state"), 1);
+	assert_int_equal(sluice_store_publish_state_get(&ps, f->s, WS, DIR_T), 0);
+	assert_false(ps.known);
+	sluice_publish_state_clear(&ps);
+	assert_int_equal(sluice_store_publish_state_set(f->s, WS, "", "", true, T0, NULL),
+			 SLUICE_EINVAL);
+}
+
+/* A database from before publishers were kept apart (schema 10, one row
+ * per workspace): the migration keeps its row, which stands for every
+ * publisher until each has its own. */
+static void test_publish_state_from_before(void **state)
+{
+	fixture *f = *state;
+	sluice_publish_state ps;
+
+	sluice_store_free(f->s);
+	f->s = NULL;
+	assert_int_equal(raw_exec(f->path, "DROP TABLE publish_state;"
+					   " CREATE TABLE publish_state (workspace TEXT PRIMARY KEY,"
+					   " ok INTEGER NOT NULL, at INTEGER NOT NULL, error TEXT,"
+					   " last_ok_at INTEGER);"
+					   " INSERT INTO publish_state VALUES ('engineering', 0, 1796083260,"
+					   " 'disk full', 1796083200);"
+					   " PRAGMA user_version = 10"),
+			 SQLITE_OK);
+	if (sluice_store_open(&f->s, f->path, 0) != 0)
+		fail_msg("%s", sluice_error_last());
+	assert_int_equal(raw_int(f->path, "PRAGMA user_version"), SLUICE_STORE_SCHEMA_VERSION);
+	assert_int_equal(sluice_store_publish_state_get(&ps, f->s, WS, DIR_T), 0);
+	assert_true(ps.known && !ps.ok);
+	assert_string_equal(ps.error, "disk full");
+	assert_int_equal(ps.at, T0 + 60);
+	assert_int_equal(ps.last_ok_at, T0);
+	sluice_publish_state_clear(&ps);
+
+	/* the directory publisher fails again: it keeps when it last worked */
+	assert_int_equal(sluice_store_publish_state_set(f->s, WS, DIR_T, false, T0 + 120, "still"),
+			 0);
+	assert_int_equal(sluice_store_publish_state_get(&ps, f->s, WS, DIR_T), 0);
+	assert_int_equal(ps.last_ok_at, T0);
+	sluice_publish_state_clear(&ps);
+	/* the old row goes only once every configured publisher has its own */
+	const char *types[] = {"directory", "codex"}, *targets[] = {".sluice/published", "out"};
+	assert_int_equal(sluice_store_publish_state_keep(f->s, WS, types, targets, 2), 0);
+	assert_int_equal(sluice_store_publish_state_get(&ps, f->s, WS, CODEX_T), 0);
+	assert_true(ps.known && !ps.ok);
+	sluice_publish_state_clear(&ps);
+	assert_int_equal(sluice_store_publish_state_set(f->s, WS, CODEX_T, true, T0 + 120, NULL), 0);
+	assert_int_equal(sluice_store_publish_state_keep(f->s, WS, types, targets, 2), 0);
+	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM publish_state WHERE type = ''"), 0);
+	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM publish_state"), 2);
+}
+
+/* status's "publish": one outcome from each publisher's. */
+static void test_publish_state_combine(void **state)
+{
+	(void)state;
+	const char *types[] = {"directory", "codex"}, *targets[] = {"pub", "out"};
+	sluice_publish_state each[2] = {{true, true, T0, NULL, T0},
+					{true, false, T0 + 60, "no room", T0 - 60}};
+	sluice_publish_state all;
+
+	sluice_publish_state_combine(&all, each, types, targets, 2);
+	assert_true(all.known);
+	assert_false(all.ok);
+	assert_int_equal(all.at, T0 + 60); /* the latest attempt */
+	assert_string_equal(all.error, "codex publisher at 'out': no room");
+	assert_int_equal(all.last_ok_at, T0 - 60); /* the oldest success */
+	sluice_publish_state_clear(&all);
+
+	each[1] = (sluice_publish_state){true, true, T0 - 30, NULL, T0 - 30};
+	sluice_publish_state_combine(&all, each, types, targets, 2);
+	assert_true(all.ok);
+	assert_null(all.error);
+	assert_int_equal(all.at, T0);
+	sluice_publish_state_clear(&all);
+
+	/* one publisher: its error as it is */
+	each[0] = (sluice_publish_state){true, false, T0, "disk full", 0};
+	sluice_publish_state_combine(&all, each, types, targets, 1);
+	assert_false(all.ok);
+	assert_string_equal(all.error, "disk full");
+	assert_int_equal(all.last_ok_at, 0);
+	sluice_publish_state_clear(&all);
+
+	/* one added since: not ok until it published */
+	each[0] = (sluice_publish_state){true, true, T0, NULL, T0};
+	each[1] = (sluice_publish_state){0};
+	sluice_publish_state_combine(&all, each, types, targets, 2);
+	assert_true(all.known);
+	assert_false(all.ok);
+	assert_string_equal(all.error, "codex publisher at 'out': not published yet");
+	sluice_publish_state_clear(&all);
+
+	each[0] = (sluice_publish_state){0};
+	sluice_publish_state_combine(&all, each, types, targets, 2);
+	assert_false(all.known);
+	assert_null(all.error);
 }
 
 static void test_optout_users(void **state)
@@ -325,6 +455,10 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_publish_state, setup_store, teardown),
+		cmocka_unit_test_setup_teardown(test_publish_state_per_publisher, setup_store,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_publish_state_from_before, setup_store, teardown),
+		cmocka_unit_test(test_publish_state_combine),
 		cmocka_unit_test_setup_teardown(test_optout_users, setup_store, teardown),
 		cmocka_unit_test_setup_teardown(test_directory_publish, setup_dir, teardown_dir),
 		cmocka_unit_test_setup_teardown(test_no_removal_through_a_link, setup_dir, teardown_dir),
