@@ -659,11 +659,11 @@ static void load_publishers(sluice_schema *s, sluice_workspace *ws, const sluice
 			if (!pc->type.s || !o->type.s || strcmp(pc->type.s, o->type.s) != 0 ||
 			    !mine->s || !theirs || !same_path(mine->s, theirs))
 				continue;
+			const char *what = pc->path.s ? "path" : "url";
 			sluice_diag_error(s->d, mine->pos, "duplicate",
-					  "%s.%s: %s and %s both publish type %s to '%s'; give each "
-					  "publisher its own %s",
-					  pc->name, pc->path.s ? "path" : "url", o->name, pc->name,
-					  pc->type.s, mine->s, pc->path.s ? "path" : "url");
+					  "'%s.%s' '%s' is where %s already publishes (type %s); "
+					  "give each %s publisher its own %s",
+					  pc->name, what, mine->s, o->name, pc->type.s, pc->type.s, what);
 			break;
 		}
 	}

@@ -144,6 +144,73 @@ static void members_file_stays_inside_root(void **state)
 	free(link);
 }
 
+/* Loads workspaces/eng.yaml with `publish` as given; *errors the loader's
+ * errors. Caller frees. */
+static sluice_workspace *load_publish(const char *publish, size_t *errors)
+{
+	char *text = sluice_xasprintf("workspace: eng\ngroups:\n  everyone: {members: [ana]}\n"
+				      "admins:\n  - {id: admin-ana, roles: [operator]}\n%s",
+				      publish);
+	char *path = sluice_path_join(tmpdir, "workspaces/eng.yaml");
+	sluice_workspace *ws = NULL;
+	sluice_diags d;
+
+	write_file("workspaces/eng.yaml", text);
+	sluice_diags_init(&d);
+	assert_int_equal(sluice_workspace_load(&ws, path, &d), 0);
+	*errors = d.errors;
+	sluice_diags_clear(&d);
+	free(path);
+	free(text);
+	return ws;
+}
+
+/* `publish` is one mapping or a list of them, each entry with its own
+ * settings and name in messages; absent, nothing is published. */
+static void publish_mapping_or_list(void **state)
+{
+	(void)state;
+	size_t errors = 9;
+	sluice_workspace *ws = load_publish("publish: {type: directory, path: out, mode: \"0640\"}\n",
+					    &errors);
+	assert_int_equal(errors, 0);
+	assert_int_equal(ws->npublishers, 1);
+	assert_string_equal(ws->publishers[0].name, "publish");
+	assert_string_equal(ws->publishers[0].type.s, "directory");
+	assert_string_equal(ws->publishers[0].path.s, "out");
+	assert_int_equal(ws->publishers[0].mode_bits, 0640);
+	sluice_workspace_free(ws);
+
+	ws = load_publish("publish:\n  - {type: directory, path: out}\n"
+			  "  - {type: codex, path: out, mode: \"0600\"}\n"
+			  "  - {type: codex, path: codex}\n",
+			  &errors);
+	assert_int_equal(errors, 0);
+	assert_int_equal(ws->npublishers, 3);
+	assert_string_equal(ws->publishers[1].name, "publish[1]");
+	assert_string_equal(ws->publishers[1].type.s, "codex");
+	assert_int_equal(ws->publishers[0].mode_bits, 0);
+	assert_int_equal(ws->publishers[1].mode_bits, 0600);
+	assert_string_equal(ws->publishers[2].path.s, "codex");
+	assert_int_equal(ws->publishers[2].pos.line, 9);
+	sluice_workspace_free(ws);
+
+	/* the same type to the same place, however it is written */
+	ws = load_publish("publish:\n  - {type: codex, path: a/b}\n  - {type: codex, path: ./a//b/}\n",
+			  &errors);
+	assert_int_equal(errors, 1);
+	sluice_workspace_free(ws);
+	ws = load_publish("publish:\n  - {type: codex, path: /a/b}\n  - {type: codex, path: a/b}\n",
+			  &errors);
+	assert_int_equal(errors, 0);
+	sluice_workspace_free(ws);
+
+	ws = load_publish("", &errors);
+	assert_int_equal(errors, 0);
+	assert_int_equal(ws->npublishers, 0);
+	sluice_workspace_free(ws);
+}
+
 static int setup(void **state)
 {
 	(void)state;
@@ -167,6 +234,7 @@ int main(void)
 		cmocka_unit_test(id_rule),
 		cmocka_unit_test(workspace_path_rule),
 		cmocka_unit_test(members_file_stays_inside_root),
+		cmocka_unit_test(publish_mapping_or_list),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
