@@ -437,6 +437,45 @@ static void test_no_removal_through_a_link(void **state)
 	free(pdir);
 }
 
+/* sluice_publish_run_all: a publisher that fails does not stop the next
+ * one; the error names the first that failed and counts the rest. */
+static void test_run_all(void **state)
+{
+	pubfix *x = *state;
+	sluice_publish_conf pubs[3] = {
+		{.type = {.s = "directory"}, .path = {.s = "blocked"}},
+		{.type = {.s = "directory"}, .path = {.s = "pub"}},
+		{.type = {.s = "codex"}, .path = {.s = "blocked"}},
+	};
+	sluice_publish_outcome out[3];
+	mode_t old = umask(077);
+
+	put(x->dir, "blocked", "a file where a directory goes\n");
+	int rc = sluice_publish_run_all(out, &x->c, pubs, 3, false);
+	umask(old);
+	assert_true(rc < 0);
+	assert_true(sluice_str_has_prefix(sluice_error_last(),
+					  "directory publisher at 'blocked': "));
+	assert_non_null(strstr(sluice_error_last(), "; 1 more publisher failed: see 'sluice status'"));
+	assert_true(out[0].rc < 0 && out[0].error && !out[0].changed);
+	assert_int_equal(out[1].rc, 0);
+	assert_null(out[1].error);
+	assert_true(out[1].changed);
+	assert_true(exists(x, "effective.json"));
+	assert_true(out[2].rc < 0 && out[2].error);
+	sluice_publish_outcomes_clear(out, 3);
+
+	/* one publisher: its error as it is */
+	rc = sluice_publish_run_all(out, &x->c, pubs, 1, false);
+	assert_true(rc < 0);
+	assert_string_equal(sluice_error_last(), out[0].error);
+	sluice_publish_outcomes_clear(out, 1);
+	/* the one at pub is current now: skipped */
+	assert_int_equal(sluice_publish_run_all(out, &x->c, &pubs[1], 1, false), 0);
+	assert_false(out[0].changed);
+	sluice_publish_outcomes_clear(out, 1);
+}
+
 static void test_modes(void **state)
 {
 	(void)state;
@@ -462,6 +501,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_optout_users, setup_store, teardown),
 		cmocka_unit_test_setup_teardown(test_directory_publish, setup_dir, teardown_dir),
 		cmocka_unit_test_setup_teardown(test_no_removal_through_a_link, setup_dir, teardown_dir),
+		cmocka_unit_test_setup_teardown(test_run_all, setup_dir, teardown_dir),
 		cmocka_unit_test(test_modes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
