@@ -8,7 +8,9 @@ pkgs="gcc g++ make cmake pkg-config git openssh-client ca-certificates
 libgit2-dev libyaml-dev libcurl4-openssl-dev libjansson-dev libsqlite3-dev libssl-dev"
 case $what in
 build) ;;
-test) pkgs="$pkgs libcmocka-dev sqlite3 jq curl procps python3 openssl chromium" ;;
+# systemd: systemd-analyze for the unit tests (t0010); nodejs: npm installs
+# Litestream into the build directory for the standby test (t0910)
+test) pkgs="$pkgs libcmocka-dev sqlite3 jq curl procps python3 openssl chromium systemd nodejs" ;;
 fuzz) pkgs="$pkgs libcmocka-dev clang libclang-rt-14-dev" ;;
 bench) pkgs="$pkgs sqlite3 jq time" ;;
 *) echo "install-deps: unknown set '$what' (build, test, fuzz, bench)" >&2; exit 129 ;;
@@ -18,6 +20,9 @@ for p in $pkgs; do
 	st=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
 	case $st in *"install ok installed"*) ;; *) missing="$missing $p" ;; esac
 done
+# npm is its own Debian package, but a nodejs from elsewhere (NodeSource)
+# ships it inside and conflicts with Debian's: only ask for it when absent
+case " $pkgs " in *" nodejs "*) command -v npm >/dev/null 2>&1 || missing="$missing npm" ;; esac
 [ -z "$missing" ] && exit 0
 if [ "$(id -u)" != 0 ]; then
 	echo "install-deps: missing packages:$missing" >&2

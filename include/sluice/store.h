@@ -70,6 +70,42 @@ bool sluice_store_in_transaction(const sluice_store *s);
  * problem otherwise. */
 int sluice_store_integrity_check(sluice_store *s);
 
+/* ---- backup and restore (docs/operations.md) ---------------------------- */
+
+typedef struct {
+	int schema_version;   /* the file's, before any migration */
+	int64_t audit_rows;   /* audit rows verified in the copy */
+	int64_t head_id;      /* the copy's audit head (0 for an empty log) */
+	char head_hash[65];   /* 64 hex digits (zeros for an empty log) */
+} sluice_store_backup_info;
+
+/* Writes a consistent copy of the database to `path` with SQLite's online
+ * backup API while others go on writing (one read snapshot, copied in
+ * chunks; writers are not held up in WAL mode): into path.tmp (0600,
+ * rollback journal, so the copy is one self-contained file), fsync, then
+ * the copy is opened and must pass integrity_check and audit verify, then
+ * renamed to `path` and its directory fsynced. `path` naming the database
+ * itself is SLUICE_EINVAL. Returns 0 with *info filled, or a negative
+ * SLUICE_E* code with nothing left at path.tmp and `path` untouched. */
+int sluice_store_backup(sluice_store_backup_info *info, sluice_store *s, const char *path);
+
+/* Replaces the whole open database `s` with the backup at `path`. The
+ * backup is checked first on a private copy next to the database: it must
+ * be a sluice database (application id), of a schema no newer than this
+ * build (older ones are migrated), sound (integrity_check), with an audit
+ * chain that verifies and the schema this build makes (the append-only
+ * triggers in place); otherwise SLUICE_EINVAL saying why, and nothing is
+ * changed. Unless `force`, every lease in the database is taken first
+ * (a live daemon or reconcile holding one is SLUICE_EBUSY naming it,
+ * nothing changed). The contents are then replaced in one write
+ * transaction (SQLite's backup API into the live file, so readers and a
+ * crash see the old or the new database whole), the backup's leases are
+ * dropped and a database.restored row is appended to the restored audit
+ * log (its chain goes on from the backup's head). *info describes the
+ * backup. Returns 0 or a negative SLUICE_E* code. */
+int sluice_store_backup_restore(sluice_store_backup_info *info, sluice_store *s,
+				const char *path, bool force, int64_t now);
+
 /* ---- leases: one holder at a time, in real time ------------------------ */
 
 typedef struct {

@@ -204,6 +204,7 @@ cli_retval cli_check_now(const struct cli *c, const sluice_workspace *ws);
 /* Commands (one cmd-*.c each, or one per pair of inverse commands). */
 extern const cli_cmd cmd_accept_tag_move;
 extern const cli_cmd cmd_audit;
+extern const cli_cmd cmd_backup;
 extern const cli_cmd cmd_feedback;
 extern const cli_cmd cmd_fetch;
 extern const cli_cmd cmd_tags;
@@ -227,6 +228,7 @@ extern const cli_cmd cmd_promote;
 extern const cli_cmd cmd_reject;
 extern const cli_cmd cmd_resolve;
 extern const cli_cmd cmd_restore;
+extern const cli_cmd cmd_restore_backup;
 extern const cli_cmd cmd_resume;
 extern const cli_cmd cmd_rollback;
 extern const cli_cmd cmd_unfreeze;

@@ -76,7 +76,7 @@ comp "$SLUICE" ""
 # shellcheck disable=SC2086 # one word each
 expect_comp $cmds
 comp "$SLUICE" --root . -q re
-expect_comp reconcile reject resolve restore resume
+expect_comp reconcile reject resolve restore restore-backup resume
 comp "$SLUICE" approve --
 expect_comp --stage --comment --commit --workspace --root --db --cache --now --as --output --quiet --verbose --help
 comp "$SLUICE" -o ""
