@@ -1,17 +1,26 @@
 #!/bin/sh
 # Installs the Debian 12 packages Sluice needs to build, test and run.
-# Usage: scripts/install-deps.sh [build|test|fuzz]   (default: test)
+# Usage: scripts/install-deps.sh [build|test|conformance|fuzz|bench]   (default: test)
 # As root it runs apt-get; otherwise it prints the exact command and stops.
 set -eu
 what=${1:-test}
 pkgs="gcc g++ make cmake pkg-config git openssh-client ca-certificates
 libgit2-dev libyaml-dev libcurl4-openssl-dev libjansson-dev libsqlite3-dev libssl-dev"
+test_pkgs="libcmocka-dev sqlite3 jq curl procps python3 openssl chromium"
 case $what in
 build) ;;
-test) pkgs="$pkgs libcmocka-dev sqlite3 jq curl procps python3 openssl chromium" ;;
+test) pkgs="$pkgs $test_pkgs" ;;
+# the test set, plus node and npm to install the pinned Codex CLI and
+# unshare/mount for its private /etc/codex (tests/conformance/run.sh). A
+# node that brings its own npm (NodeSource) needs no Debian npm, which
+# would conflict with it.
+conformance)
+	pkgs="$pkgs $test_pkgs nodejs util-linux mount"
+	command -v npm >/dev/null 2>&1 || pkgs="$pkgs npm"
+	;;
 fuzz) pkgs="$pkgs libcmocka-dev clang libclang-rt-14-dev" ;;
 bench) pkgs="$pkgs sqlite3 jq time" ;;
-*) echo "install-deps: unknown set '$what' (build, test, fuzz, bench)" >&2; exit 129 ;;
+*) echo "install-deps: unknown set '$what' (build, test, conformance, fuzz, bench)" >&2; exit 129 ;;
 esac
 missing=
 for p in $pkgs; do
