@@ -7,8 +7,12 @@ FUZZ_BUILD ?= build-fuzz
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 PREFIX     ?= /usr/local
 FUZZ_SECONDS ?= 60
+# The Codex CLI the conformance suite judges with: pinned, installed into
+# the test build directory, never globally.
+CODEX_VERSION ?= 0.169.0
+CODEX_CLI  = $(TEST_BUILD)/codex-cli/node_modules/.bin/codex
 
-.PHONY: all deps build demo test bench install fuzz stress clean
+.PHONY: all deps build demo test conformance bench install fuzz stress clean
 
 all: build
 
@@ -30,6 +34,18 @@ test: deps
 	@cmake -S . -B $(TEST_BUILD) -DCMAKE_BUILD_TYPE=Debug -DSLUICE_SANITIZE=ON -DSLUICE_WERROR=ON >/dev/null
 	@cmake --build $(TEST_BUILD) -j $(JOBS)
 	@cd $(TEST_BUILD) && ctest --output-on-failure -j $(JOBS)
+
+# The codex publisher's files, read by the real Codex CLI (docs/testing.md,
+# "Client conformance"). Needs root (a private mount namespace) and npm
+# once, to install the pinned Codex; not part of `make test`.
+conformance:
+	@scripts/install-deps.sh conformance
+	@cmake -S . -B $(TEST_BUILD) -DCMAKE_BUILD_TYPE=Debug -DSLUICE_SANITIZE=ON -DSLUICE_WERROR=ON >/dev/null
+	@cmake --build $(TEST_BUILD) -j $(JOBS)
+	@[ "$$($(CODEX_CLI) --version 2>/dev/null)" = "codex-cli $(CODEX_VERSION)" ] || \
+		npm install --prefix $(TEST_BUILD)/codex-cli --save-exact --no-audit --no-fund \
+			--loglevel=error @openai/codex@$(CODEX_VERSION)
+	@tests/conformance/run.sh $(TEST_BUILD)/sluice $(CODEX_CLI) $(TEST_BUILD)/conformance
 
 bench: build
 	@scripts/install-deps.sh bench

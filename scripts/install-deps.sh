@@ -1,19 +1,23 @@
 #!/bin/sh
 # Installs the Debian 12 packages Sluice needs to build, test and run.
-# Usage: scripts/install-deps.sh [build|test|fuzz]   (default: test)
+# Usage: scripts/install-deps.sh [build|test|conformance|fuzz|bench]   (default: test)
 # As root it runs apt-get; otherwise it prints the exact command and stops.
 set -eu
 what=${1:-test}
 pkgs="gcc g++ make cmake pkg-config git openssh-client ca-certificates
 libgit2-dev libyaml-dev libcurl4-openssl-dev libjansson-dev libsqlite3-dev libssl-dev"
-case $what in
-build) ;;
 # systemd: systemd-analyze for the unit tests (t0010); nodejs: npm installs
 # Litestream into the build directory for the standby test (t0910)
-test) pkgs="$pkgs libcmocka-dev sqlite3 jq curl procps python3 openssl chromium systemd nodejs" ;;
+test_pkgs="libcmocka-dev sqlite3 jq curl procps python3 openssl chromium systemd nodejs"
+case $what in
+build) ;;
+test) pkgs="$pkgs $test_pkgs" ;;
+# the test set, plus unshare/mount for the Codex CLI's private /etc/codex
+# (tests/conformance/run.sh); npm comes with nodejs below
+conformance) pkgs="$pkgs $test_pkgs util-linux mount" ;;
 fuzz) pkgs="$pkgs libcmocka-dev clang libclang-rt-14-dev" ;;
 bench) pkgs="$pkgs sqlite3 jq time" ;;
-*) echo "install-deps: unknown set '$what' (build, test, fuzz, bench)" >&2; exit 129 ;;
+*) echo "install-deps: unknown set '$what' (build, test, conformance, fuzz, bench)" >&2; exit 129 ;;
 esac
 missing=
 for p in $pkgs; do
