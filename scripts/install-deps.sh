@@ -8,7 +8,7 @@ pkgs="gcc g++ make cmake pkg-config git openssh-client ca-certificates
 libgit2-dev libyaml-dev libcurl4-openssl-dev libjansson-dev libsqlite3-dev libssl-dev"
 case $what in
 build) ;;
-test) pkgs="$pkgs libcmocka-dev sqlite3 jq curl procps python3 openssl chromium" ;;
+test) pkgs="$pkgs libcmocka-dev sqlite3 jq curl procps python3 openssl chromium prometheus" ;;
 fuzz) pkgs="$pkgs libcmocka-dev clang libclang-rt-14-dev" ;;
 bench) pkgs="$pkgs sqlite3 jq time" ;;
 *) echo "install-deps: unknown set '$what' (build, test, fuzz, bench)" >&2; exit 129 ;;
