@@ -46,6 +46,7 @@ daemon_stop() {
 		kill -9 "$_ds_pid" 2>/dev/null
 	rc=0
 	wait "$_ds_pid" 2>/dev/null || rc=$?
+	tl_run_cmd="sluice run ($1), stopped by SIGTERM"
 	stop_ms=$(($(now_ms) - _ds_t0))
 }
 
