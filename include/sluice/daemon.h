@@ -36,7 +36,8 @@ char *sluice_daemon_default_spool_dir(const char *root);
 int sluice_daemon_parse_duration(int64_t *ms, const char *s);
 
 /* Runs the daemon until SIGTERM or SIGINT: installs its signal handlers
- * (SIGHUP, SIGTERM, SIGINT), creates the spool directory (0700), and
+ * (SIGHUP, SIGTERM, SIGINT; they stay installed after it returns, so a
+ * second signal does not cut the process's exit short), creates the spool directory (0700), and
  * acts while it holds the lease, standing by while another daemon does.
  * A stop finishes the transaction in hand, gives the lease back and
  * returns 0. Returns a negative code, with the error set, when it cannot

@@ -39,26 +39,27 @@ static void text_field(sluice_buf *b, const char *key, const char *v)
 static void json_field(json_t *o, const char *key, const char *v)
 {
 	json_t *j;
+	char *shown;
 
 	if (!v)
 		return;
-	if (!(j = json_string(v))) {
+	shown = sluice_str_escape_controls(v);
+	if (!(j = json_string(shown))) {
 		/* text from a repository need not be UTF-8: its other bytes
 		 * become '?', so the line stays JSON */
-		char *ascii = sluice_xstrdup(v);
-		for (char *p = ascii; *p; p++)
+		for (char *p = shown; *p; p++)
 			if ((unsigned char)*p >= 0x80)
 				*p = '?';
-		j = json_string(ascii);
-		free(ascii);
+		j = json_string(shown);
 	}
+	free(shown);
 	json_object_set_new(o, key, j);
 }
 
 void sluice__log_event(const sluice__log *l, const char *level, const sluice__log_fields *f,
 		       const char *fmt, ...)
 {
-	char when[40], *msg;
+	char when[40], *raw, *msg;
 	va_list ap;
 	FILE *to = l->to ? l->to : stderr;
 
@@ -66,13 +67,15 @@ void sluice__log_event(const sluice__log *l, const char *level, const sluice__lo
 		return;
 	now_rfc3339(when, sizeof when);
 	va_start(ap, fmt);
-	msg = sluice_xvasprintf(fmt, ap);
+	raw = sluice_xvasprintf(fmt, ap);
 	va_end(ap);
+	/* messages quote tag names and what remotes said: a terminal that
+	 * shows the journal gets no escape sequence from either format */
+	msg = sluice_str_escape_controls(raw);
+	free(raw);
 	if (l->format == SLUICE_LOG_TEXT) {
 		sluice_buf b = SLUICE_BUF_INIT;
-		char *shown = sluice_str_escape_controls(msg);
-		sluice_buf_printf(&b, "%s %-5s %s", when, level, shown);
-		free(shown);
+		sluice_buf_printf(&b, "%s %-5s %s", when, level, msg);
 		text_field(&b, "plugin", f->plugin);
 		text_field(&b, "version", f->version);
 		text_field(&b, "stage", f->stage);

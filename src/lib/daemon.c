@@ -489,20 +489,16 @@ static int setup(daemon_state *d, const sluice_daemon_opts *o)
 	return 0;
 }
 
+/* The handlers stay: a second SIGTERM while the process exits (systemd's,
+ * or an impatient operator's) must not turn a clean stop into a kill.
+ * They write to the pipe only while it is open. */
 static void teardown(daemon_state *d)
 {
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = SIG_DFL;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGHUP, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
 	for (int i = 0; i < 2; i++)
 		if (wake_pipe[i] >= 0) {
-			close(wake_pipe[i]);
+			int fd = wake_pipe[i];
 			wake_pipe[i] = -1;
+			close(fd);
 		}
 	sluice_store_free(d->lease_store);
 	free(d->spool);
