@@ -18,11 +18,12 @@ static void now_rfc3339(char *buf, size_t n)
 {
 	struct timespec ts;
 	struct tm tm;
+	char day[64];
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	gmtime_r(&ts.tv_sec, &tm);
-	snprintf(buf, n, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ", tm.tm_year + 1900, tm.tm_mon + 1,
-		 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000);
+	strftime(day, sizeof day, "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(buf, n, "%s.%03dZ", day, (int)(ts.tv_nsec / 1000000) % 1000);
 }
 
 static void text_field(sluice_buf *b, const char *key, const char *v)
@@ -59,7 +60,7 @@ static void json_field(json_t *o, const char *key, const char *v)
 void sluice__log_event(const sluice__log *l, const char *level, const sluice__log_fields *f,
 		       const char *fmt, ...)
 {
-	char when[40], *raw, *msg;
+	char when[80], *raw, *msg;
 	va_list ap;
 	FILE *to = l->to ? l->to : stderr;
 

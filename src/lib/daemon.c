@@ -398,12 +398,21 @@ static void tick(daemon_state *d)
 						  diags.items[i].line, diags.items[i].col,
 						  diags.items[i].message);
 		f.error = sluice_error_last();
-		sluice__log_event(&d->log, "error", &f,
-				  "cannot load the configuration; this tick is skipped and the state "
-				  "stays as it is; fix it and send SIGHUP or wait for the next tick");
+		if (rc == SLUICE_EINVAL || rc == SLUICE_ENOTFOUND || rc == SLUICE_EAMBIGUOUS) {
+			sluice__log_event(&d->log, "error", &f,
+					  "cannot load the configuration; this tick is skipped and the "
+					  "state stays as it is; fix it and send SIGHUP or wait for the "
+					  "next tick");
+			d->m.result = "config_error";
+			d->m.runs_config_error++;
+		} else {
+			sluice__log_event(&d->log, "error", &f,
+					  "cannot open the workspace; this tick is skipped and tried "
+					  "again at the next");
+			d->m.result = "failed";
+			d->m.runs_failed++;
+		}
 		sluice_error_clear();
-		d->m.result = "config_error";
-		d->m.runs_config_error++;
 	} else {
 		reconcile(d, e);
 		if (!stop_flag && d->holding)
