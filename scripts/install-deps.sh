@@ -7,8 +7,9 @@ what=${1:-test}
 pkgs="gcc g++ make cmake pkg-config git openssh-client ca-certificates
 libgit2-dev libyaml-dev libcurl4-openssl-dev libjansson-dev libsqlite3-dev libssl-dev"
 # systemd: systemd-analyze for the unit tests (t0010); nodejs: npm installs
-# Litestream into the build directory for the standby test (t0910)
-test_pkgs="libcmocka-dev sqlite3 jq curl procps python3 openssl chromium systemd nodejs"
+# Litestream into the build directory for the standby test (t0910);
+# prometheus: promtool checks the daemon's metrics file (t0906)
+test_pkgs="libcmocka-dev sqlite3 jq curl procps python3 openssl chromium systemd nodejs prometheus"
 case $what in
 build) ;;
 test) pkgs="$pkgs $test_pkgs" ;;

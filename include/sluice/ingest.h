@@ -26,7 +26,11 @@ typedef struct {
 	size_t ngroups;
 	unsigned char key[SLUICE_TELEMETRY_KEY_SZ]; /* sluice_store_telemetry_key */
 	sluice_ingest_reject_fn on_reject;
+	/* sluice_ingest_spool asks before each file whether to go on (the
+	 * daemon stopping); NULL: always */
+	bool (*proceed)(void *arg);
 	void *arg;
+	void *priv; /* what sluice_ingest_ctx_load allocated */
 } sluice_ingest_ctx;
 
 typedef struct {
@@ -36,6 +40,16 @@ typedef struct {
 	int64_t rejected;       /* lines refused (each through on_reject) */
 	int64_t unknown_fields; /* fields the contract does not name, ignored */
 } sluice_ingest_stats;
+
+struct sluice_engine;
+
+/* Fills ctx for the workspace of e: its name, the releases the store has
+ * recorded, its groups and the key that hashes users (made on first use,
+ * at `now`). on_reject, proceed and arg are left NULL for the caller.
+ * Returns 0 (clear with sluice_ingest_ctx_clear; NULL-safe) or a negative
+ * code. */
+int sluice_ingest_ctx_load(sluice_ingest_ctx *ctx, struct sluice_engine *e, int64_t now);
+void sluice_ingest_ctx_clear(sluice_ingest_ctx *ctx);
 
 /* Checks a parsed event against ctx (workspace, plugin, version, group).
  * Returns 0, or SLUICE_EINVAL with the reason. */
@@ -48,6 +62,19 @@ int sluice_ingest_check(const sluice_ingest_ctx *ctx, const sluice_event *ev);
  * stream is stored. */
 int sluice_ingest_stream(sluice_ingest_stats *stats, sluice_store *s, const sluice_ingest_ctx *ctx,
 			 FILE *in, const char *source);
+
+/* Ingests the spool directory `dir` (docs/telemetry.md): every regular
+ * file whose name starts with no '.' and ends in no ".tmp" (producers
+ * write NAME.tmp and rename it when complete), in name order, each as one
+ * sluice_ingest_stream. A file is moved to dir/done/ after its
+ * transaction committed, or to dir/rejected/ when it had rejected lines;
+ * a crash between the two ingests it again, which changes nothing (ids
+ * are stored once). Stops early when ctx->proceed says so. *total adds up
+ * the files ingested, *nfiles counts them. Returns 0, or a negative code
+ * when the directory, a file or the store failed (the files before it
+ * stay ingested and moved). */
+int sluice_ingest_spool(sluice_ingest_stats *total, size_t *nfiles, sluice_store *s,
+			const sluice_ingest_ctx *ctx, const char *dir);
 
 /* Stores one event built by a command (`sluice feedback`), checked like
  * an ingested line; user (may be NULL) is hashed with ctx->key. *added is

@@ -30,12 +30,20 @@ typedef struct {
 	bool published;      /* the effective state changed and was written */
 	char *publish_error;
 	char *lease_holder;  /* set when another reconcile held the lease */
+	bool stopped;        /* opts->proceed stopped the pass early */
 } sluice_reconcile_report;
 
 typedef struct {
 	bool no_fetch;         /* read the mirrors as they are (tests, bench) */
 	bool no_publish;
 	int64_t lease_wait_ms; /* how long to wait for another pass; 0: 30 s */
+	/* Asked while waiting for the lease and before each repository's
+	 * fetch and transaction (the daemon: a stop was asked for, or its
+	 * own lease is renewed here). false stops the pass there: the
+	 * transaction in hand is finished, the other repositories and the
+	 * publish wait for the next pass (report->stopped). NULL: go on. */
+	bool (*proceed)(void *arg);
+	void *proceed_arg;
 } sluice_reconcile_opts;
 
 /* One pass (docs/operations.md): under the "reconcile" lease, fetches

@@ -124,6 +124,20 @@ int sluice_store_lease_acquire(sluice_store *s, const char *name, int64_t ttl_se
 /* Gives lease `name` back if this process holds it. */
 int sluice_store_lease_release(sluice_store *s, const char *name);
 
+/* ---- what the daemon's metrics count (store-metrics.c) ----------------- */
+
+typedef struct {
+	char *state;   /* "pending", "in_progress", ... as stored */
+	int64_t count;
+} sluice_state_count;
+
+/* How many releases of `workspace` are in each state, sorted by state;
+ * states with none are absent. Returns 0 and *out (n of them; free with
+ * sluice_state_counts_free, NULL-safe) or a negative code. */
+int sluice_store_release_state_counts(sluice_state_count **out, size_t *n, sluice_store *s,
+				      const char *workspace);
+void sluice_state_counts_free(sluice_state_count *c, size_t n);
+
 /* ---- sources: one row per watched repository ------------------------ */
 
 typedef struct {

@@ -231,6 +231,7 @@ extern const cli_cmd cmd_restore;
 extern const cli_cmd cmd_restore_backup;
 extern const cli_cmd cmd_resume;
 extern const cli_cmd cmd_rollback;
+extern const cli_cmd cmd_run;
 extern const cli_cmd cmd_unfreeze;
 extern const cli_cmd cmd_withdraw;
 extern const cli_cmd cmd_version;

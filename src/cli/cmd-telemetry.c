@@ -3,7 +3,6 @@
  * file, standard input or a spool directory producers write to, and
  * delete raw events past each plugin's audit.retention_days (the daily
  * rollups stay). */
-#include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -33,7 +32,6 @@ typedef struct {
 	FILE *rejects;
 	const char *rejects_path;
 	bool quiet;
-	int64_t file_rejected;
 } reject_sink;
 
 static void on_reject(void *arg, const char *source, int64_t line, const char *reason,
@@ -43,7 +41,6 @@ static void on_reject(void *arg, const char *source, int64_t line, const char *r
 	bool cut = len > REJECT_TEXT_MAX;
 	json_t *j;
 
-	r->file_rejected++;
 	fprintf(stderr, "%s:%" PRId64 ": error: %s\n", source, line, reason);
 	if (!r->rejects)
 		return;
@@ -58,105 +55,6 @@ static void on_reject(void *arg, const char *source, int64_t line, const char *r
 	json_decref(j);
 }
 
-static void add_stats(sluice_ingest_stats *t, const sluice_ingest_stats *s)
-{
-	t->lines += s->lines;
-	t->added += s->added;
-	t->duplicates += s->duplicates;
-	t->rejected += s->rejected;
-	t->unknown_fields += s->unknown_fields;
-}
-
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-static bool has_suffix(const char *s, const char *suf)
-{
-	size_t n = strlen(s), k = strlen(suf);
-	return n >= k && strcmp(s + n - k, suf) == 0;
-}
-
-/* Moves DIR/name into DIR/sub/name (rename: atomic on one file system). */
-static int move_to(const char *dir, const char *sub, const char *name)
-{
-	char *d = sluice_path_join(dir, sub), *from = sluice_path_join(dir, name);
-	char *to = sluice_path_join(d, name);
-	int rc = 0;
-
-	if (sluice_mkdir_p(d, 0700) < 0 || rename(from, to) != 0) {
-		cli_error("cannot move %s to %s: %s", from, to, strerror(errno));
-		rc = -1;
-	}
-	free(d);
-	free(from);
-	free(to);
-	return rc;
-}
-
-static int ingest_spool(sluice_ingest_stats *total, size_t *nfiles, sluice_store *s,
-			const sluice_ingest_ctx *ctx, reject_sink *sink, const char *dir)
-{
-	DIR *d = opendir(dir);
-	struct dirent *de;
-	char **names = NULL;
-	size_t n = 0, cap = 0;
-	int rc = CLI_OK;
-
-	*nfiles = 0;
-	if (!d) {
-		cli_error("cannot open spool directory %s: %s", dir, strerror(errno));
-		return CLI_FAILED;
-	}
-	while ((de = readdir(d)) != NULL) {
-		char *path;
-		struct stat sb;
-		/* producers write NAME.tmp and rename it when complete */
-		if (de->d_name[0] == '.' || has_suffix(de->d_name, ".tmp"))
-			continue;
-		path = sluice_path_join(dir, de->d_name);
-		if (stat(path, &sb) == 0 && S_ISREG(sb.st_mode)) {
-			if (n == cap)
-				names = sluice_xrealloc(names, (cap = cap ? 2 * cap : 16) * sizeof *names);
-			names[n++] = sluice_xstrdup(de->d_name);
-		}
-		free(path);
-	}
-	closedir(d);
-	qsort(names, n, sizeof *names, cmp_str);
-	for (size_t i = 0; i < n && rc == CLI_OK; i++) {
-		char *path = sluice_path_join(dir, names[i]);
-		FILE *in = fopen(path, "r");
-		sluice_ingest_stats st;
-		int lrc;
-
-		if (!in) {
-			cli_error("cannot open %s: %s", path, strerror(errno));
-			rc = CLI_FAILED;
-		} else {
-			sink->file_rejected = 0;
-			lrc = sluice_ingest_stream(&st, s, ctx, in, path);
-			fclose(in);
-			if (lrc < 0) {
-				rc = cli_fail(lrc);
-			} else {
-				add_stats(total, &st);
-				(*nfiles)++;
-				/* after its transaction: a crash before the move
-				 * ingests it again next time, which changes nothing */
-				if (move_to(dir, st.rejected ? "rejected" : "done", names[i]) < 0)
-					rc = CLI_FAILED;
-			}
-		}
-		free(path);
-	}
-	for (size_t i = 0; i < n; i++)
-		free(names[i]);
-	free(names);
-	return rc;
-}
-
 static int ingest(struct cli *c)
 {
 	const char *spool = cli_get(c, "spool"), *file = c->nargs > 1 ? c->args[1] : NULL;
@@ -164,9 +62,8 @@ static int ingest(struct cli *c)
 	sluice_ingest_stats total = {0};
 	reject_sink sink = {0};
 	sluice_engine *e = NULL;
-	char **plugins = NULL, **versions = NULL, *rejects = NULL;
-	const char **groups = NULL;
-	size_t nrel = 0, nfiles = 0;
+	char *rejects = NULL;
+	size_t nfiles = 0;
 	int rc;
 
 	if (spool && file) {
@@ -175,21 +72,10 @@ static int ingest(struct cli *c)
 	}
 	if ((rc = cli_engine_open(c, &e, 0)) != CLI_OK)
 		goto done;
-	if ((rc = sluice_store_release_versions(&plugins, &versions, &nrel, sluice_engine_store(e),
-						sluice_engine_workspace_name(e))) < 0 ||
-	    (rc = sluice_store_telemetry_key(ctx.key, sluice_engine_store(e), sluice_engine_workspace_name(e), c->now)) < 0) {
+	if ((rc = sluice_ingest_ctx_load(&ctx, e, c->now)) < 0) {
 		rc = cli_fail(rc);
 		goto done;
 	}
-	groups = sluice_xcalloc(sluice_engine_workspace(e)->ngroups + 1, sizeof *groups);
-	for (size_t i = 0; i < sluice_engine_workspace(e)->ngroups; i++)
-		groups[i] = sluice_engine_workspace(e)->groups[i].name.s ? sluice_engine_workspace(e)->groups[i].name.s : "";
-	ctx.workspace = sluice_engine_workspace_name(e);
-	ctx.plugins = (const char *const *)plugins;
-	ctx.versions = (const char *const *)versions;
-	ctx.nreleases = nrel;
-	ctx.groups = groups;
-	ctx.ngroups = sluice_engine_workspace(e)->ngroups;
 	ctx.on_reject = on_reject;
 	ctx.arg = &sink;
 
@@ -211,7 +97,8 @@ static int ingest(struct cli *c)
 			goto done;
 		}
 		chmod(rejects, 0600);
-		rc = ingest_spool(&total, &nfiles, sluice_engine_store(e), &ctx, &sink, spool);
+		if ((rc = sluice_ingest_spool(&total, &nfiles, sluice_engine_store(e), &ctx, spool)) < 0)
+			rc = cli_fail(rc);
 	} else {
 		bool stdin_in = !file || strcmp(file, "-") == 0;
 		FILE *in = stdin_in ? stdin : fopen(file, "r");
@@ -261,13 +148,7 @@ static int ingest(struct cli *c)
 done:
 	if (sink.rejects)
 		fclose(sink.rejects);
-	for (size_t i = 0; i < nrel; i++) {
-		free(plugins[i]);
-		free(versions[i]);
-	}
-	free(plugins);
-	free(versions);
-	free(groups);
+	sluice_ingest_ctx_clear(&ctx);
 	free(rejects);
 	sluice_engine_free(e);
 	return rc;

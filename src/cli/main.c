@@ -36,6 +36,7 @@ static const cli_cmd *const commands[] = {
 	&cmd_restore_backup,
 	&cmd_resume,
 	&cmd_rollback,
+	&cmd_run,
 	&cmd_secrets,
 	&cmd_status,
 	&cmd_tags,

@@ -1,8 +1,12 @@
 /* Telemetry ingest (docs/telemetry.md): a stream of JSON lines, each
  * parsed, checked against the workspace and stored once per id, with the
  * rollups kept up to date in the same unit of work. */
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "engine-internal.h"
 #include "sluice/engine.h"
@@ -200,6 +204,165 @@ int sluice_ingest_event(bool *added, sluice_store *s, const sluice_ingest_ctx *c
 		return rc;
 	rc = sluice_store_ingest_add(g, ev, ev->user ? hash : NULL, added);
 	return sluice_store_ingest_end(g, rc);
+}
+
+/* ---- the context and the spool ------------------------------------------ */
+
+typedef struct {
+	char **plugins, **versions;
+	const char **groups;
+	size_t n;
+} ctx_owned;
+
+int sluice_ingest_ctx_load(sluice_ingest_ctx *ctx, sluice_engine *e, int64_t now)
+{
+	ctx_owned *o = sluice_xcalloc(1, sizeof *o);
+	int rc;
+
+	memset(ctx, 0, sizeof *ctx);
+	ctx->priv = o;
+	if ((rc = sluice_store_release_versions(&o->plugins, &o->versions, &o->n, e->store,
+						e->workspace)) < 0 ||
+	    (rc = sluice_store_telemetry_key(ctx->key, e->store, e->workspace, now)) < 0) {
+		sluice_ingest_ctx_clear(ctx);
+		return rc;
+	}
+	o->groups = sluice_xcalloc(e->ws->ngroups + 1, sizeof *o->groups);
+	for (size_t i = 0; i < e->ws->ngroups; i++)
+		o->groups[i] = e->ws->groups[i].name.s ? e->ws->groups[i].name.s : "";
+	ctx->workspace = e->workspace;
+	ctx->plugins = (const char *const *)o->plugins;
+	ctx->versions = (const char *const *)o->versions;
+	ctx->nreleases = o->n;
+	ctx->groups = o->groups;
+	ctx->ngroups = e->ws->ngroups;
+	return 0;
+}
+
+void sluice_ingest_ctx_clear(sluice_ingest_ctx *ctx)
+{
+	ctx_owned *o;
+
+	if (!ctx || !(o = ctx->priv))
+		return;
+	for (size_t i = 0; i < o->n; i++) {
+		free(o->plugins[i]);
+		free(o->versions[i]);
+	}
+	free(o->plugins);
+	free(o->versions);
+	free(o->groups);
+	free(o);
+	memset(ctx, 0, sizeof *ctx);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static bool has_suffix(const char *s, const char *suf)
+{
+	size_t n = strlen(s), k = strlen(suf);
+	return n >= k && strcmp(s + n - k, suf) == 0;
+}
+
+/* Moves DIR/name into DIR/sub/name (rename: atomic on one file system). */
+static int move_to(const char *dir, const char *sub, const char *name)
+{
+	char *d = sluice_path_join(dir, sub), *from = sluice_path_join(dir, name);
+	char *to = sluice_path_join(d, name);
+	int rc = 0;
+
+	if (sluice_mkdir_p(d, 0700) < 0 || rename(from, to) != 0)
+		rc = sluice_error_set(SLUICE_EIO, "cannot move %s to %s: %s", from, to,
+				      strerror(errno));
+	free(d);
+	free(from);
+	free(to);
+	return rc;
+}
+
+/* The complete files of the spool, sorted. */
+static int spool_names(char ***out, size_t *n, const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	char **names = NULL;
+	size_t cap = 0;
+
+	*out = NULL;
+	*n = 0;
+	if (!d)
+		return sluice_error_set(SLUICE_EIO, "cannot open spool directory %s: %s", dir,
+					strerror(errno));
+	while ((de = readdir(d)) != NULL) {
+		char *path;
+		struct stat sb;
+		if (de->d_name[0] == '.' || has_suffix(de->d_name, ".tmp"))
+			continue;
+		path = sluice_path_join(dir, de->d_name);
+		if (stat(path, &sb) == 0 && S_ISREG(sb.st_mode)) {
+			if (*n == cap)
+				names = sluice_xrealloc(names, (cap = cap ? 2 * cap : 16) * sizeof *names);
+			names[(*n)++] = sluice_xstrdup(de->d_name);
+		}
+		free(path);
+	}
+	closedir(d);
+	if (*n)
+		qsort(names, *n, sizeof *names, cmp_str);
+	*out = names;
+	return 0;
+}
+
+static void add_stats(sluice_ingest_stats *t, const sluice_ingest_stats *s)
+{
+	t->lines += s->lines;
+	t->added += s->added;
+	t->duplicates += s->duplicates;
+	t->rejected += s->rejected;
+	t->unknown_fields += s->unknown_fields;
+}
+
+int sluice_ingest_spool(sluice_ingest_stats *total, size_t *nfiles, sluice_store *s,
+			const sluice_ingest_ctx *ctx, const char *dir)
+{
+	char **names = NULL;
+	size_t n = 0;
+	int rc;
+
+	memset(total, 0, sizeof *total);
+	*nfiles = 0;
+	if ((rc = spool_names(&names, &n, dir)) < 0)
+		return rc;
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		char *path;
+		FILE *in;
+		sluice_ingest_stats st;
+
+		if (ctx->proceed && !ctx->proceed(ctx->arg))
+			break;
+		path = sluice_path_join(dir, names[i]);
+		if (!(in = fopen(path, "r"))) {
+			rc = sluice_error_set(SLUICE_EIO, "cannot open %s: %s", path, strerror(errno));
+		} else {
+			rc = sluice_ingest_stream(&st, s, ctx, in, path);
+			fclose(in);
+			if (rc == 0) {
+				add_stats(total, &st);
+				(*nfiles)++;
+				/* after its transaction: a crash before the move
+				 * ingests it again next time, which changes nothing */
+				rc = move_to(dir, st.rejected ? "rejected" : "done", names[i]);
+			}
+		}
+		free(path);
+	}
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	return rc;
 }
 
 /* ---- retention ------------------------------------------------------------- */

@@ -418,7 +418,15 @@ done:
 	return rc;
 }
 
-static int take_lease(sluice_engine *e, sluice_reconcile_report *r, int64_t wait_ms)
+static bool proceed(const sluice_reconcile_opts *o, sluice_reconcile_report *r)
+{
+	if (r->stopped || (o->proceed && !o->proceed(o->proceed_arg)))
+		r->stopped = true;
+	return !r->stopped;
+}
+
+static int take_lease(sluice_engine *e, sluice_reconcile_report *r, int64_t wait_ms,
+		      const sluice_reconcile_opts *o)
 {
 	sluice_lease_info who;
 	int64_t waited = 0;
@@ -428,7 +436,7 @@ static int take_lease(sluice_engine *e, sluice_reconcile_report *r, int64_t wait
 		rc = sluice_store_lease_acquire(e->store, RECONCILE_LEASE, RECONCILE_LEASE_TTL, &who);
 		if (rc != SLUICE_EBUSY)
 			return rc;
-		if (waited >= wait_ms) {
+		if (waited >= wait_ms || !proceed(o, r)) {
 			r->lease_holder = sluice_xstrdup(who.holder);
 			return SLUICE_EBUSY;
 		}
@@ -578,7 +586,7 @@ int sluice_reconcile_run(sluice_reconcile_report *report, sluice_engine *e,
 		opts = &none;
 	if (e->flags & SLUICE_ENGINE_READONLY)
 		return sluice_error_set(SLUICE_EINVAL, "reconcile needs a writable engine");
-	rc = take_lease(e, report, opts->lease_wait_ms ? opts->lease_wait_ms : 30000);
+	rc = take_lease(e, report, opts->lease_wait_ms ? opts->lease_wait_ms : 30000, opts);
 	if (rc == SLUICE_EBUSY)
 		return 0;
 	if (rc < 0)
@@ -597,7 +605,7 @@ int sluice_reconcile_run(sluice_reconcile_report *report, sluice_engine *e,
 		sluice_reconcile_item *it = &report->items[i];
 		sluice_fetch_result_init(&fr[i]);
 		it->watched = w;
-		if (opts->no_fetch)
+		if (opts->no_fetch || !proceed(opts, report))
 			continue;
 		if (sluice_watched_fetch(&fr[i], w, e->root, e->cache_dir, NULL, NULL) < 0)
 			it->fetch_error = sluice_xstrdup(sluice_error_last());
@@ -606,6 +614,8 @@ int sluice_reconcile_run(sluice_reconcile_report *report, sluice_engine *e,
 	}
 	for (size_t i = 0; i < e->nwatched; i++) {
 		sluice_reconcile_item *it = &report->items[i];
+		if (!proceed(opts, report))
+			break;
 		if ((int64_t)time(NULL) - renewed > RECONCILE_LEASE_TTL / 4) {
 			if ((rc = sluice_store_lease_acquire(e->store, RECONCILE_LEASE,
 							     RECONCILE_LEASE_TTL, NULL)) < 0)
@@ -640,7 +650,7 @@ int sluice_reconcile_run(sluice_reconcile_report *report, sluice_engine *e,
 			note(&report->items[0], "%s", msg);
 		free(msg);
 	}
-	if (!opts->no_publish && sluice_reconcile_publish(&report->published, e) < 0)
+	if (!opts->no_publish && !report->stopped && sluice_reconcile_publish(&report->published, e) < 0)
 		report->publish_error = sluice_xstrdup(sluice_error_last());
 done:
 	for (size_t i = 0; fr && i < e->nwatched; i++)
