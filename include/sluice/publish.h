@@ -180,4 +180,13 @@ void sluice_publish_outcomes_clear(sluice_publish_outcome *out, size_t n);
 void sluice_publish_state_combine(sluice_publish_state *out, const sluice_publish_state *each,
 				  const char *const *types, const char *const *targets, size_t n);
 
+/* Reads the stored outcome of each of the workspace's publishers
+ * (`publish` order) and combines them (sluice_publish_state_combine).
+ * Returns 0 with *all filled (clear with sluice_publish_state_clear) and,
+ * when each is not NULL, *each: ws->npublishers states (free with
+ * sluice_publish_states_free); or a negative code. */
+int sluice_publish_state_load(sluice_publish_state *all, sluice_publish_state **each,
+			      sluice_store *s, const char *workspace, const sluice_workspace *ws);
+void sluice_publish_states_free(sluice_publish_state *each, size_t n);
+
 #endif

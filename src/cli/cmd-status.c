@@ -212,45 +212,32 @@ static json_t *plugin_json(sluice_engine *e, const sluice_engine_input *in, size
 static int publish_json(json_t *doc, sluice_engine *e)
 {
 	const sluice_workspace *ws = sluice_engine_workspace(e);
-	size_t n = ws->npublishers;
-	sluice_publish_state *each = sluice_xcalloc(n + 1, sizeof *each), all;
-	const char **types = sluice_xcalloc(n + 1, sizeof *types);
-	const char **targets = sluice_xcalloc(n + 1, sizeof *targets);
-	json_t *list = json_array();
-	int rc = 0;
+	sluice_publish_state *each = NULL, all;
+	json_t *list;
+	int rc;
 
-	memset(&all, 0, sizeof all);
-	for (size_t i = 0; i < n; i++) {
+	if ((rc = sluice_publish_state_load(&all, &each, sluice_engine_store(e),
+					    sluice_engine_workspace_name(e), ws)) < 0)
+		return rc;
+	list = json_array();
+	for (size_t i = 0; i < ws->npublishers; i++) {
 		const sluice_publish_conf *pc = &ws->publishers[i];
-		types[i] = pc->type.s;
-		targets[i] = sluice_publish_target(pc);
-		if ((rc = sluice_store_publish_state_get(&each[i], sluice_engine_store(e),
-							 sluice_engine_workspace_name(e), types[i],
-							 targets[i])) < 0)
-			goto done;
 		/* never published: ok, at and error are null */
-		json_t *o = json_pack("{s:s, s:s?, s:s?, s:o, s:o, s:s?}", "type", types[i], "path",
+		json_t *o = json_pack("{s:s, s:s?, s:s?, s:o, s:o, s:s?}", "type", pc->type.s, "path",
 				      pc->path.s, "url", pc->url.s, "ok",
 				      each[i].known ? json_boolean(each[i].ok) : json_null(), "at",
 				      each[i].known ? time_json(each[i].at) : json_null(), "error",
 				      each[i].error);
 		json_array_append_new(list, o);
 	}
-	sluice_publish_state_combine(&all, each, types, targets, n);
 	json_object_set_new(doc, "publish",
 			    all.known ? json_pack("{s:b, s:o, s:s?}", "ok", all.ok, "at",
 						  time_json(all.at), "error", all.error)
 				      : json_null());
-	json_object_set_new(doc, "publishers", json_incref(list));
-done:
-	for (size_t i = 0; i < n; i++)
-		sluice_publish_state_clear(&each[i]);
+	json_object_set_new(doc, "publishers", list);
+	sluice_publish_states_free(each, ws->npublishers);
 	sluice_publish_state_clear(&all);
-	json_decref(list);
-	free(each);
-	free(types);
-	free(targets);
-	return rc;
+	return 0;
 }
 
 static void print_waits(const sluice_plan *plan, const char *id, const char *version,

@@ -9,6 +9,7 @@
 
 #include "daemon-internal.h"
 #include "sluice/error.h"
+#include "sluice/publish.h"
 #include "sluice/rollout.h"
 #include "sluice/store.h"
 #include "sluice/util.h"
@@ -166,8 +167,10 @@ static int publish_metrics(sluice_buf *b, sluice_engine *e)
 	sluice_publish_state st;
 	int rc;
 
-	if ((rc = sluice_store_publish_state_get(&st, sluice_engine_store(e),
-						 sluice_engine_workspace_name(e))) < 0)
+	/* every publisher's outcome as one, as status's "publish" */
+	if ((rc = sluice_publish_state_load(&st, NULL, sluice_engine_store(e),
+					    sluice_engine_workspace_name(e),
+					    sluice_engine_workspace(e))) < 0)
 		return rc;
 	one(b, "sluice_publish_success", "gauge",
 	    "1 when the last publish succeeded (or nothing was published yet), 0 when it failed",

@@ -583,3 +583,39 @@ void sluice_publish_state_combine(sluice_publish_state *out, const sluice_publis
 	if (!all_succeeded)
 		out->last_ok_at = 0;
 }
+
+int sluice_publish_state_load(sluice_publish_state *all, sluice_publish_state **each,
+			      sluice_store *s, const char *workspace, const sluice_workspace *ws)
+{
+	size_t n = ws->npublishers;
+	sluice_publish_state *st = sluice_xcalloc(n + 1, sizeof *st);
+	const char **types = sluice_xcalloc(n + 1, sizeof *types);
+	const char **targets = sluice_xcalloc(n + 1, sizeof *targets);
+	int rc = 0;
+
+	memset(all, 0, sizeof *all);
+	for (size_t i = 0; i < n; i++) {
+		types[i] = ws->publishers[i].type.s;
+		targets[i] = sluice_publish_target(&ws->publishers[i]);
+		if ((rc = sluice_store_publish_state_get(&st[i], s, workspace, types[i],
+							 targets[i])) < 0)
+			goto done;
+	}
+	sluice_publish_state_combine(all, st, types, targets, n);
+	if (each) {
+		*each = st;
+		st = NULL;
+	}
+done:
+	sluice_publish_states_free(st, n);
+	free(types);
+	free(targets);
+	return rc;
+}
+
+void sluice_publish_states_free(sluice_publish_state *each, size_t n)
+{
+	for (size_t i = 0; each && i < n; i++)
+		sluice_publish_state_clear(&each[i]);
+	free(each);
+}
