@@ -194,6 +194,7 @@ typedef struct {
 
 typedef struct {
 	sluice_str url, secret_env;
+	sluice_str format; /* json (default) | slack (docs/notifications.md) */
 	sluice_strs events;
 	sluice_pos pos;
 } sluice_notification;
@@ -238,6 +239,7 @@ typedef struct {
 	sluice_int audit_retention_days;
 	/* publish */
 	sluice_str publish_type, publish_path, publish_url;
+	sluice_str publish_secret_env; /* http: the variable holding the signing key */
 	/* publish.mode: an octal string such as "0640"; publish_mode_bits is
 	 * its value, 0 when unset (published files are then 0644) */
 	sluice_str publish_mode;

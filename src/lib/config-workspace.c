@@ -51,18 +51,20 @@ static const char *const k_identities[] = {"os-user", "asserted", "ssh-signed", 
  * that fails later or a setting that silently does nothing; add a value
  * here when its identity mode or publisher (src/lib/publish-*.c) lands. */
 static const char *const k_identities_built[] = {"os-user", "asserted", NULL};
-static const char *const k_publish_types_built[] = {"directory", "codex", NULL};
+static const char *const k_publish_types_built[] = {"directory", "codex", "http", NULL};
 static const char *const k_risks[] = {"low", "moderate", "high", NULL};
 static const char *const k_freeze[] = {"from", "to", "reason", NULL};
 static const char *const k_publish[] = {"type", "path", "url", "secret_env", "mode", NULL};
 static const char *const k_publish_types[] = {"directory", "http", "codex", NULL};
-static const char *const k_notification[] = {"url", "secret_env", "events", NULL};
+static const char *const k_notification[] = {"url", "secret_env", "events", "format", NULL};
+static const char *const k_notification_formats[] = {"json", "slack", NULL};
 const char *const sluice_notification_events[] = {
 	"all",		  "release_detected", "release_refused", "stage_started",
 	"rollout_complete", "approval_needed",	"approved",	 "rejected",
 	"paused",	  "resumed",	      "promoted",	 "rolled_back",
 	"withdrawn",	  "frozen",	      "unfrozen",	 "gate_breached",
-	"tag_moved",	  "sunset_notice",    "review_overdue",	 NULL,
+	"tag_moved",	  "sunset_notice",    "review_overdue",	 "data_missing",
+	"secret_missing", "publish_failed",   NULL,
 };
 
 static bool in_list(const char *const *list, const char *s)
@@ -528,6 +530,7 @@ static void load_notifications(sluice_schema *s, sluice_workspace *ws, const slu
 			sluice_diag_error(s->d, nt->url.pos, "invalid-value",
 					  "'%s.url' must be an http:// or https:// URL", path);
 		sluice_schema_str(s, &nt->secret_env, x, path, "secret_env", false);
+		sluice_schema_enum(s, &nt->format, x, path, "format", false, k_notification_formats);
 		sluice_schema_strs(s, &nt->events, x, path, "events", true, true);
 		for (size_t e = 0; e < nt->events.count; e++) {
 			size_t k;
@@ -629,9 +632,10 @@ int sluice_workspace_load(sluice_workspace **out, const char *path, sluice_diags
 		if (ws->publish_type.s && !in_list(k_publish_types_built, ws->publish_type.s))
 			sluice_diag_error(diags, ws->publish_type.pos, "not-built",
 					  "publish.type '%s' is not supported by this build yet; use "
-					  "'directory' or 'codex'", ws->publish_type.s);
+					  "'directory', 'codex' or 'http'", ws->publish_type.s);
 		sluice_schema_str(&s, &ws->publish_path, x, "publish", "path", false);
 		sluice_schema_str(&s, &ws->publish_url, x, "publish", "url", false);
+		sluice_schema_str(&s, &ws->publish_secret_env, x, "publish", "secret_env", false);
 		sluice_schema_str(&s, &ws->publish_mode, x, "publish", "mode", false);
 		load_publish_mode(diags, ws);
 		if (ws->publish_type.s && strcmp(ws->publish_type.s, "http") == 0 && !ws->publish_url.s)
@@ -643,15 +647,8 @@ int sluice_workspace_load(sluice_workspace **out, const char *path, sluice_diags
 					  "missing required key 'path' in publish (type %s)",
 					  ws->publish_type.s);
 	}
-	if ((x = sluice_schema_get(&s, root, top, "notifications", sk, "a list", false))) {
-		/* still read, so that the list is right when notifications land */
+	if ((x = sluice_schema_get(&s, root, top, "notifications", sk, "a list", false)))
 		load_notifications(&s, ws, x);
-		if (x->count)
-			sluice_diag_error(diags, sluice_node_pair_get(root, "notifications")->key_pos,
-					  "not-built",
-					  "notifications are not supported by this build yet; remove "
-					  "the notifications list until they are");
-	}
 	return 0;
 }
 

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sluice/audit.h"
 #include "sluice/error.h"
 #include "sluice/util.h"
 #include "store-internal.h"
@@ -21,11 +22,18 @@ int sluice_store_publish_state_set(sluice_store *s, const char *workspace, bool 
 	sqlite3_stmt *st = NULL;
 	int rc;
 
+	static const char sql_was_ok[] =
+		"SELECT coalesce((SELECT ok FROM publish_state WHERE workspace = ?1), 1)";
+	int64_t was_ok = 1;
+
 	if (!workspace)
 		return sluice_error_set(SLUICE_EINVAL, "internal: a publish outcome needs a workspace");
 	if ((rc = store_tx_begin(s)) < 0)
 		return rc;
-	if ((rc = store_stmt(s, &st, sql)) == 0) {
+	if (!ok)
+		rc = store_int_query(&was_ok, s, sql_was_ok, workspace, NULL,
+				     "cannot read the outcome of the last publish");
+	if (rc == 0 && (rc = store_stmt(s, &st, sql)) == 0) {
 		store_bind_text(st, 1, workspace);
 		store_bind_int(st, 2, ok ? 1 : 0);
 		store_bind_int(st, 3, at);
@@ -33,6 +41,12 @@ int sluice_store_publish_state_set(sluice_store *s, const char *workspace, bool 
 		rc = store_step_done(s, st, "cannot record the outcome of the publish");
 		store_done(st);
 	}
+	/* audited (and so notified) when publishing starts failing, not at
+	 * every pass that still fails */
+	if (rc == 0 && !ok && was_ok)
+		rc = sluice_audit_appendf(s, at, "publish.failed", NULL, NULL, "{s:s, s:s}",
+					  "workspace", workspace, "error",
+					  error ? error : "unknown error");
 	return store_tx_end(s, rc);
 }
 
