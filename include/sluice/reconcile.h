@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "sluice/engine.h"
+#include "sluice/notify.h"
 #include "sluice/rollout.h"
 #include "sluice/secrets.h"
 #include "sluice/watched.h"
@@ -30,6 +31,9 @@ typedef struct {
 	bool published;      /* the effective state changed and was written */
 	char *publish_error;
 	char *lease_holder;  /* set when another reconcile held the lease */
+	/* the outbox delivered after publishing, best effort: a receiver
+	 * that is down is reported here and never fails the pass */
+	sluice_notify_stats notified;
 } sluice_reconcile_report;
 
 typedef struct {

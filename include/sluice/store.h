@@ -501,6 +501,11 @@ const char *sluice_outbox_kind(const char *action, const char *details, const ch
 int sluice_store_outbox_enqueue(char **event_id, sluice_store *s, const char *workspace,
 				const char *endpoint, const char *kind, json_t *body);
 
+/* The body of the newest outbox row of `workspace` with `kind` to
+ * `endpoint`, whatever its state: *body (free()), NULL when there is none. */
+int sluice_store_outbox_newest_body(char **body, sluice_store *s, const char *workspace,
+				    const char *endpoint, const char *kind);
+
 typedef struct {
 	int64_t id;
 	char *event_id, *workspace, *endpoint, *kind, *body, *state, *last_error;

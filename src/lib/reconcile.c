@@ -13,6 +13,7 @@
 #include "sluice/audit.h"
 #include "sluice/error.h"
 #include "sluice/ingest.h"
+#include "sluice/notify.h"
 #include "sluice/publish.h"
 #include "sluice/reconcile.h"
 #include "sluice/secrets.h"
@@ -438,6 +439,36 @@ static int take_lease(sluice_engine *e, sluice_reconcile_report *r, int64_t wait
 	}
 }
 
+/* The http publisher's way into the outbox (publish.h). */
+static int enqueue_effective(void *arg, const char *endpoint, const char *kind, json_t *body)
+{
+	sluice_engine *e = arg;
+	return sluice_store_outbox_enqueue(NULL, e->store, e->workspace, endpoint, kind, body);
+}
+
+/* The signature of the document the http publisher last enqueued: *out
+ * (free()), NULL when none. */
+static int last_effective_signature(char **out, sluice_engine *e)
+{
+	char *body = NULL;
+	json_t *j;
+	int rc;
+
+	*out = NULL;
+	if (!e->ws->publish_url.s ||
+	    (rc = sluice_store_outbox_newest_body(&body, e->store, e->workspace,
+						  e->ws->publish_url.s, "effective_state")) < 0 ||
+	    !body)
+		return 0;
+	if ((j = json_loads(body, 0, NULL))) {
+		const char *sig = json_string_value(json_object_get(j, "signature"));
+		*out = sig ? sluice_xstrdup(sig) : NULL;
+		json_decref(j);
+	}
+	free(body);
+	return rc;
+}
+
 /* Publishes the effective state: the planner's input of every plugin, the
  * users' opt-outs, the audit log's head and the workspace's publish
  * settings, handed to the publisher; then records the outcome in the store
@@ -450,7 +481,7 @@ int sluice_reconcile_publish(bool *changed, sluice_engine *e)
 	size_t nsecrets = 0;
 	sluice_publish_state was;
 	const char **groups = NULL;
-	char ***optouts = NULL, hash[SLUICE_AUDIT_HASH_SZ], *failed = NULL;
+	char ***optouts = NULL, hash[SLUICE_AUDIT_HASH_SZ], *failed = NULL, *last_sig = NULL;
 	int64_t head = 0;
 	int rc;
 
@@ -492,7 +523,13 @@ int sluice_reconcile_publish(bool *changed, sluice_engine *e)
 		.now = e->now,
 		.audit_head_id = head,
 		.audit_head_hash = hash,
+		.publish_url = e->ws->publish_url.s,
+		.enqueue = enqueue_effective,
+		.enqueue_arg = e,
 	};
+	if ((rc = last_effective_signature(&last_sig, e)) < 0)
+		goto record;
+	c.last_signature = last_sig;
 	if ((rc = sluice_store_secret_rows(&secrets, &nsecrets, e->store, e->workspace, NULL,
 					   NULL)) == 0) {
 		c.secrets = secrets;
@@ -512,6 +549,7 @@ record:
 		 * published state was not known good: then it is again */
 		rc = sluice_store_publish_state_set(e->store, e->workspace, true, e->now, NULL);
 	sluice_publish_state_clear(&was);
+	free(last_sig);
 	free(failed);
 	for (size_t p = 0; optouts && in && p < in->in.nplugins; p++)
 		sluice_strv_free(optouts[p]);
@@ -600,6 +638,13 @@ int sluice_reconcile_run(sluice_reconcile_report *report, sluice_engine *e,
 	}
 	if (!opts->no_publish && sluice_reconcile_publish(&report->published, e) < 0)
 		report->publish_error = sluice_xstrdup(sluice_error_last());
+	/* notifications go out in real time, whatever the rollout clock */
+	if (!opts->no_publish &&
+	    sluice_notify_deliver(&report->notified, e, (int64_t)time(NULL), 0) < 0 &&
+	    !report->notified.error) {
+		report->notified.error = sluice_xstrdup(sluice_error_last());
+		report->notified.failed++;
+	}
 done:
 	for (size_t i = 0; fr && i < e->nwatched; i++)
 		sluice_fetch_result_clear(&fr[i]);
@@ -623,5 +668,6 @@ void sluice_reconcile_report_clear(sluice_reconcile_report *r)
 	free(r->items);
 	free(r->publish_error);
 	free(r->lease_holder);
+	sluice_notify_stats_clear(&r->notified);
 	memset(r, 0, sizeof *r);
 }

@@ -356,6 +356,28 @@ void sluice_outbox_rows_free(sluice_outbox_row *rows, size_t n)
 	free(rows);
 }
 
+int sluice_store_outbox_newest_body(char **body, sluice_store *s, const char *workspace,
+				    const char *endpoint, const char *kind)
+{
+	static const char sql[] = "SELECT body FROM outbox WHERE workspace = ?1 AND endpoint = ?2"
+				  " AND kind = ?3 ORDER BY id DESC LIMIT 1";
+	sqlite3_stmt *st = NULL;
+	int rc, step;
+
+	*body = NULL;
+	if ((rc = store_stmt(s, &st, sql)) < 0)
+		return rc;
+	store_bind_text(st, 1, workspace);
+	store_bind_text(st, 2, endpoint);
+	store_bind_text(st, 3, kind);
+	if ((step = sqlite3_step(st)) == SQLITE_ROW)
+		*body = store_col_dup(st, 0);
+	else if (step != SQLITE_DONE)
+		rc = store_error(s, step, "cannot read the outbox");
+	store_done(st);
+	return rc;
+}
+
 int sluice_store_outbox_backlog(int64_t *count, int64_t *oldest_created_at, sluice_store *s,
 				const char *workspace)
 {
