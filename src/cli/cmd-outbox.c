@@ -78,13 +78,14 @@ static json_t *row_json(const sluice_outbox_row *r)
 	sluice_time_format(created, r->created_at);
 	sluice_time_format(next, r->next_attempt_at);
 	sluice_time_format(done, r->delivered_at);
-	return json_pack("{s:I, s:s, s:s, s:s, s:s, s:I, s:s, s:s?, s:s?, s:s?, s:I?}", "id",
+	return json_pack("{s:I, s:s, s:s, s:s, s:s, s:I, s:s, s:s?, s:s?, s:s?, s:o}", "id",
 			 (json_int_t)r->id, "event_id", r->event_id, "endpoint", r->endpoint,
 			 "kind", r->kind, "state", r->state, "attempts", (json_int_t)r->attempts,
 			 "created_at", created, "next_attempt_at",
 			 strcmp(r->state, "pending") == 0 && r->next_attempt_at ? next : NULL,
 			 "delivered_at", r->delivered_at ? done : NULL, "last_error",
-			 r->last_error, "audit_id", (json_int_t)r->audit_id);
+			 r->last_error, "audit_id",
+			 r->audit_id ? json_integer((json_int_t)r->audit_id) : json_null());
 }
 
 static cli_retval list(struct cli *c)
@@ -122,9 +123,10 @@ static cli_retval list(struct cli *c)
 		for (size_t i = 0; i < n; i++) {
 			const sluice_outbox_row *r = &rows[i];
 			char when[SLUICE_TIME_BUFSZ];
-			cli_out("%" PRId64 "\t%s\t%s\t%s\tattempts %" PRId64 "\t%s\t%s%s%s", r->id,
+			/* two spaces between fields: cli_out escapes a tab */
+			cli_out("%" PRId64 "  %s  %s  %s  attempts %" PRId64 "  %s  %s%s%s", r->id,
 				r->state, r->kind, r->endpoint, r->attempts, r->event_id,
-				cli_time(when, r->created_at), r->last_error ? "\t" : "",
+				cli_time(when, r->created_at), r->last_error ? "  " : "",
 				r->last_error ? r->last_error : "");
 		}
 	}
