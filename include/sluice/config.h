@@ -194,6 +194,7 @@ typedef struct {
 
 typedef struct {
 	sluice_str url, secret_env;
+	sluice_str format; /* json (default) | slack (docs/notifications.md) */
 	sluice_strs events;
 	sluice_pos pos;
 } sluice_notification;

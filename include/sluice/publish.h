@@ -63,6 +63,16 @@ typedef struct {
 	 * built; not part of the signature: see docs/publishing.md */
 	int64_t audit_head_id;
 	const char *audit_head_hash; /* NULL: published as null */
+	/* The http publisher (publish-http.c) hands the document for its
+	 * publish_url to the caller's outbox, which delivers it signed and
+	 * retried until acknowledged: the caller's enqueue (0 or a negative
+	 * code; `body` is the caller's to copy) and enqueued, the signature
+	 * of the last document enqueued for `endpoint` (0 and *sig, free()d
+	 * by the caller, NULL when none; or a negative code). Unset: the
+	 * http publisher fails. */
+	int (*enqueue)(void *arg, const char *endpoint, const char *kind, json_t *body);
+	int (*enqueued)(void *arg, const char *endpoint, char **sig);
+	void *enqueue_arg;
 } sluice_publish_ctx;
 
 /* One release some group has: its files are copied next to the document.
@@ -111,6 +121,8 @@ struct sluice_publisher {
 extern const sluice_publisher sluice_publisher_directory;
 /* per group, the files Codex clients read (src/lib/publish-codex.c) */
 extern const sluice_publisher sluice_publisher_codex;
+/* the document POSTed to publish.url through the outbox (src/lib/publish-http.c) */
+extern const sluice_publisher sluice_publisher_http;
 
 /* The publisher for publish.type `type`, or NULL with the error set. */
 const sluice_publisher *sluice_publisher_find(const char *type);

@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "sluice/engine.h"
+#include "sluice/notify.h"
 #include "sluice/rollout.h"
 #include "sluice/secrets.h"
 #include "sluice/watched.h"
@@ -31,6 +32,9 @@ typedef struct {
 	char *publish_error;
 	char *lease_holder;  /* set when another reconcile held the lease */
 	bool stopped;        /* opts->proceed stopped the pass early */
+	/* the outbox delivered after publishing, best effort: a receiver
+	 * that is down is reported here and never fails the pass */
+	sluice_notify_stats notified;
 } sluice_reconcile_report;
 
 typedef struct {

@@ -14,6 +14,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 #include "sluice/rollout.h"
 #include "sluice/telemetry.h"
 
@@ -530,5 +532,77 @@ void sluice_publish_state_clear(sluice_publish_state *st);
  * the caller's to decide (allow_user_disable of the release). */
 int sluice_store_optout_users(char ***out, size_t *n, sluice_store *s, const char *workspace,
 			      const char *plugin);
+
+/* ---- the outbox (store-outbox.c; docs/notifications.md) ------------------ */
+
+/* A webhook endpoint that later audit rows are routed to. */
+typedef struct {
+	const char *url;            /* the endpoint; the outbox rows' key */
+	const char *const *events;  /* the kinds it receives, NULL-terminated;
+				     * "all" for every one */
+} sluice_outbox_route;
+
+/* From now on every audit row whose action has an event kind
+ * (sluice_outbox_kind) also writes, in its own transaction, one outbox row
+ * per route that receives that kind, for `workspace`. Copied; n = 0 stops
+ * routing. */
+void sluice_store_outbox_routes_set(sluice_store *s, const char *workspace,
+				    const sluice_outbox_route *routes, size_t n);
+
+/* The event kind of an audit row with `action` and `details` (its JSON
+ * text, may be NULL), or NULL when it notifies nobody. *also (may be NULL)
+ * gets a second kind the row counts as (a paused rollout whose gate
+ * breached is gate_breached and also paused), or NULL. Static strings. */
+const char *sluice_outbox_kind(const char *action, const char *details, const char **also);
+
+/* Writes one event to `endpoint` outside the audit routing (the http
+ * publisher's effective_state): `body` gets its "id" (a new random event
+ * id, copied to *event_id when not NULL, free()) and is stored as it is
+ * then. Joins the caller's transaction. */
+int sluice_store_outbox_enqueue(char **event_id, sluice_store *s, const char *workspace,
+				const char *endpoint, const char *kind, json_t *body);
+
+/* The body of the newest outbox row of `workspace` with `kind` to
+ * `endpoint`, whatever its state: *body (free()), NULL when there is none. */
+int sluice_store_outbox_newest_body(char **body, sluice_store *s, const char *workspace,
+				    const char *endpoint, const char *kind);
+
+typedef struct {
+	int64_t id;
+	char *event_id, *workspace, *endpoint, *kind, *body, *state, *last_error;
+	int64_t audit_id, created_at, attempts, next_attempt_at, delivered_at;
+} sluice_outbox_row;
+
+/* The outbox rows of `workspace` in the state `state` (pending, delivered,
+ * dead; NULL: all), oldest first; due_at > 0 keeps only pending rows whose
+ * next attempt is at or before it; limit 0 is all. *out is freed with
+ * sluice_outbox_rows_free. */
+int sluice_store_outbox_list(sluice_outbox_row **out, size_t *n, sluice_store *s,
+			     const char *workspace, const char *state, int64_t due_at,
+			     size_t limit);
+void sluice_outbox_rows_free(sluice_outbox_row *rows, size_t n);
+
+/* One delivery's outcome, each in its own small transaction:
+ * delivered; failed (attempts counted, the next attempt at `next_at`,
+ * dead when `dead`); or held (the row stays pending without an attempt
+ * counted: a missing signing key). */
+int sluice_store_outbox_delivered(sluice_store *s, int64_t id, int64_t now);
+int sluice_store_outbox_failed(sluice_store *s, int64_t id, int64_t attempts, int64_t next_at,
+			       bool dead, const char *error);
+int sluice_store_outbox_held(sluice_store *s, int64_t id, const char *error);
+
+/* Operator actions, audited (outbox.retried, outbox.dropped): retry makes
+ * row `id` (0: every dead row) of `workspace` pending again with its
+ * attempts reset, *n the rows changed; drop deletes row `id`. A row that
+ * is not there (or, for retry, delivered) is SLUICE_ENOTFOUND /
+ * SLUICE_EREFUSED. */
+int sluice_store_outbox_retry(int64_t *n, sluice_store *s, const char *workspace, int64_t id,
+			      int64_t now);
+int sluice_store_outbox_drop(sluice_store *s, const char *workspace, int64_t id, int64_t now);
+
+/* The backlog for metrics: pending rows of `workspace` and when the oldest
+ * was written (0: none). */
+int sluice_store_outbox_backlog(int64_t *count, int64_t *oldest_created_at, sluice_store *s,
+				const char *workspace);
 
 #endif

@@ -211,6 +211,7 @@ extern const cli_cmd cmd_tags;
 extern const cli_cmd cmd_telemetry;
 extern const cli_cmd cmd_validate;
 extern const cli_cmd cmd_init;
+extern const cli_cmd cmd_outbox;
 extern const cli_cmd cmd_plan;
 extern const cli_cmd cmd_reconcile;
 extern const cli_cmd cmd_secrets;

@@ -47,9 +47,11 @@ static void print_json(const sluice_reconcile_report *r)
 					 it->fetch_error, "notes", strv_json(it->notes), "actions",
 					 actions, "error", it->error));
 	}
-	json_t *o = json_pack("{s:o, s:b, s:s?, s:s?}", "plugins", items, "published", r->published,
-			      "publish_error", r->publish_error, "skipped_lease_held_by",
-			      r->lease_holder);
+	json_t *o = json_pack("{s:o, s:b, s:s?, s:s?, s:{s:i, s:i, s:i, s:s?}}", "plugins", items,
+			      "published", r->published, "publish_error", r->publish_error,
+			      "skipped_lease_held_by", r->lease_holder, "notifications",
+			      "delivered", r->notified.delivered, "failed", r->notified.failed,
+			      "dead", r->notified.dead, "error", r->notified.error);
 	json_dumpf(o, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	fputc('\n', stdout);
 	json_decref(o);
@@ -103,6 +105,11 @@ static cli_retval run(struct cli *c)
 	}
 	if (r.publish_error)
 		cli_error("cannot publish: %s", r.publish_error);
+	/* best effort: the outbox keeps them, a later pass or 'sluice outbox
+	 * deliver' sends them */
+	if (r.notified.failed)
+		cli_warn("%d notification%s not delivered yet (first: %s); see 'sluice outbox list'",
+			 r.notified.failed, r.notified.failed == 1 ? "" : "s", r.notified.error);
 	/* the pass ran, but what users get is not what it decided */
 	rc = r.publish_error ? CLI_FAILED : CLI_OK;
 	sluice_reconcile_report_clear(&r);

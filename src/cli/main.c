@@ -26,6 +26,7 @@ static const cli_cmd *const commands[] = {
 	&cmd_freeze,
 	&cmd_history,
 	&cmd_init,
+	&cmd_outbox,
 	&cmd_pause,
 	&cmd_plan,
 	&cmd_promote,

@@ -184,6 +184,11 @@ static int append_locked(sluice_store *s, const sluice_audit_entry *e, int64_t *
 	store_bind_text(st, 10, hash);
 	if ((rc = store_step_done(s, st, "cannot append to the audit log")) < 0)
 		goto done;
+	/* its notifications in the same transaction: no caller can forget
+	 * them, and a change rolled back sends nothing */
+	if ((rc = store_outbox_route(s, row.id, row.at, row.actor, row.action, row.plugin,
+				     row.version, details, hash)) < 0)
+		goto done;
 	if (out_id)
 		*out_id = row.id;
 done:

@@ -51,18 +51,20 @@ static const char *const k_identities[] = {"os-user", "asserted", "ssh-signed", 
  * that fails later or a setting that silently does nothing; add a value
  * here when its identity mode or publisher (src/lib/publish-*.c) lands. */
 static const char *const k_identities_built[] = {"os-user", "asserted", NULL};
-static const char *const k_publish_types_built[] = {"directory", "codex", NULL};
+static const char *const k_publish_types_built[] = {"directory", "codex", "http", NULL};
 static const char *const k_risks[] = {"low", "moderate", "high", NULL};
 static const char *const k_freeze[] = {"from", "to", "reason", NULL};
 static const char *const k_publish[] = {"type", "path", "url", "secret_env", "mode", NULL};
 static const char *const k_publish_types[] = {"directory", "http", "codex", NULL};
-static const char *const k_notification[] = {"url", "secret_env", "events", NULL};
+static const char *const k_notification[] = {"url", "secret_env", "events", "format", NULL};
+static const char *const k_notification_formats[] = {"json", "slack", NULL};
 const char *const sluice_notification_events[] = {
 	"all",		  "release_detected", "release_refused", "stage_started",
 	"rollout_complete", "approval_needed",	"approved",	 "rejected",
 	"paused",	  "resumed",	      "promoted",	 "rolled_back",
 	"withdrawn",	  "frozen",	      "unfrozen",	 "gate_breached",
-	"tag_moved",	  "sunset_notice",    "review_overdue",	 NULL,
+	"tag_moved",	  "sunset_notice",    "review_overdue",	 "data_missing",
+	"secret_missing", "publish_failed",   NULL,
 };
 
 static bool in_list(const char *const *list, const char *s)
@@ -528,6 +530,7 @@ static void load_notifications(sluice_schema *s, sluice_workspace *ws, const slu
 			sluice_diag_error(s->d, nt->url.pos, "invalid-value",
 					  "'%s.url' must be an http:// or https:// URL", path);
 		sluice_schema_str(s, &nt->secret_env, x, path, "secret_env", false);
+		sluice_schema_enum(s, &nt->format, x, path, "format", false, k_notification_formats);
 		sluice_schema_strs(s, &nt->events, x, path, "events", true, true);
 		for (size_t e = 0; e < nt->events.count; e++) {
 			size_t k;
@@ -583,7 +586,7 @@ static void load_publisher(sluice_schema *s, sluice_publish_conf *pc, const slui
 	if (pc->type.s && !in_list(k_publish_types_built, pc->type.s))
 		sluice_diag_error(s->d, pc->type.pos, "not-built",
 				  "%s.type '%s' is not supported by this build yet; use "
-				  "'directory' or 'codex'", path, pc->type.s);
+				  "'directory', 'codex' or 'http'", path, pc->type.s);
 	sluice_schema_str(s, &pc->path, x, path, "path", false);
 	sluice_schema_str(s, &pc->url, x, path, "url", false);
 	sluice_schema_str(s, &pc->secret_env, x, path, "secret_env", false);
@@ -723,15 +726,8 @@ int sluice_workspace_load(sluice_workspace **out, const char *path, sluice_diags
 	if ((x = sluice_schema_get(&s, root, top, "publish", mk | sk,
 				   "a mapping or a list of mappings", false)))
 		load_publishers(&s, ws, x);
-	if ((x = sluice_schema_get(&s, root, top, "notifications", sk, "a list", false))) {
-		/* still read, so that the list is right when notifications land */
+	if ((x = sluice_schema_get(&s, root, top, "notifications", sk, "a list", false)))
 		load_notifications(&s, ws, x);
-		if (x->count)
-			sluice_diag_error(diags, sluice_node_pair_get(root, "notifications")->key_pos,
-					  "not-built",
-					  "notifications are not supported by this build yet; remove "
-					  "the notifications list until they are");
-	}
 	return 0;
 }
 

@@ -49,7 +49,7 @@ typedef struct {
 	int64_t runs_ok, runs_failed, runs_config_error, runs_skipped;
 	int64_t plugin_errors;         /* plugins whose pass was rolled back, last tick */
 	int64_t events_ingested, spool_files, lines_rejected; /* since the start */
-	int64_t outbox_pending, outbox_oldest_age; /* 0 until the outbox is wired */
+	int64_t outbox_pending, outbox_oldest_age; /* the backlog after the last delivery */
 } sluice__metrics;
 
 /* Writes the Prometheus text format (HELP and TYPE for every metric)

@@ -24,6 +24,7 @@
 #include "sluice/engine.h"
 #include "sluice/error.h"
 #include "sluice/ingest.h"
+#include "sluice/notify.h"
 #include "sluice/reconcile.h"
 #include "sluice/store.h"
 #include "sluice/util.h"
@@ -364,14 +365,42 @@ static void ingest(daemon_state *d, sluice_engine *e)
 	sluice_ingest_ctx_clear(&ctx);
 }
 
-/* The outbox: wired when notify.c lands - sluice_notify_deliver(&stats, e,
- * now, max), then its backlog into d->m.outbox_pending and
- * d->m.outbox_oldest_age. */
+/* The outbox: every row that is due (operator actions between ticks
+ * notify too; reconcile delivered its own already), then the backlog for
+ * the metrics. A receiver that is down is logged, never fatal. */
 static int tick_deliver(daemon_state *d, sluice_engine *e)
 {
-	(void)d;
-	(void)e;
-	return 0;
+	sluice_notify_stats st = {0};
+	sluice__log_fields f = SLUICE__LOG_NONE;
+	int64_t now = (int64_t)time(NULL), t0 = mono_ms(), count = 0, oldest = 0;
+	int rc;
+
+	rc = sluice_notify_deliver(&st, e, now, 0);
+	f.duration_ms = mono_ms() - t0;
+	if (rc < 0) {
+		f.error = sluice_error_last();
+		sluice__log_event(&d->log, "error", &f,
+				  "cannot deliver the outbox; it is tried again next tick");
+		sluice_error_clear();
+	} else if (st.failed) {
+		f.error = st.error;
+		sluice__log_event(&d->log, "warn", &f,
+				  "delivered %d of %d notifications (%d failed, %d now dead); the "
+				  "rest are retried with backoff",
+				  st.delivered, st.attempted, st.failed, st.dead);
+	} else if (st.delivered) {
+		sluice__log_event(&d->log, "info", &f, "delivered %d notification%s", st.delivered,
+				  st.delivered == 1 ? "" : "s");
+	}
+	sluice_notify_stats_clear(&st);
+	if (sluice_store_outbox_backlog(&count, &oldest, sluice_engine_store(e),
+					sluice_engine_workspace_name(e)) == 0) {
+		d->m.outbox_pending = count;
+		d->m.outbox_oldest_age = count && oldest && now > oldest ? now - oldest : 0;
+	} else {
+		sluice_error_clear();
+	}
+	return rc;
 }
 
 /* The configuration is read again each tick; a broken one skips the tick

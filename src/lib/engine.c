@@ -156,6 +156,32 @@ static int load_config(sluice_engine *e, const char *workspace_name, sluice_diag
 	return 0;
 }
 
+/* Every audit row from now on also notifies the workspace's webhooks that
+ * receive its kind (docs/notifications.md). */
+static void set_outbox_routes(sluice_engine *e)
+{
+	const sluice_workspace *ws = e->ws;
+	sluice_outbox_route *r;
+	const char ***events;
+
+	if (!ws->nnotifications)
+		return;
+	r = sluice_xcalloc(ws->nnotifications, sizeof *r);
+	events = sluice_xcalloc(ws->nnotifications, sizeof *events);
+	for (size_t i = 0; i < ws->nnotifications; i++) {
+		const sluice_notification *n = &ws->notifications[i];
+		events[i] = sluice_xcalloc(n->events.count + 1, sizeof **events);
+		for (size_t k = 0; k < n->events.count; k++)
+			events[i][k] = n->events.items[k].s;
+		r[i] = (sluice_outbox_route){n->url.s ? n->url.s : "", events[i]};
+	}
+	sluice_store_outbox_routes_set(e->store, e->workspace, r, ws->nnotifications);
+	for (size_t i = 0; i < ws->nnotifications; i++)
+		free(events[i]);
+	free(events);
+	free(r);
+}
+
 int sluice_engine_open(sluice_engine **out, const char *root, const char *db_path,
 		       const char *cache_dir, const char *workspace_name, int64_t now,
 		       int flags, sluice_diags *diags)
@@ -191,6 +217,7 @@ int sluice_engine_open(sluice_engine **out, const char *root, const char *db_pat
 				    flags & SLUICE_ENGINE_READONLY ? SLUICE_STORE_READONLY : 0)) < 0)
 		goto done;
 	sluice_store_set_admin_commit(e->store, e->admin_commit);
+	set_outbox_routes(e);
 	rc = 0;
 done:
 	if (rc < 0)

@@ -17,6 +17,7 @@
 static const sluice_publisher *const publishers[] = {
 	&sluice_publisher_directory,
 	&sluice_publisher_codex,
+	&sluice_publisher_http,
 	NULL,
 };
 
@@ -26,7 +27,8 @@ const sluice_publisher *sluice_publisher_find(const char *type)
 		if (strcmp((*p)->type, type) == 0)
 			return *p;
 	sluice_error_set(SLUICE_EINVAL,
-			 "publish.type '%s' is not supported by this build yet; use 'directory' or 'codex'",
+			 "publish.type '%s' is not supported by this build yet; use 'directory', "
+			 "'codex' or 'http'",
 			 type);
 	return NULL;
 }

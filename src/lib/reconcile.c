@@ -13,6 +13,7 @@
 #include "sluice/audit.h"
 #include "sluice/error.h"
 #include "sluice/ingest.h"
+#include "sluice/notify.h"
 #include "sluice/publish.h"
 #include "sluice/reconcile.h"
 #include "sluice/secrets.h"
@@ -473,6 +474,37 @@ static int record_outcome(sluice_engine *e, const sluice_publish_conf *pc, bool 
 					      NULL);
 }
 
+/* The http publisher's way into the outbox (publish.h). */
+static int enqueue_effective(void *arg, const char *endpoint, const char *kind, json_t *body)
+{
+	sluice_engine *e = arg;
+	return sluice_store_outbox_enqueue(NULL, e->store, e->workspace, endpoint, kind, body);
+}
+
+/* The signature of the document the http publisher last enqueued for
+ * endpoint: *out (free()), NULL when none. */
+static int enqueued_signature(void *arg, const char *endpoint, char **out)
+{
+	sluice_engine *e = arg;
+	char *body = NULL;
+	json_t *j;
+	int rc;
+
+	*out = NULL;
+	if (!endpoint)
+		return 0;
+	if ((rc = sluice_store_outbox_newest_body(&body, e->store, e->workspace, endpoint,
+						  "effective_state")) < 0 || !body)
+		return rc;
+	if ((j = json_loads(body, 0, NULL))) {
+		const char *sig = json_string_value(json_object_get(j, "signature"));
+		*out = sig ? sluice_xstrdup(sig) : NULL;
+		json_decref(j);
+	}
+	free(body);
+	return rc;
+}
+
 /* Publishes the effective state: the planner's input of every plugin, the
  * users' opt-outs, the audit log's head and the workspace's publish
  * settings, handed to every publisher; then records each one's outcome in
@@ -526,6 +558,9 @@ int sluice_reconcile_publish(bool *changed, sluice_engine *e)
 		.now = e->now,
 		.audit_head_id = head,
 		.audit_head_hash = hash,
+		.enqueue = enqueue_effective,
+		.enqueued = enqueued_signature,
+		.enqueue_arg = e,
 	};
 	if ((rc = sluice_store_secret_rows(&secrets, &nsecrets, e->store, e->workspace, NULL,
 					   NULL)) == 0) {
@@ -652,6 +687,13 @@ int sluice_reconcile_run(sluice_reconcile_report *report, sluice_engine *e,
 	}
 	if (!opts->no_publish && !report->stopped && sluice_reconcile_publish(&report->published, e) < 0)
 		report->publish_error = sluice_xstrdup(sluice_error_last());
+	/* notifications go out in real time, whatever the rollout clock */
+	if (!opts->no_publish &&
+	    sluice_notify_deliver(&report->notified, e, (int64_t)time(NULL), 0) < 0 &&
+	    !report->notified.error) {
+		report->notified.error = sluice_xstrdup(sluice_error_last());
+		report->notified.failed++;
+	}
 done:
 	for (size_t i = 0; fr && i < e->nwatched; i++)
 		sluice_fetch_result_clear(&fr[i]);
@@ -675,5 +717,6 @@ void sluice_reconcile_report_clear(sluice_reconcile_report *r)
 	free(r->items);
 	free(r->publish_error);
 	free(r->lease_holder);
+	sluice_notify_stats_clear(&r->notified);
 	memset(r, 0, sizeof *r);
 }

@@ -26,6 +26,13 @@ struct sluice_store {
 		sqlite3_stmt *stmt;
 	} cache[STORE_STMT_CACHE];
 	size_t ncache;
+	/* where audit rows become outbox events (sluice_store_outbox_routes_set) */
+	char *outbox_workspace;
+	struct store_route {
+		char *url;
+		char **events; /* NULL-terminated kinds; "all" for every one */
+	} *routes;
+	size_t nroutes;
 };
 
 /* Translates a SQLite failure into SLUICE_ESTORE, keeping SQLite's message;
@@ -75,6 +82,15 @@ int store_tx_end(sluice_store *s, int rc);
  * docs/versions.md). Audited as release.refused. */
 int store_release_refuse_duplicate(sluice_store *s, const char *workspace, const char *plugin,
 				   const char *version, const char *tag, int64_t now);
+
+/* Writes the outbox rows the audit row just appended causes: one per
+ * endpoint routed to that receives its kind (store-outbox.c). Joins the
+ * append's transaction. */
+int store_outbox_route(sluice_store *s, int64_t audit_id, int64_t at, const char *actor,
+		       const char *action, const char *plugin, const char *version,
+		       const char *details, const char *hash);
+/* Frees the routes (sluice_store_free). */
+void store_outbox_routes_clear(sluice_store *s);
 
 /* Runs constant SQL (DDL, pragmas) with sqlite3_exec. */
 int store_exec(sluice_store *s, const char *sql, const char *what);

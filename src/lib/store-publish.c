@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sluice/audit.h"
 #include "sluice/error.h"
 #include "sluice/util.h"
 #include "store-internal.h"
@@ -21,7 +22,14 @@ int sluice_store_publish_state_set(sluice_store *s, const char *workspace, const
 		" ON CONFLICT (workspace, type, target) DO UPDATE SET ok = excluded.ok,"
 		" at = excluded.at, error = excluded.error,"
 		" last_ok_at = CASE WHEN excluded.ok THEN excluded.at ELSE last_ok_at END";
+	/* this publisher's last outcome (the one from before publishers were
+	 * kept apart stands in for it): was it ok? */
+	static const char sql_was_ok[] =
+		"SELECT coalesce((SELECT ok FROM publish_state WHERE workspace = ?1"
+		" AND ((type = ?2 AND target = ?3) OR (type = '' AND target = ''))"
+		" ORDER BY type = '' LIMIT 1), 1)";
 	sqlite3_stmt *st = NULL;
+	int64_t was_ok = 1;
 	int rc;
 
 	if (!workspace || !type || !*type || !target)
@@ -29,7 +37,17 @@ int sluice_store_publish_state_set(sluice_store *s, const char *workspace, const
 					"internal: a publish outcome needs a workspace and a publisher");
 	if ((rc = store_tx_begin(s)) < 0)
 		return rc;
-	if ((rc = store_stmt(s, &st, sql)) == 0) {
+	if (!ok && (rc = store_stmt(s, &st, sql_was_ok)) == 0) {
+		store_bind_text(st, 1, workspace);
+		store_bind_text(st, 2, type);
+		store_bind_text(st, 3, target);
+		if ((rc = sqlite3_step(st)) == SQLITE_ROW)
+			was_ok = sqlite3_column_int64(st, 0);
+		rc = rc == SQLITE_ROW ? 0 : store_error(s, rc, "cannot read the outcome of the last publish");
+		store_done(st);
+		st = NULL;
+	}
+	if (rc == 0 && (rc = store_stmt(s, &st, sql)) == 0) {
 		store_bind_text(st, 1, workspace);
 		store_bind_text(st, 2, type);
 		store_bind_text(st, 3, target);
@@ -39,6 +57,12 @@ int sluice_store_publish_state_set(sluice_store *s, const char *workspace, const
 		rc = store_step_done(s, st, "cannot record the outcome of the publish");
 		store_done(st);
 	}
+	/* audited (and so notified) when publishing starts failing, not at
+	 * every pass that still fails */
+	if (rc == 0 && !ok && was_ok)
+		rc = sluice_audit_appendf(s, at, "publish.failed", NULL, NULL, "{s:s, s:s, s:s, s:s}",
+					  "workspace", workspace, "publisher", type, "target", target, "error",
+					  error ? error : "unknown error");
 	return store_tx_end(s, rc);
 }
 

@@ -391,9 +391,28 @@ static const char migration_9[] =
 	"  pruned_at        INTEGER NOT NULL\n"
 	");\n";
 
-/* Version 10 is the outbox's (another branch, merged separately); kept
- * empty here so that the numbers match when both are in. */
-static const char migration_10[] = "-- reserved for the outbox\n";
+/* The outbox: one row per event and endpoint, written in the transaction
+ * of the change that caused it and delivered later, at least once
+ * (docs/notifications.md). endpoint is the URL of the webhook (or of the
+ * http publisher) as the workspace names it. */
+static const char migration_10[] =
+	"CREATE TABLE outbox (\n"
+	"  id               INTEGER PRIMARY KEY AUTOINCREMENT,\n"
+	"  event_id         TEXT NOT NULL UNIQUE,\n"
+	"  workspace        TEXT NOT NULL,\n"
+	"  endpoint         TEXT NOT NULL,\n"
+	"  kind             TEXT NOT NULL,\n"
+	"  body             TEXT NOT NULL,\n"
+	"  audit_id         INTEGER,\n"
+	"  created_at       INTEGER NOT NULL,\n"
+	"  attempts         INTEGER NOT NULL DEFAULT 0,\n"
+	"  next_attempt_at  INTEGER NOT NULL DEFAULT 0,\n"
+	"  last_error       TEXT,\n"
+	"  state            TEXT NOT NULL DEFAULT 'pending'\n"
+	"                   CHECK (state IN ('pending', 'delivered', 'dead')),\n"
+	"  delivered_at     INTEGER\n"
+	");\n"
+	"CREATE INDEX outbox_due ON outbox(state, next_attempt_at);\n";
 
 /* One outcome per publisher, not per workspace: `publish` may list several
  * (docs/publishing.md). A publisher is its type and its target (path, or

@@ -503,6 +503,7 @@ void sluice_store_free(sluice_store *s)
 			sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 		sqlite3_close_v2(s->db);
 	}
+	store_outbox_routes_clear(s);
 	free(s->path);
 	free(s->actor);
 	free(s->admin_commit);

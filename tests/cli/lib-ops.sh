@@ -88,7 +88,7 @@ eff() { jq -r "$1" "$EFFECTIVE" || fail "jq '$1' on $EFFECTIVE failed"; }
 
 # The tables that hold state (everything but the audit log).
 STATE_TABLES="sources tags releases stage_starts approvals rejections attestations
-	user_optouts workspace_state withdrawals plugin_state publish_state secret_checks"
+	user_optouts workspace_state withdrawals plugin_state publish_state secret_checks outbox"
 
 # state_dump FILE: every state row, in a stable order. Fails (and returns 1)
 # when there is no database or a table is missing, so that "the state did
