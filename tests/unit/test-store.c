@@ -514,7 +514,7 @@ static void test_migrates_an_older_database(void **state)
 					   " DROP TABLE telemetry_keys; DROP TABLE telemetry_events;"
 					   " DROP TABLE telemetry_daily; DROP TABLE telemetry_latency;"
 					   " ALTER TABLE attestations DROP COLUMN commit_id;"
-					   " DROP TABLE telemetry_prune;"
+					   " DROP TABLE telemetry_prune; DROP TABLE outbox;"
 					   " PRAGMA user_version = 1"),
 			 SQLITE_OK);
 	/* an attestation from before they were bound to a commit */
