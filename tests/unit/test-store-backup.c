@@ -175,7 +175,7 @@ static void test_restore_migrates_an_older_backup(void **state)
 				     " DROP TABLE telemetry_keys; DROP TABLE telemetry_events;"
 				     " DROP TABLE telemetry_daily; DROP TABLE telemetry_latency;"
 				     " ALTER TABLE attestations DROP COLUMN commit_id;"
-				     " DROP TABLE telemetry_prune;"
+				     " DROP TABLE telemetry_prune; DROP TABLE outbox;"
 				     " PRAGMA user_version = 1"),
 			 SQLITE_OK);
 	if (sluice_store_backup_restore(&info, f->s, b, false, T0 + 20) != 0)
