@@ -30,6 +30,7 @@ typedef struct {
 	bool published;      /* the effective state changed and was written */
 	char *publish_error;
 	char *lease_holder;  /* set when another reconcile held the lease */
+	sluice_fetch_stats fetch; /* what comparing the remotes cost */
 } sluice_reconcile_report;
 
 typedef struct {
