@@ -10,7 +10,7 @@ case $what in
 build) ;;
 test) pkgs="$pkgs libcmocka-dev sqlite3 jq curl procps python3 openssl chromium" ;;
 fuzz) pkgs="$pkgs libcmocka-dev clang libclang-rt-14-dev" ;;
-bench) pkgs="$pkgs sqlite3 jq time" ;;
+bench) pkgs="$pkgs sqlite3 jq time python3 openssl git" ;;
 *) echo "install-deps: unknown set '$what' (build, test, fuzz, bench)" >&2; exit 129 ;;
 esac
 missing=
