@@ -128,6 +128,8 @@ int sluice_refs_adv_parse(sluice_remote_refs *out, const char *data, size_t len)
 			goto done;
 		if (rc == 0)
 			break;
+		if (n && p[n - 1] == '\n')
+			n--;
 		if (n >= 4 && memcmp(p, "ERR ", 4) == 0) {
 			char *msg = sluice_xstrndup(p + 4, n - 4);
 			char *shown = sluice_str_escape_controls(msg);
@@ -136,8 +138,6 @@ int sluice_refs_adv_parse(sluice_remote_refs *out, const char *data, size_t len)
 			free(msg);
 			goto done;
 		}
-		if (n && p[n - 1] == '\n')
-			n--;
 		const char *nul = memchr(p, '\0', n);
 		size_t end = nul ? (size_t)(nul - p) : n;
 		if (end < SLUICE_OID_HEXSZ + 2 || p[SLUICE_OID_HEXSZ] != ' ') {
