@@ -17,7 +17,7 @@ test) pkgs="$pkgs $test_pkgs" ;;
 # (tests/conformance/run.sh); npm comes with nodejs below
 conformance) pkgs="$pkgs $test_pkgs util-linux mount" ;;
 fuzz) pkgs="$pkgs libcmocka-dev clang libclang-rt-14-dev" ;;
-bench) pkgs="$pkgs sqlite3 jq time" ;;
+bench) pkgs="$pkgs sqlite3 jq time python3 openssl git" ;;
 *) echo "install-deps: unknown set '$what' (build, test, conformance, fuzz, bench)" >&2; exit 129 ;;
 esac
 missing=

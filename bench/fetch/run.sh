@@ -7,6 +7,7 @@
 #   (b) the first full `sluice fetch` against a `git clone --mirror` loop.
 # Peak RSS of sluice comes from /usr/bin/time -v.
 # Targets: (a) >= 10x faster, (b) no slower, RSS < 100 MB.
+# Then bench/fetch/https.sh: the no-op pass over HTTPS (issue 13).
 # Usage: bench/fetch/run.sh path/to/sluice
 set -eu
 SLUICE=${1:?usage: bench/fetch/run.sh path/to/sluice}
@@ -145,3 +146,8 @@ ok=$(awk -v a="$noop_ratio" -v b="$first_ratio" -v c="$rss_first" -v d="$rss_noo
 	echo "result: a target was missed"
 	exit 1
 }
+
+# the same no-op pass against a git server 50 ms away, over HTTPS
+echo
+echo "== fetch over HTTPS (bench/fetch/https.sh)"
+sh "$(dirname "$0")/https.sh" "$SLUICE"

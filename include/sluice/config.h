@@ -228,6 +228,9 @@ typedef struct {
 	/* repositories.max_fetch_bytes: unset means the default,
 	 * SLUICE_FETCH_MAX_BYTES_DEFAULT (source.h) */
 	sluice_int max_fetch_bytes;
+	/* repositories.max_concurrent: remotes compared or fetched at once;
+	 * unset means SLUICE_FETCH_CONCURRENT_DEFAULT (watched.h) */
+	sluice_int max_concurrent;
 	sluice_ws_plugin *plugins;
 	size_t nplugins;
 	sluice_secret_provider *providers;

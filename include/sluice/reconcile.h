@@ -35,6 +35,7 @@ typedef struct {
 	/* the outbox delivered after publishing, best effort: a receiver
 	 * that is down is reported here and never fails the pass */
 	sluice_notify_stats notified;
+	sluice_fetch_stats fetch; /* what comparing the remotes cost */
 } sluice_reconcile_report;
 
 typedef struct {

@@ -118,6 +118,38 @@ void sluice_fetch_result_clear(sluice_fetch_result *r);
 int sluice_source_fetch(sluice_fetch_result *out, const char *cache_dir, const char *key,
 			const char *url, const sluice_fetch_opts *opts);
 
+/* One ref of a remote's advertisement, as a server sent it. */
+typedef struct {
+	char *name;                    /* "refs/tags/v1.2.3", "refs/tags/v1.2.3^{}", "HEAD" */
+	char id[SLUICE_OID_HEXSZ + 1]; /* lowercase hex */
+} sluice_remote_ref;
+
+typedef struct {
+	sluice_remote_ref *items;
+	size_t count;
+} sluice_remote_refs;
+
+void sluice_remote_refs_clear(sluice_remote_refs *r);
+
+/* Compares the tags in `refs` (a remote's advertisement read without
+ * libgit2, e.g. over smart HTTP) with the mirror of `key`, exactly as
+ * sluice_source_fetch compares the listing it gets itself: peeled "^{}"
+ * entries are skipped, a name git would refuse is skipped with a note, and
+ * a missing or corrupt mirror is never "unchanged". Returns 0 with
+ * *unchanged true and *out filled as sluice_source_fetch fills it for a
+ * remote whose tags equal the mirror's (status SLUICE_FETCH_UNCHANGED,
+ * fingerprint, notes); 0 with *unchanged false when the mirror needs a
+ * fetch (*out is then empty); SLUICE_EGIT when the mirror cannot be read.
+ * Clear *out with sluice_fetch_result_clear either way. */
+int sluice_source_compare_refs(sluice_fetch_result *out, bool *unchanged, const char *cache_dir,
+			       const char *key, const sluice_remote_refs *refs);
+
+/* The token of `o` (credentials_env, else credentials_file: its first
+ * line), as a fetch sends it. Returns 0 and a malloc'd *out (NULL when o
+ * names none), or SLUICE_ENOTFOUND saying which variable or file is
+ * missing or empty. The caller wipes and frees it. */
+int sluice_source_token(char **out, const sluice_fetch_opts *o);
+
 /* One tag of a mirror. */
 typedef struct {
 	char *name;                          /* "v1.2.3", without refs/tags/ */

@@ -57,6 +57,47 @@ int sluice_watched_fetch(sluice_fetch_result *out, const sluice_watched *w, cons
 			 void (*progress)(void *payload, const sluice_fetch_progress *p),
 			 void *payload);
 
+/* One repository of a pass of sluice_watched_fetch_all. */
+typedef struct {
+	const sluice_watched *w; /* in */
+	sluice_fetch_result r;   /* as sluice_watched_fetch fills it */
+	char *error;             /* NULL, or why it failed (URLs masked); malloc'd */
+	bool probed;             /* its refs were compared over smart HTTP */
+	bool git;                /* it was opened with libgit2 */
+} sluice_watched_fetch_item;
+
+/* What a pass cost the network. */
+typedef struct {
+	size_t probed;     /* repositories whose refs were read over smart HTTP */
+	size_t git;        /* repositories opened with libgit2 */
+	long connections;  /* HTTP connections the smart-HTTP reads opened */
+} sluice_fetch_stats;
+
+/* The default and the bounds of repositories.max_concurrent. */
+#define SLUICE_FETCH_CONCURRENT_DEFAULT 16
+#define SLUICE_FETCH_CONCURRENT_MAX 256
+
+/* Brings the mirrors of items[0..n) up to date, with results equal to
+ * sluice_watched_fetch's one by one (docs/sources.md, "How refs are
+ * compared"): the refs of https (and loopback http) remotes are read first
+ * over smart HTTP, many requests on a few reused connections, and only a
+ * repository whose tags differ from its mirror's - or whose server gave no
+ * answer a probe can trust, so that libgit2 says what is wrong - is fetched
+ * with libgit2; a malformed or oversized advertisement is an error of that
+ * repository alone. libgit2 fetches (ssh, file and those https ones) run on
+ * up to repositories.max_concurrent threads, as many as smart-HTTP requests
+ * in flight. Credentials, the CA bundle (ws's repositories.ca_bundle, also
+ * given to libgit2 with sluice_watched_set_ca_bundle) and URLs are as for
+ * sluice_watched_fetch. `progress` is called from those threads, one call
+ * at a time; may be NULL. Touches no store. Returns 0 with every item
+ * filled (clear each with sluice_watched_fetch_item_clear) and *stats (may
+ * be NULL); a negative code only when the pass could not start. */
+int sluice_watched_fetch_all(sluice_watched_fetch_item *items, size_t n,
+			     const sluice_workspace *ws, const char *root, const char *cache_dir,
+			     void (*progress)(void *payload, const sluice_fetch_progress *p),
+			     void *payload, sluice_fetch_stats *stats);
+void sluice_watched_fetch_item_clear(sluice_watched_fetch_item *it);
+
 /* The plugin id in the mirror of `key`: the `id` in plugin.yaml at its
  * highest version tag (vX.Y.Z; without one, its newest tag). Returns 0 and
  * a malloc'd *out, or SLUICE_ENOTFOUND when no mirror, tag or id. */

@@ -235,6 +235,8 @@ static cli_retval run(struct cli *c)
 {
 	sluice_workspace *ws = NULL;
 	item *items = NULL;
+	sluice_watched_fetch_item *fi = NULL;
+	sluice_fetch_stats stats = {0, 0, 0};
 	size_t n = 0, counts[4] = {0};
 	progress_state ps = {0};
 	int rc;
@@ -259,17 +261,30 @@ static cli_retval run(struct cli *c)
 	}
 
 	ps.tty = !c->quiet && c->output == CLI_OUT_TEXT && isatty(STDERR_FILENO);
+	fi = sluice_xcalloc(n + 1, sizeof *fi);
 	for (size_t i = 0; i < n; i++) {
 		item *it = &items[i];
-
 		sluice_watched_init(&it->w, ws, it->p, c->root);
 		it->key = it->w.key;
 		if (it->w.url)
 			it->shown = sluice_source_redact_url(it->w.url);
-		ps.start = ps.last = mono_now();
-		if (sluice_watched_fetch(&it->r, &it->w, c->root, c->cache, on_progress, &ps) < 0)
-			it->error = sluice_xstrdup(sluice_error_last());
-		clear_progress(&ps);
+		fi[i].w = &it->w;
+	}
+	/* every remote at once, up to repositories.max_concurrent; the
+	 * progress line shows whichever repository reported last */
+	ps.start = ps.last = mono_now();
+	if ((rc = sluice_watched_fetch_all(fi, n, ws, c->root, c->cache, on_progress, &ps,
+					   &stats)) < 0) {
+		rc = cli_fail(rc);
+		goto done;
+	}
+	clear_progress(&ps);
+	for (size_t i = 0; i < n; i++) {
+		item *it = &items[i];
+		it->r = fi[i].r;
+		sluice_fetch_result_init(&fi[i].r);
+		it->error = fi[i].error;
+		fi[i].error = NULL;
 		counts[it->r.status]++;
 	}
 
@@ -287,6 +302,9 @@ static cli_retval run(struct cli *c)
 		       n == 1 ? "repository" : "repositories",
 		       counts[SLUICE_FETCH_UNCHANGED], counts[SLUICE_FETCH_FETCHED],
 		       counts[SLUICE_FETCH_CLONED], counts[SLUICE_FETCH_ERROR]);
+	if (c->output == CLI_OUT_TEXT && !c->quiet && c->verbose)
+		printf("%zu compared over smart HTTP on %ld connections, %zu opened with libgit2\n",
+		       stats.probed, stats.connections, stats.git);
 	rc = counts[SLUICE_FETCH_ERROR] || stored < 0 ? CLI_FAILED : CLI_OK;
 done:
 	for (size_t i = 0; i < n; i++) {
@@ -297,6 +315,9 @@ done:
 		sluice_strv_free(items[i].frozen);
 		sluice_strv_free(items[i].flagged_deleted);
 	}
+	for (size_t i = 0; fi && i < n; i++)
+		sluice_watched_fetch_item_clear(&fi[i]);
+	free(fi);
 	free(items);
 	sluice_workspace_free(ws);
 	return rc;

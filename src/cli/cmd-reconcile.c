@@ -100,6 +100,11 @@ static cli_retval run(struct cli *c)
 		if (!c->quiet && c->verbose && !r.lease_holder)
 			printf("secrets: checked %d, cached %d, missing %d\n", ss.checked, ss.cached,
 			       ss.missing);
+		/* docs/sources.md: what comparing the remotes cost */
+		if (!c->quiet && c->verbose && !r.lease_holder && !cli_has(c, "no-fetch"))
+			printf("fetch: %zu compared over smart HTTP on %ld connections, %zu opened "
+			       "with libgit2\n",
+			       r.fetch.probed, r.fetch.connections, r.fetch.git);
 		if (r.published && !c->quiet && c->verbose)
 			printf("published the effective state\n");
 	}

@@ -19,7 +19,7 @@ static const char *const k_group[] = {"members", "members_file", NULL};
 static const char *const k_admin[] = {"id", "roles", "emails", "ssh_keys", NULL};
 static const char *const k_roles[] = {"approver", "operator", "auditor", "ci", NULL};
 static const char *const k_repositories[] = {"url_template", "ca_bundle", "max_fetch_bytes",
-					     NULL};
+					     "max_concurrent", NULL};
 static const char *const k_wplugin[] = {"repository", "url", "versions", "environment",
 				       "credentials_env", "credentials_file", NULL};
 static const char *const k_provider_types[] = {"env", "file", "exec", "vault-kv2", NULL};
@@ -714,6 +714,15 @@ int sluice_workspace_load(sluice_workspace **out, const char *path, sluice_diags
 					  "'repositories.max_fetch_bytes' must be between 1048576 "
 					  "(1 MiB) and 68719476736 (64 GiB)");
 			ws->max_fetch_bytes.set = false;
+		}
+		/* docs/configuration.md: 1 to 256 */
+		sluice_schema_int(&s, &ws->max_concurrent, x, "repositories", "max_concurrent",
+				  false);
+		if (ws->max_concurrent.set &&
+		    (ws->max_concurrent.v < 1 || ws->max_concurrent.v > 256)) {
+			sluice_diag_error(diags, ws->max_concurrent.pos, "invalid-value",
+					  "'repositories.max_concurrent' must be between 1 and 256");
+			ws->max_concurrent.set = false;
 		}
 	}
 	if ((x = sluice_schema_get(&s, root, top, "plugins", sk, "a list of watched plugins",

@@ -612,7 +612,7 @@ int sluice_reconcile_run(sluice_reconcile_report *report, sluice_engine *e,
 			 const sluice_reconcile_opts *opts)
 {
 	sluice_reconcile_opts none = {0};
-	sluice_fetch_result *fr = NULL;
+	sluice_watched_fetch_item *fr = NULL;
 	int64_t renewed;
 	int rc;
 
@@ -633,18 +633,21 @@ int sluice_reconcile_run(sluice_reconcile_report *report, sluice_engine *e,
 	report->items = sluice_xcalloc(e->nwatched + 1, sizeof *report->items);
 	report->nitems = e->nwatched;
 	fr = sluice_xcalloc(e->nwatched + 1, sizeof *fr);
-	/* the network first, outside any transaction: a slow remote never
-	 * holds the database */
 	for (size_t i = 0; i < e->nwatched; i++) {
-		const sluice_watched *w = &e->watched[i];
+		fr[i].w = &e->watched[i];
+		report->items[i].watched = &e->watched[i];
+	}
+	/* the network first, outside any transaction: a slow remote never
+	 * holds the database; the remotes are compared concurrently */
+	if (!opts->no_fetch && proceed(opts, report) &&
+	    (rc = sluice_watched_fetch_all(fr, e->nwatched, e->ws, e->root, e->cache_dir, NULL,
+					   NULL, &report->fetch)) < 0)
+		goto done;
+	for (size_t i = 0; i < e->nwatched && !opts->no_fetch; i++) {
 		sluice_reconcile_item *it = &report->items[i];
-		sluice_fetch_result_init(&fr[i]);
-		it->watched = w;
-		if (opts->no_fetch || !proceed(opts, report))
-			continue;
-		if (sluice_watched_fetch(&fr[i], w, e->root, e->cache_dir, NULL, NULL) < 0)
-			it->fetch_error = sluice_xstrdup(sluice_error_last());
-		for (char **n = fr[i].notes; n && *n; n++)
+		it->fetch_error = fr[i].error;
+		fr[i].error = NULL;
+		for (char **n = fr[i].r.notes; n && *n; n++)
 			note(it, "%s", *n);
 	}
 	for (size_t i = 0; i < e->nwatched; i++) {
@@ -658,7 +661,7 @@ int sluice_reconcile_run(sluice_reconcile_report *report, sluice_engine *e,
 			renewed = (int64_t)time(NULL);
 		}
 		if ((rc = sluice_store_begin(e->store)) < 0 ||
-		    (rc = pass_plugin(e, it, &e->watched[i], &fr[i], !opts->no_fetch)) < 0 ||
+		    (rc = pass_plugin(e, it, &e->watched[i], &fr[i].r, !opts->no_fetch)) < 0 ||
 		    (rc = sluice_store_commit(e->store)) < 0) {
 			sluice_store_rollback(e->store);
 			free(it->error);
@@ -696,7 +699,7 @@ int sluice_reconcile_run(sluice_reconcile_report *report, sluice_engine *e,
 	}
 done:
 	for (size_t i = 0; fr && i < e->nwatched; i++)
-		sluice_fetch_result_clear(&fr[i]);
+		sluice_watched_fetch_item_clear(&fr[i]);
 	free(fr);
 	sluice_store_lease_release(e->store, RECONCILE_LEASE);
 	return rc;

@@ -2,8 +2,10 @@
  * says why). The child is run directly (fork/execvp, no shell) with the
  * path after "--"; its stderr goes to an unlinked temporary file, read for
  * the reason when it fails and for the refs it ignored. */
-#define _POSIX_C_SOURCE 200809L
+/* pipe2 */
+#define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -225,7 +227,11 @@ static int spawn(local_stream **out, local_sub *sub, const char *url)
 	s->parent.free = stream_free;
 	s->lc = sub->lc;
 	s->to_child = s->from_child = -1;
-	if (!(s->err = tmpfile()) || pipe(in) < 0 || pipe(outp) < 0) {
+	/* close-on-exec: fetches run on several threads, and a child that
+	 * another thread starts meanwhile must not hold these pipes open (its
+	 * copy would keep this child's stdin and stdout from ever closing) */
+	if (!(s->err = tmpfile()) || fcntl(fileno(s->err), F_SETFD, FD_CLOEXEC) < 0 ||
+	    pipe2(in, O_CLOEXEC) < 0 || pipe2(outp, O_CLOEXEC) < 0) {
 		git_error_set(GIT_ERROR_OS, "cannot start git upload-pack: %s", strerror(errno));
 		goto done;
 	}

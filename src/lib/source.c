@@ -28,6 +28,9 @@
 #define MAX_PEEL_DEPTH 8
 
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
+#ifdef SLUICE_HAVE_PACK_MAX_OBJECT_SIZE
+static pthread_mutex_t opts_lock = PTHREAD_MUTEX_INITIALIZER;
+#endif
 static int init_rc;
 
 /* libgit2's defaults on 64-bit map pack windows of 1 GiB up to 8 GiB in
@@ -383,39 +386,46 @@ static void wipe(char *s, size_t n)
 		*p++ = 0;
 }
 
-/* The token named by credentials_env or credentials_file; malloc'd. */
-static char *read_token(fetch_state *st)
+int sluice_source_token(char **out, const sluice_fetch_opts *o)
 {
-	const sluice_fetch_opts *o = st->opts;
+	*out = NULL;
 	if (o && o->credentials_env) {
 		const char *v = getenv(o->credentials_env);
-		if (!v || !*v) {
-			snprintf(st->err, sizeof st->err,
-				 "credentials_env names $%s, which is not set",
-				 o->credentials_env);
-			return NULL;
-		}
-		return sluice_xstrdup(v);
+		if (!v || !*v)
+			return sluice_error_set(SLUICE_ENOTFOUND,
+						"credentials_env names $%s, which is not set",
+						o->credentials_env);
+		*out = sluice_xstrdup(v);
+		return 0;
 	}
 	if (o && o->credentials_file) {
 		char *data = NULL;
 		size_t len = 0;
-		if (sluice_file_read(&data, &len, o->credentials_file, MAX_TOKEN_BYTES) < 0) {
-			snprintf(st->err, sizeof st->err, "cannot read credentials_file '%s'",
-				 o->credentials_file);
-			return NULL;
-		}
+		if (sluice_file_read(&data, &len, o->credentials_file, MAX_TOKEN_BYTES) < 0)
+			return sluice_error_set(SLUICE_ENOTFOUND, "cannot read credentials_file '%s'",
+						o->credentials_file);
 		size_t n = strcspn(data, "\r\n");
 		data[n] = '\0';
 		if (n == 0) {
 			free(data);
-			snprintf(st->err, sizeof st->err, "credentials_file '%s' is empty",
-				 o->credentials_file);
-			return NULL;
+			return sluice_error_set(SLUICE_ENOTFOUND, "credentials_file '%s' is empty",
+						o->credentials_file);
 		}
-		return data;
+		*out = data;
 	}
-	return NULL;
+	return 0;
+}
+
+/* The token for libgit2's credential callback; a missing one leaves the
+ * reason in st->err for the authentication failure that follows. */
+static char *read_token(fetch_state *st)
+{
+	char *token = NULL;
+	if (sluice_source_token(&token, st->opts) < 0) {
+		snprintf(st->err, sizeof st->err, "%s", sluice_error_last());
+		sluice_error_clear();
+	}
+	return token;
 }
 
 static int credentials_cb(git_credential **out, const char *url, const char *user_from_url,
@@ -514,30 +524,34 @@ void sluice_fetch_result_clear(sluice_fetch_result *r)
 	memset(r, 0, sizeof *r);
 }
 
-/* The remote's tags from its advertisement, sorted. Peeled "^{}" entries
- * are skipped; so is a name git would refuse, with a note in `notes` (its
+/* Adds one advertised ref to the remote's tags. Peeled "^{}" entries are
+ * skipped; so is a name git would refuse, with a note in `notes` (its
  * control characters escaped): one bad ref must not cost the others. */
+static void remote_tag_add(tagrefs *out, strv *notes, const char *name, const git_oid *oid)
+{
+	if (!sluice_str_has_prefix(name, TAGS_PREFIX))
+		return;
+	size_t len = strlen(name);
+	if (len > 3 && strcmp(name + len - 3, "^{}") == 0)
+		return;
+	int valid = 0;
+	if (git_reference_name_is_valid(&valid, name) < 0 || !valid) {
+		char *shown = sluice_str_escape_controls(name);
+		char *note = sluice_xasprintf("skipped ref '%s': not a valid ref name", shown);
+		strv_push(notes, note);
+		free(note);
+		free(shown);
+		git_error_clear();
+		return;
+	}
+	tagrefs_add(out, name + TAGS_PREFIX_LEN, oid);
+}
+
+/* The remote's tags from libgit2's listing, sorted. */
 static void remote_tags(tagrefs *out, strv *notes, const git_remote_head **heads, size_t n)
 {
-	for (size_t i = 0; i < n; i++) {
-		const char *name = heads[i]->name;
-		if (!sluice_str_has_prefix(name, TAGS_PREFIX))
-			continue;
-		size_t len = strlen(name);
-		if (len > 3 && strcmp(name + len - 3, "^{}") == 0)
-			continue;
-		int valid = 0;
-		if (git_reference_name_is_valid(&valid, name) < 0 || !valid) {
-			char *shown = sluice_str_escape_controls(name);
-			char *note = sluice_xasprintf("skipped ref '%s': not a valid ref name", shown);
-			strv_push(notes, note);
-			free(note);
-			free(shown);
-			git_error_clear();
-			continue;
-		}
-		tagrefs_add(out, name + TAGS_PREFIX_LEN, &heads[i]->oid);
-	}
+	for (size_t i = 0; i < n; i++)
+		remote_tag_add(out, notes, heads[i]->name, &heads[i]->oid);
 	if (out->count > 1)
 		qsort(out->items, out->count, sizeof(tagref), tagref_cmp);
 }
@@ -683,7 +697,10 @@ int sluice_source_fetch(sluice_fetch_result *out, const char *cache_dir, const c
 		 * limit before it allocates for it; transfer_cb stops the
 		 * pack as a whole. */
 #ifdef SLUICE_HAVE_PACK_MAX_OBJECT_SIZE
+		/* a process-wide option, and fetches run on several threads */
+		pthread_mutex_lock(&opts_lock);
 		git_libgit2_opts(GIT_OPT_SET_PACK_MAX_OBJECT_SIZE, (size_t)st.max_bytes);
+		pthread_mutex_unlock(&opts_lock);
 #endif
 		int err = git_remote_download(remote, &refspecs, &fo);
 		if (err == 0)
@@ -789,6 +806,67 @@ done:
 	free(path);
 	free(rurl);
 	wipe(st.err, sizeof st.err);
+	return rc;
+}
+
+void sluice_remote_refs_clear(sluice_remote_refs *r)
+{
+	if (!r)
+		return;
+	for (size_t i = 0; i < r->count; i++)
+		free(r->items[i].name);
+	free(r->items);
+	memset(r, 0, sizeof *r);
+}
+
+int sluice_source_compare_refs(sluice_fetch_result *out, bool *unchanged, const char *cache_dir,
+			       const char *key, const sluice_remote_refs *refs)
+{
+	git_repository *repo = NULL;
+	tagrefs local = {0}, remote_list = {0};
+	strv added = {0}, moved = {0}, deleted = {0}, notes = {0};
+	char *path = NULL, *why = NULL;
+	int rc;
+
+	sluice_fetch_result_init(out);
+	*unchanged = false;
+	if ((rc = sluice_source_init()) < 0)
+		goto done;
+	path = sluice_source_mirror_path(cache_dir, key);
+	/* no mirror, or a corrupt one: sluice_source_fetch (re)clones it */
+	if (!is_dir(path) || mirror_open(&repo, path, &why) < 0)
+		goto done;
+	for (size_t i = 0; i < refs->count; i++) {
+		git_oid oid;
+		if (git_oid_fromstr(&oid, refs->items[i].id) < 0) {
+			git_error_clear();
+			goto done; /* not a SHA-1 id: libgit2 says what it makes of it */
+		}
+		remote_tag_add(&remote_list, &notes, refs->items[i].name, &oid);
+	}
+	if (remote_list.count > 1)
+		qsort(remote_list.items, remote_list.count, sizeof(tagref), tagref_cmp);
+	if ((rc = local_tags(&local, repo)) < 0)
+		goto done;
+	if (diff_tags(&local, &remote_list, &added, &moved, &deleted))
+		goto done;
+	*unchanged = true;
+	out->status = SLUICE_FETCH_UNCHANGED;
+	fingerprint(out->fingerprint, &remote_list);
+	out->new_tags = strv_detach(&added);
+	out->moved_tags = strv_detach(&moved);
+	out->deleted_tags = strv_detach(&deleted);
+	out->notes = strv_detach(&notes);
+done:
+	strv_free_raw(added.v);
+	strv_free_raw(moved.v);
+	strv_free_raw(deleted.v);
+	strv_free_raw(notes.v);
+	tagrefs_clear(&local);
+	tagrefs_clear(&remote_list);
+	git_repository_free(repo);
+	free(why);
+	free(path);
 	return rc;
 }
 

@@ -1,10 +1,12 @@
 /* Watched repositories: fetch setup, tag recording and lookup by name, one
  * copy for `fetch`, `validate --repo`, `tags` and reconcile. */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "sluice/doc.h"
 #include "sluice/error.h"
+#include "sluice/refs-http.h"
 #include "sluice/util.h"
 #include "sluice/watched.h"
 
@@ -59,12 +61,23 @@ int sluice_watched_set_ca_bundle(const sluice_workspace *ws, const char *root)
 	return rc;
 }
 
+/* The fetch options of w: its credentials (the file resolved against
+ * root: *cred, which the caller frees) and its download limit. */
+static sluice_fetch_opts fetch_opts(const sluice_watched *w, const char *root, char **cred,
+				    void (*progress)(void *payload, const sluice_fetch_progress *p),
+				    void *payload)
+{
+	const sluice_ws_plugin *p = w->ws_plugin;
+	*cred = p ? sluice_path_under_root(root, p->credentials_file.s) : NULL;
+	return (sluice_fetch_opts){p ? p->credentials_env.s : NULL, *cred, progress, payload,
+				   w->max_fetch_bytes};
+}
+
 int sluice_watched_fetch(sluice_fetch_result *out, const sluice_watched *w, const char *root,
 			 const char *cache_dir,
 			 void (*progress)(void *payload, const sluice_fetch_progress *p),
 			 void *payload)
 {
-	const sluice_ws_plugin *p = w->ws_plugin;
 	char *cred = NULL;
 	int rc;
 
@@ -73,13 +86,188 @@ int sluice_watched_fetch(sluice_fetch_result *out, const sluice_watched *w, cons
 		out->status = SLUICE_FETCH_ERROR;
 		return no_url(w);
 	}
-	if (p)
-		cred = sluice_path_under_root(root, p->credentials_file.s);
-	sluice_fetch_opts fo = {p ? p->credentials_env.s : NULL, cred, progress, payload,
-				w->max_fetch_bytes};
+	sluice_fetch_opts fo = fetch_opts(w, root, &cred, progress, payload);
 	rc = sluice_source_fetch(out, cache_dir, w->key, w->url, &fo);
 	free(cred);
 	return rc;
+}
+
+/* ---- many at once ---------------------------------------------------- */
+
+void sluice_watched_fetch_item_clear(sluice_watched_fetch_item *it)
+{
+	if (!it)
+		return;
+	sluice_fetch_result_clear(&it->r);
+	free(it->error);
+	it->error = NULL;
+}
+
+/* The libgit2 part of a pass: a queue of items that worker threads take
+ * one at a time. Each thread opens its own repositories (libgit2 is
+ * thread-safe so); errors are thread-local, so each is copied into its
+ * item here. */
+typedef struct {
+	sluice_watched_fetch_item **queue;
+	size_t n, next;
+	const char *root, *cache_dir;
+	void (*progress)(void *payload, const sluice_fetch_progress *p);
+	void *payload;
+	pthread_mutex_t lock;          /* next */
+	pthread_mutex_t progress_lock; /* one progress call at a time */
+} git_pool;
+
+static void pool_progress(void *payload, const sluice_fetch_progress *p)
+{
+	git_pool *g = payload;
+	pthread_mutex_lock(&g->progress_lock);
+	g->progress(g->payload, p);
+	pthread_mutex_unlock(&g->progress_lock);
+}
+
+static void git_fetch_one(git_pool *g, sluice_watched_fetch_item *it)
+{
+	sluice_fetch_result_clear(&it->r);
+	it->git = true;
+	if (sluice_watched_fetch(&it->r, it->w, g->root, g->cache_dir,
+				 g->progress ? pool_progress : NULL, g) < 0)
+		it->error = sluice_xstrdup(sluice_error_last());
+	sluice_error_clear();
+}
+
+static void *git_worker(void *arg)
+{
+	git_pool *g = arg;
+	for (;;) {
+		pthread_mutex_lock(&g->lock);
+		sluice_watched_fetch_item *it = g->next < g->n ? g->queue[g->next++] : NULL;
+		pthread_mutex_unlock(&g->lock);
+		if (!it)
+			return NULL;
+		git_fetch_one(g, it);
+	}
+}
+
+static void git_pool_run(git_pool *g, unsigned bound)
+{
+	size_t nthreads = g->n < bound ? g->n : bound;
+	pthread_t *t = sluice_xcalloc(nthreads + 1, sizeof *t);
+	size_t started = 0;
+
+	/* a single fetch, or no thread to be had: this thread does the work */
+	for (; nthreads > 1 && started < nthreads; started++)
+		if (pthread_create(&t[started], NULL, git_worker, g) != 0)
+			break;
+	git_worker(g);
+	for (size_t i = 0; i < started; i++)
+		pthread_join(t[i], NULL);
+	free(t);
+}
+
+static void item_error(sluice_watched_fetch_item *it, const char *why)
+{
+	sluice_fetch_result_clear(&it->r);
+	it->r.status = SLUICE_FETCH_ERROR;
+	it->r.new_tags = sluice_xcalloc(1, sizeof(char *));
+	it->r.moved_tags = sluice_xcalloc(1, sizeof(char *));
+	it->r.deleted_tags = sluice_xcalloc(1, sizeof(char *));
+	it->r.notes = sluice_xcalloc(1, sizeof(char *));
+	it->error = sluice_xstrdup(why);
+}
+
+int sluice_watched_fetch_all(sluice_watched_fetch_item *items, size_t n,
+			     const sluice_workspace *ws, const char *root, const char *cache_dir,
+			     void (*progress)(void *payload, const sluice_fetch_progress *p),
+			     void *payload, sluice_fetch_stats *stats)
+{
+	sluice_fetch_stats none;
+	sluice_refs_probe *probes = sluice_xcalloc(n + 1, sizeof *probes);
+	size_t *probed_item = sluice_xcalloc(n + 1, sizeof *probed_item);
+	char **tokens = sluice_xcalloc(n + 1, sizeof *tokens);
+	char *ca = NULL;
+	size_t nprobes = 0;
+	unsigned bound = ws && ws->max_concurrent.set ? (unsigned)ws->max_concurrent.v
+						      : SLUICE_FETCH_CONCURRENT_DEFAULT;
+	git_pool g = {.root = root, .cache_dir = cache_dir, .progress = progress,
+		      .payload = payload};
+
+	if (!stats)
+		stats = &none;
+	memset(stats, 0, sizeof *stats);
+	pthread_mutex_init(&g.lock, NULL);
+	pthread_mutex_init(&g.progress_lock, NULL);
+	g.queue = sluice_xcalloc(n + 1, sizeof *g.queue);
+	for (size_t i = 0; i < n; i++) {
+		sluice_fetch_result_init(&items[i].r);
+		items[i].error = NULL;
+		items[i].probed = items[i].git = false;
+	}
+	if (ws && ws->ca_bundle.s)
+		ca = sluice_path_under_root(root, ws->ca_bundle.s);
+
+	/* what smart HTTP can answer: https and loopback http remotes that
+	 * libgit2 would reach too, with the token it would send */
+	for (size_t i = 0; i < n; i++) {
+		const sluice_watched *w = items[i].w;
+		char *cred = NULL;
+		if (!w->url || !sluice_refs_http_url(w->url) || sluice_source_check_url(w->url) < 0) {
+			sluice_error_clear();
+			g.queue[g.n++] = &items[i];
+			continue;
+		}
+		sluice_fetch_opts fo = fetch_opts(w, root, &cred, NULL, NULL);
+		/* a missing token: the probe goes without, and a server that
+		 * wants one sends it to libgit2, which says what is missing */
+		if (sluice_source_token(&tokens[nprobes], &fo) < 0)
+			sluice_error_clear();
+		free(cred);
+		probes[nprobes] = (sluice_refs_probe){.url = w->url, .key = w->key,
+						      .password = tokens[nprobes]};
+		probed_item[nprobes++] = i;
+	}
+	sluice_refs_probe_opts po = {bound, ca, 0};
+	if (nprobes && sluice_refs_http_probe(probes, nprobes, &po, &stats->connections) < 0) {
+		/* libcurl cannot start: every probe falls back to libgit2 */
+		sluice_error_clear();
+		for (size_t k = 0; k < nprobes; k++)
+			probes[k].status = SLUICE_PROBE_FALLBACK;
+	}
+	for (size_t k = 0; k < nprobes; k++) {
+		sluice_watched_fetch_item *it = &items[probed_item[k]];
+		bool unchanged = false;
+		it->probed = true;
+		stats->probed++;
+		if (probes[k].status == SLUICE_PROBE_ERROR) {
+			item_error(it, probes[k].why);
+			continue;
+		}
+		if (probes[k].status == SLUICE_PROBE_REFS &&
+		    sluice_source_compare_refs(&it->r, &unchanged, cache_dir, it->w->key,
+					       &probes[k].refs) == 0 &&
+		    unchanged)
+			continue;
+		sluice_error_clear();
+		g.queue[g.n++] = it;
+	}
+	stats->git = g.n;
+	git_pool_run(&g, bound);
+	for (size_t k = 0; k < nprobes; k++) {
+		sluice_refs_probe_clear(&probes[k]);
+		if (tokens[k]) {
+			volatile char *v = tokens[k];
+			while (*v)
+				*v++ = 0;
+		}
+		free(tokens[k]);
+	}
+	pthread_mutex_destroy(&g.lock);
+	pthread_mutex_destroy(&g.progress_lock);
+	free(g.queue);
+	free(probes);
+	free(probed_item);
+	free(tokens);
+	free(ca);
+	return 0;
 }
 
 #define MAX_MANIFEST_BYTES (4u * 1024u * 1024u)

@@ -581,6 +581,63 @@ static void test_fetch_limit(void **state)
 	free(url);
 }
 
+/* A remote's advertisement read without libgit2 is compared with the
+ * mirror as sluice_source_fetch compares its own listing. */
+static void test_compare_refs(void **state)
+{
+	(void)state;
+	sluice_fetch_result r, fr;
+	sluice_tag_list tags = {0};
+	sluice_tag_refs refs;
+	sluice_remote_refs adv = {0};
+	bool unchanged = true;
+	char *url = file_url("up");
+
+	assert_int_equal(sluice_source_fetch(&fr, cache, "cmp", url, NULL), 0);
+	assert_int_equal(sluice_source_tags(&tags, cache, "cmp"), 0);
+	adv.items = sluice_xcalloc(tags.count * 2 + 2, sizeof *adv.items);
+	for (size_t i = 0; i < tags.count; i++) {
+		sluice_remote_ref *a = &adv.items[adv.count++];
+		a->name = sluice_xasprintf("refs/tags/%s", tags.items[i].name);
+		memcpy(a->id, tags.items[i].id, sizeof a->id);
+		if (tags.items[i].annotated) { /* its peeled line is no tag */
+			sluice_remote_ref *pe = &adv.items[adv.count++];
+			pe->name = sluice_xasprintf("refs/tags/%s^{}", tags.items[i].name);
+			memcpy(pe->id, tags.items[i].commit, sizeof pe->id);
+		}
+	}
+	sluice_remote_ref *odd = &adv.items[adv.count++];
+	odd->name = sluice_xstrdup("refs/tags/bad\x1b[31m");
+	memcpy(odd->id, tags.items[0].id, sizeof odd->id);
+
+	assert_int_equal(sluice_source_compare_refs(&r, &unchanged, cache, "cmp", &adv), 0);
+	assert_true(unchanged);
+	assert_int_equal(r.status, SLUICE_FETCH_UNCHANGED);
+	assert_string_equal(r.fingerprint, fr.fingerprint);
+	assert_int_equal(sluice_source_tag_refs(&refs, cache, "cmp"), 0);
+	assert_string_equal(r.fingerprint, refs.fingerprint);
+	assert_int_equal(strv_len(r.notes), 1);
+	assert_non_null(strstr(r.notes[0], "skipped ref 'refs/tags/bad\\x1b[31m'"));
+	assert_int_equal(strv_len(r.new_tags), 0);
+	sluice_fetch_result_clear(&r);
+
+	/* a tag that moved upstream: fetch it */
+	adv.items[0].id[0] = adv.items[0].id[0] == 'a' ? 'b' : 'a';
+	assert_int_equal(sluice_source_compare_refs(&r, &unchanged, cache, "cmp", &adv), 0);
+	assert_false(unchanged);
+	sluice_fetch_result_clear(&r);
+	/* no mirror yet: clone it */
+	assert_int_equal(sluice_source_compare_refs(&r, &unchanged, cache, "nothing-here", &adv), 0);
+	assert_false(unchanged);
+	sluice_fetch_result_clear(&r);
+
+	sluice_tag_refs_clear(&refs);
+	sluice_remote_refs_clear(&adv);
+	sluice_tag_list_clear(&tags);
+	sluice_fetch_result_clear(&fr);
+	free(url);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -596,6 +653,7 @@ int main(void)
 		cmocka_unit_test(test_signed_tags),
 		cmocka_unit_test(test_ssh_verify_tampered_payload),
 		cmocka_unit_test(test_redact_url),
+		cmocka_unit_test(test_compare_refs),
 		cmocka_unit_test(test_fetch_error_masks_password),
 		cmocka_unit_test(test_fetch_limit),
 		cmocka_unit_test(test_big_fetch_memory),
