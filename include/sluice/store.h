@@ -338,6 +338,14 @@ void sluice_store_plugin_state_free(sluice_store_plugin_state *st);
 int sluice_store_apply_actions(sluice_store *s, const char *workspace, const sluice_plan *plan,
 			       const char *plugin, bool promote, int64_t now);
 
+/* Records, for each approval block of `plan` (plugin's only, unless
+ * NULL), an `approval.needed` audit row - and so its notification - the
+ * first time that release's stage waits for approval; later passes add
+ * nothing. One transaction (or the caller's). Returns 0 or a negative
+ * code. */
+int sluice_store_note_approvals_needed(sluice_store *s, const char *workspace,
+				       const sluice_plan *plan, const char *plugin, int64_t now);
+
 /* ---- telemetry (store-telemetry.c; docs/telemetry.md) ----------------- */
 
 /* The workspace's key for hashing user ids, made (random) and stored on

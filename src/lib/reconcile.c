@@ -409,6 +409,11 @@ static int pass_plugin(sluice_engine *e, sluice_reconcile_item *it, const sluice
 		it->applied = plan;
 		plan = NULL;
 	}
+	/* a stage that waits for approval asks for it once (docs/notifications.md) */
+	if ((rc = sluice_store_note_approvals_needed(e->store, e->workspace,
+						     it->applied ? it->applied : plan, in->ids[0],
+						     e->now)) < 0)
+		goto done;
 	rc = 0;
 done:
 	sluice_rollout_plan_free(plan);

@@ -839,3 +839,42 @@ int sluice_store_apply_actions(sluice_store *s, const char *workspace, const slu
 	}
 	return store_tx_end(s, rc);
 }
+
+int sluice_store_note_approvals_needed(sluice_store *s, const char *workspace,
+				       const sluice_plan *plan, const char *plugin, int64_t now)
+{
+	/* once per release and stage: an earlier row says it was asked for */
+	static const char sql[] =
+		"SELECT count(*) FROM audit WHERE plugin = ?1 AND version = ?2"
+		" AND action = 'approval.needed' AND json_extract(details, '$.stage') = ?3"
+		" AND json_extract(details, '$.workspace') = ?4";
+	int rc;
+
+	if ((rc = store_tx_begin(s)) < 0)
+		return rc;
+	for (size_t i = 0; rc == 0 && i < plan->nblocked; i++) {
+		const sluice_rollout_block *b = &plan->blocked[i];
+		sqlite3_stmt *st = NULL;
+		int64_t seen = 0;
+
+		if (b->kind != SLUICE_BLOCK_APPROVAL || !b->plugin || !b->version || !b->stage ||
+		    (plugin && strcmp(b->plugin, plugin) != 0))
+			continue;
+		if ((rc = store_stmt(s, &st, sql)) < 0)
+			break;
+		store_bind_text(st, 1, b->plugin);
+		store_bind_text(st, 2, b->version);
+		store_bind_text(st, 3, b->stage);
+		store_bind_text(st, 4, workspace);
+		if ((rc = sqlite3_step(st)) == SQLITE_ROW)
+			seen = sqlite3_column_int64(st, 0);
+		rc = rc == SQLITE_ROW ? 0 : store_error(s, rc, "cannot read the audit log");
+		store_done(st);
+		if (rc == 0 && !seen)
+			rc = sluice_audit_appendf(s, now, "approval.needed", b->plugin, b->version,
+						  "{s:s, s:s, s:i, s:s?}", "workspace", workspace,
+						  "stage", b->stage, "stage_index", b->stage_index,
+						  "reason", b->message);
+	}
+	return store_tx_end(s, rc);
+}
