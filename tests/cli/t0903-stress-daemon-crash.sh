@@ -4,7 +4,12 @@
 # that producers keep filling, then check that the database is sound, the
 # audit chain verifies, and that what is stored lies between the files
 # moved to done/ and all files written; after a last daemon drains the
-# spool, every event written is stored exactly once.
+# spool, every event written is stored exactly once. Each round also
+# freezes and unfreezes the workspace, so the daemon is delivering
+# notifications to a loopback receiver when it dies: every audited change
+# has its outbox rows after each kill, and at the end the receiver has
+# received every one of them, signed (at least once: a kill between a
+# POST and its row's update sends it again).
 # SLUICE_DAEMON_CRASH_ROUNDS rounds (default 20; `make stress`: 100);
 # SLUICE_DAEMON_CRASH_EVENTS events per spool file (default 3000);
 # SLUICE_STRESS_SEED repeats a run's kill times.
@@ -18,6 +23,27 @@ echo "seed $SEED, $ROUNDS rounds, $N events a file"
 setup_admin v0.1.0 v0.1.1
 SP=$R/.sluice/spool
 written=0
+
+SLUICE_WEBHOOK_KEY=k3y-for-stress
+export SLUICE_WEBHOOK_KEY
+unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY ALL_PROXY all_proxy
+HOOKLOG=$T/received.jsonl
+python3 "$SRC/tests/cli/webhook-receiver.py" "$T/port" "$HOOKLOG" &
+RECV=$!
+trap '_dr_st=$?; kill "$RECV" 2>/dev/null; _daemon_reap; (exit $_dr_st); _tl_exit' EXIT
+n=0
+while [ ! -s "$T/port" ]; do
+	n=$((n + 1))
+	[ $n -lt 100 ] || bail "the webhook receiver did not start"
+	sleep 0.1
+done
+printf 'notifications:\n  - {url: "http://127.0.0.1:%s/hooks", secret_env: SLUICE_WEBHOOK_KEY, events: [all]}\n' \
+	"$(cat "$T/port")" >>"$R/workspaces/engineering.yaml"
+# notify_lost: audited freezes and unfreezes without their outbox row
+notify_lost() {
+	sq "SELECT (SELECT count(*) FROM audit WHERE action IN ('workspace.frozen', 'workspace.unfrozen'))
+	  - (SELECT count(*) FROM outbox WHERE kind IN ('frozen', 'unfrozen'))"
+}
 
 # spool_file NAME: N events with ids unique to NAME, written as a producer
 # does (NAME.tmp, then a rename)
@@ -54,6 +80,10 @@ while [ "$i" -le "$ROUNDS" ]; do
 	case_begin "round $i (seed $SEED): the daemon killed mid-tick, then checked"
 	spool_file "r$i-a"
 	spool_file "r$i-b"
+	S freeze --reason "stress round $i" --as admin-ana -q
+	expect_rc 0
+	S unfreeze --as admin-ana -q
+	expect_rc 0
 	delay=$(rand_ms $((DUR * 2 + 100)) "$i")
 	daemon_start d --interval 100ms --lease-period 3s
 	sleep "$(awk -v d="$delay" 'BEGIN { printf "%.3f", d / 1000 }')"
@@ -70,6 +100,7 @@ while [ "$i" -le "$ROUNDS" ]; do
 	expect_ok "round $i: $got events stored, more than the $written written" [ "$got" -le "$written" ]
 	expect_eq "$got" "$(sq 'SELECT count(DISTINCT id) FROM telemetry_events')" "round $i: distinct ids"
 	expect_eq 0 "$(find "$SP/rejected" -type f 2>/dev/null | wc -l)" "round $i: files rejected"
+	expect_eq 0 "$(notify_lost)" "round $i: audited changes without their notification"
 	echo "round $i: kill after $delay ms; $got of $written events stored, $moved in done/"
 	case_end
 	i=$((i + 1))
@@ -84,11 +115,25 @@ while [ $n -lt 600 ] && [ -n "$(find "$SP" -maxdepth 1 -name '*.jsonl' | head -1
 	n=$((n + 1))
 done
 expect_eq "" "$(find "$SP" -maxdepth 1 -name '*.jsonl')" "files left in the spool"
+n=0
+while [ $n -lt 300 ] && [ "$(sq "SELECT count(*) FROM outbox WHERE state != 'delivered'")" != 0 ]; do
+	sleep 0.1
+	n=$((n + 1))
+done
 daemon_stop last
 expect_rc 0
 expect_eq "$written|$written" "$(sq 'SELECT count(*), count(DISTINCT id) FROM telemetry_events')" \
 	"events stored (and distinct ids) of those written"
 expect_eq "$written" "$(sq 'SELECT sum(calls) FROM telemetry_daily')" "the rollups' calls"
+expect_eq 0 "$(notify_lost)" "audited changes without their notification"
+expect_eq "$((ROUNDS * 2))" "$(sq "SELECT count(*) FROM outbox WHERE kind IN ('frozen', 'unfrozen')")" \
+	"freeze and unfreeze notifications"
+expect_eq 0 "$(sq "SELECT count(*) FROM outbox WHERE state != 'delivered'")" "notifications not delivered"
+jq -r 'select(.answer == "ok") | .event_id' "$HOOKLOG" | sort -u >"$T/acked" || fail "cannot read $HOOKLOG"
+sq "SELECT event_id FROM outbox" | sort >"$T/outbox-ids"
+expect_same "$T/outbox-ids" "$T/acked" "the receiver's deduped ids differ from the outbox's"
+expect_eq "" "$(jq -r 'select(.signature_ok != true) | .event_id' "$HOOKLOG")" \
+	"requests whose signature does not verify"
 S audit verify
 expect_rc 0
 case_end
