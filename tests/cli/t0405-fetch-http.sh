@@ -165,6 +165,10 @@ expect_rc 0
 expect_out "3 repositories: 3 unchanged"
 case_end
 
+# libgit2 checks the certificate's host name, so the https cases need
+# `localhost` to resolve; a bare root without an /etc/hosts entry for it
+# (a debootstrap minbase chroot) cannot run them
+if getent hosts localhost >/dev/null 2>&1; then
 case_begin 'https: a token and the CA bundle apply to the probe as to libgit2'
 unset SLUICE_TEST_TOKEN
 run S fetch -w sec
@@ -191,6 +195,9 @@ expect_rc 1
 expect_err "acme/d: cannot reach 'https://localhost:$SPORT/acme/d'"
 expect_eq 0 "$(gets "$HS")" "info/refs answered"
 case_end
+else
+	echo "# skipped the two https cases: localhost does not resolve on this machine (add '127.0.0.1 localhost' to /etc/hosts)"
+fi
 
 case_begin 'repositories.max_concurrent is 1 to 256'
 sed -i 's/max_concurrent: 2/max_concurrent: 257/' "$R/workspaces/eng.yaml"

@@ -40,6 +40,12 @@ if [ -z "$LS" ]; then
 		if grep -Eq 'ENOTFOUND|EAI_AGAIN|ECONNREFUSED|ECONNRESET|ETIMEDOUT|ENETUNREACH|network|proxy' "$T/npm.out"; then
 			skip_all "npm cannot reach its registry to install @flydotio/litestream: $(grep -m1 -E 'ERR|error' "$T/npm.out")"
 		fi
+		# a TLS-intercepting proxy whose CA this machine does not trust
+		# (seen in a fresh Debian root behind a sandbox's egress proxy): the
+		# registry is as unreachable as without a network
+		if grep -Eq 'SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_GET_ISSUER_CERT|UNABLE_TO_VERIFY_LEAF_SIGNATURE|CERT_UNTRUSTED' "$T/npm.out"; then
+			skip_all "npm cannot verify the registry's TLS certificate (a proxy whose CA this machine lacks): $(grep -m1 -E 'ERR|error' "$T/npm.out")"
+		fi
 		cat "$T/npm.out" >&2
 		bail "npm install @flydotio/litestream@$LITESTREAM_VERSION failed"
 	fi
