@@ -357,3 +357,22 @@ SEED=${SLUICE_STRESS_SEED:-$(od -An -N2 -tu2 /dev/urandom | tr -d ' ')}
 
 # now_ms: real time in milliseconds
 now_ms() { date +%s%3N; }
+
+# start_receiver LOG [PLAN...]: the loopback webhook receiver
+# (tests/cli/webhook-receiver.py) on a free port, $PORT, pid $RECV (the
+# caller's EXIT trap kills it); it logs every request to LOG and answers
+# its first requests by PLAN (ok, 500, stall, close), then 200
+start_receiver() {
+	_sr_log=$1
+	shift
+	rm -f "$T/port"
+	python3 "$SRC/tests/cli/webhook-receiver.py" "$T/port" "$_sr_log" "$@" &
+	RECV=$!
+	_sr_n=0
+	while [ ! -s "$T/port" ]; do
+		_sr_n=$((_sr_n + 1))
+		[ $_sr_n -lt 100 ] || bail "the webhook receiver did not start"
+		sleep 0.1
+	done
+	PORT=$(cat "$T/port")
+}

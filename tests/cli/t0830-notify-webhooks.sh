@@ -21,21 +21,6 @@ LOG=$T/received.jsonl
 RECV=
 trap 'tl_st=$?; [ -z "$RECV" ] || kill "$RECV" 2>/dev/null; (exit $tl_st); _tl_exit' EXIT
 
-# start_receiver PLAN...: the receiver on a free port ($PORT), answering
-# its first requests by PLAN (ok, 500, stall, close), then 200
-start_receiver() {
-	rm -f "$T/port"
-	python3 "$SRC/tests/cli/webhook-receiver.py" "$T/port" "$LOG" "$@" &
-	RECV=$!
-	n=0
-	while [ ! -s "$T/port" ]; do
-		n=$((n + 1))
-		[ $n -lt 100 ] || bail "the webhook receiver did not start"
-		sleep 0.1
-	done
-	PORT=$(cat "$T/port")
-}
-
 # got JQ-FILTER: from every request the receiver logged
 got() { jq -r "$1" "$LOG" || fail "jq '$1' on $LOG failed"; }
 
@@ -44,7 +29,7 @@ free_port() {
 }
 
 setup_admin
-start_receiver 500 stall close
+start_receiver "$LOG" 500 stall close
 DOWN=$(free_port) # nothing listens there
 cat >>"$R/workspaces/engineering.yaml" <<EOF
 notifications:

@@ -28,17 +28,10 @@ SLUICE_WEBHOOK_KEY=k3y-for-stress
 export SLUICE_WEBHOOK_KEY
 unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY ALL_PROXY all_proxy
 HOOKLOG=$T/received.jsonl
-python3 "$SRC/tests/cli/webhook-receiver.py" "$T/port" "$HOOKLOG" &
-RECV=$!
+start_receiver "$HOOKLOG"
 trap '_dr_st=$?; kill "$RECV" 2>/dev/null; _daemon_reap; (exit $_dr_st); _tl_exit' EXIT
-n=0
-while [ ! -s "$T/port" ]; do
-	n=$((n + 1))
-	[ $n -lt 100 ] || bail "the webhook receiver did not start"
-	sleep 0.1
-done
 printf 'notifications:\n  - {url: "http://127.0.0.1:%s/hooks", secret_env: SLUICE_WEBHOOK_KEY, events: [all]}\n' \
-	"$(cat "$T/port")" >>"$R/workspaces/engineering.yaml"
+	"$PORT" >>"$R/workspaces/engineering.yaml"
 # notify_lost: audited freezes and unfreezes without their outbox row
 notify_lost() {
 	sq "SELECT (SELECT count(*) FROM audit WHERE action IN ('workspace.frozen', 'workspace.unfrozen'))
