@@ -16,6 +16,7 @@
 # passes; the daemon replaces it where marked "primary:".
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib-ops.sh"
+. "$(dirname "$0")/lib-daemon.sh"
 : "${SLUICE_BUILD_DIR:?run through ctest, or set SLUICE_BUILD_DIR to the build directory}"
 LITESTREAM_VERSION=1.0.1 # the npm package; it ships Litestream v0.3.13
 LSDIR=$SLUICE_BUILD_DIR/litestream
@@ -213,6 +214,21 @@ DB=$R2/.sluice/sluice.db
 R_SAVE=$R
 R=$R2
 expect_sound_db
+R=$R_SAVE
+case_end
+
+case_begin 'a daemon started on the standby takes the daemon lease and stops cleanly'
+R_SAVE=$R
+R=$R2
+daemon_start standby --interval 1s --lease-period 3s
+wait_log standby "took the daemon lease" || fail "the standby's daemon never took the lease: $(cat "$T/standby.log")"
+expect_eq "$(cat "$T/standby.pid")" "$(sq "SELECT pid FROM leases WHERE name = 'daemon'")" \
+	"the daemon lease's holder"
+daemon_stop standby
+expect_rc 0
+expect_eq 0 "$(sq "SELECT count(*) FROM leases WHERE name = 'daemon'")" "daemon leases left after SIGTERM"
+run "$SLUICE" --root "$R2" audit verify
+expect_rc 0
 R=$R_SAVE
 case_end
 
