@@ -29,6 +29,12 @@ OUT=$(abs "$3")
 [ -x "$SLUICE" ] || { echo "conformance: no sluice binary at $SLUICE; build it first (make conformance)" >&2; exit 1; }
 [ -x "$CODEX" ] || { echo "conformance: no codex binary at $CODEX; install it first (make conformance)" >&2; exit 1; }
 [ "$(id -u)" = 0 ] || { echo "conformance: needs root to bind /etc/codex in a private mount namespace (unshare -m); run as root" >&2; exit 1; }
+# inside a chroot whose root is not a mount point the kernel refuses a
+# private namespace: say so, rather than failing every check
+unshare --mount --propagation private true 2>/dev/null || {
+	echo "conformance: cannot make a private mount namespace here (unshare --mount --propagation private); in a chroot, bind-mount its root onto itself first (mount --bind ROOT ROOT)" >&2
+	exit 1
+}
 export SLUICE
 SLUICE_SOURCE_DIR=$(cd "$(dirname "$0")/../.." && pwd)
 export SLUICE_SOURCE_DIR
