@@ -41,6 +41,7 @@ typedef struct {
 typedef struct {
 	bool no_fetch;         /* read the mirrors as they are (tests, bench) */
 	bool no_publish;
+	bool no_deliver;       /* the caller delivers the outbox itself (the daemon) */
 	int64_t lease_wait_ms; /* how long to wait for another pass; 0: 30 s */
 	/* Asked while waiting for the lease and before each repository's
 	 * fetch and transaction (the daemon: a stop was asked for, or its

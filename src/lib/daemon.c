@@ -278,6 +278,9 @@ static void reconcile(daemon_state *d, sluice_engine *e)
 	int rc;
 
 	ro.lease_wait_ms = RECONCILE_LEASE_WAIT_MS;
+	/* tick_deliver sends the outbox once a tick, after the spool, and
+	 * logs what failed */
+	ro.no_deliver = true;
 	ro.proceed = proceed;
 	ro.proceed_arg = d;
 	d->m.plugin_errors = 0;
@@ -365,9 +368,9 @@ static void ingest(daemon_state *d, sluice_engine *e)
 	sluice_ingest_ctx_clear(&ctx);
 }
 
-/* The outbox: every row that is due (operator actions between ticks
- * notify too; reconcile delivered its own already), then the backlog for
- * the metrics. A receiver that is down is logged, never fatal. */
+/* The outbox: every row that is due - the pass's own events and those of
+ * operator actions since the last tick - then the backlog for the
+ * metrics. A receiver that is down is logged, never fatal. */
 static int tick_deliver(daemon_state *d, sluice_engine *e)
 {
 	sluice_notify_stats st = {0};

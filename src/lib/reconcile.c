@@ -696,7 +696,7 @@ int sluice_reconcile_run(sluice_reconcile_report *report, sluice_engine *e,
 	if (!opts->no_publish && !report->stopped && sluice_reconcile_publish(&report->published, e) < 0)
 		report->publish_error = sluice_xstrdup(sluice_error_last());
 	/* notifications go out in real time, whatever the rollout clock */
-	if (!opts->no_publish &&
+	if (!opts->no_publish && !opts->no_deliver &&
 	    sluice_notify_deliver(&report->notified, e, (int64_t)time(NULL), 0) < 0 &&
 	    !report->notified.error) {
 		report->notified.error = sluice_xstrdup(sluice_error_last());
