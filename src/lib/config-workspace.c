@@ -49,9 +49,10 @@ static const char *const k_identities[] = {"os-user", "asserted", "ssh-signed", 
 /* What this build implements of the values the format knows. A value
  * that is known but not built is an error at validation, not a command
  * that fails later or a setting that silently does nothing; add a value
- * here when its identity mode or publisher (src/lib/publish-*.c) lands. */
+ * here when its identity mode lands. Every publish type is built: a new
+ * one is a src/lib/publish-*.c in publish.c's table and a name in
+ * k_publish_types. */
 static const char *const k_identities_built[] = {"os-user", "asserted", NULL};
-static const char *const k_publish_types_built[] = {"directory", "codex", "http", NULL};
 static const char *const k_risks[] = {"low", "moderate", "high", NULL};
 static const char *const k_freeze[] = {"from", "to", "reason", NULL};
 static const char *const k_publish[] = {"type", "path", "url", "secret_env", "mode", NULL};
@@ -583,10 +584,6 @@ static void load_publisher(sluice_schema *s, sluice_publish_conf *pc, const slui
 	pc->pos = x->pos;
 	sluice_schema_keys(s, x, path, k_publish);
 	sluice_schema_enum(s, &pc->type, x, path, "type", true, k_publish_types);
-	if (pc->type.s && !in_list(k_publish_types_built, pc->type.s))
-		sluice_diag_error(s->d, pc->type.pos, "not-built",
-				  "%s.type '%s' is not supported by this build yet; use "
-				  "'directory', 'codex' or 'http'", path, pc->type.s);
 	sluice_schema_str(s, &pc->path, x, path, "path", false);
 	sluice_schema_str(s, &pc->url, x, path, "url", false);
 	sluice_schema_str(s, &pc->secret_env, x, path, "secret_env", false);
