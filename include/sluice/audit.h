@@ -79,6 +79,10 @@ int sluice_audit_foreach(sluice_store *s, const sluice_audit_filter *filter,
  * still holds that row unchanged. Returns 0 or a negative SLUICE_E* code. */
 int sluice_audit_head(sluice_store *s, int64_t *id, char hash[SLUICE_AUDIT_HASH_SZ]);
 
+/* The time of the newest event recorded (0 when the log is empty): an
+ * action's clock may not be earlier (docs/concepts.md, "Time"). */
+int sluice_audit_newest_at(sluice_store *s, int64_t *at);
+
 /* Parses "ID:HASH" (ID a positive row id, HASH 64 lowercase hex digits) as
  * `sluice audit head` prints it. Returns 0, or SLUICE_EINVAL with the
  * problem set. */

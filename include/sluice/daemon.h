@@ -19,6 +19,9 @@ typedef enum { SLUICE_LOG_JSON = 0, SLUICE_LOG_TEXT } sluice_log_format;
 typedef struct {
 	const char *root, *db_path, *cache_dir;
 	const char *workspace;      /* NULL: the only one in workspaces/ */
+	int64_t now;                /* 0: the system clock; else the rollout clock
+				     * at the start, moving on in real time
+				     * (identity: asserted only) */
 	int64_t interval_ms;        /* between ticks; 0: 60 s */
 	int64_t lease_period_s;     /* 0: SLUICE_DAEMON_LEASE_PERIOD */
 	const char *metrics_file;   /* NULL: no metrics written */

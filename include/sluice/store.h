@@ -59,6 +59,12 @@ void sluice_store_set_actor(sluice_store *s, const char *actor);
 void sluice_store_set_admin_commit(sluice_store *s, const char *commit);
 const char *sluice_store_actor(const sluice_store *s);
 
+/* The daemon process ("PID@HOST", as the lease names it) that writes
+ * through this store: every later audit row carries it as details.daemon,
+ * so the log itself shows which daemon made each decision
+ * (docs/operations.md, "The daemon lease"). NULL: none (a command). */
+void sluice_store_set_process(sluice_store *s, const char *process);
+
 /* Transactions. begin takes the write lock at once (BEGIN IMMEDIATE), so two
  * writers serialise instead of failing at their first write; it waits up to
  * the busy timeout and then fails with SLUICE_ESTORE. Nesting is an error.
@@ -119,7 +125,9 @@ typedef struct {
 /* Takes (or renews) lease `name` for this process ("PID@HOST") for
  * ttl_seconds of real time. A lease that expired, or whose holder on this
  * host is no longer running, is taken over. Returns 0, or SLUICE_EBUSY
- * with the current holder in *holder (may be NULL) and the message set. */
+ * with the current holder in *holder (may be NULL) and the message set.
+ * On success *holder names the holder taken over from (holder[0] is '\0'
+ * when the lease was free or already ours). */
 int sluice_store_lease_acquire(sluice_store *s, const char *name, int64_t ttl_seconds,
 			       sluice_lease_info *holder);
 

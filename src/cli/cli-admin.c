@@ -74,25 +74,18 @@ cli_retval cli_check_now(const struct cli *c, const sluice_workspace *ws)
 	return CLI_USAGE;
 }
 
-static int newest_at(const sluice_audit_row *row, void *ctx)
-{
-	*(int64_t *)ctx = row->at;
-	return 1; /* one is enough */
-}
-
 /* An action never goes back in time: a clock (--now or the system's)
  * earlier than an event already recorded would date approvals, stage
  * starts and audit rows out of order. */
 static cli_retval check_clock(struct cli *c)
 {
-	sluice_audit_filter f = {NULL, c->now + 1, 0, 1, true};
 	char now[SLUICE_TIME_BUFSZ], at[SLUICE_TIME_BUFSZ];
 	int64_t later = 0;
-	int rc = sluice_audit_foreach(sluice_engine_store(c->e), &f, newest_at, &later);
+	int rc = sluice_audit_newest_at(sluice_engine_store(c->e), &later);
 
 	if (rc < 0)
 		return cli_fail(rc);
-	if (!later)
+	if (later <= c->now)
 		return CLI_OK;
 	sluice_time_format(now, c->now);
 	sluice_time_format(at, later);

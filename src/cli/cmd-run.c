@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "sluice/config.h"
 #include "sluice/daemon.h"
 #include "sluice/error.h"
 
@@ -30,10 +31,6 @@ static cli_retval parse(sluice_daemon_opts *o, const struct cli *c)
 	int64_t ms;
 
 	memset(o, 0, sizeof *o);
-	if (c->now_arg) {
-		cli_error("the daemon runs on the system clock; drop --now");
-		return CLI_USAGE;
-	}
 	if (interval) {
 		if (sluice_daemon_parse_duration(&o->interval_ms, interval) < 0) {
 			cli_error("--interval: %s", sluice_error_last());
@@ -69,6 +66,23 @@ static cli_retval parse(sluice_daemon_opts *o, const struct cli *c)
 	return CLI_OK;
 }
 
+/* --now is for a replay under identity: asserted, as for every action
+ * (docs/concepts.md, "Time"); the daemon checks it again each tick, since
+ * the configuration may change while it runs. */
+static cli_retval check_now(sluice_daemon_opts *o, struct cli *c)
+{
+	sluice_workspace *ws = NULL;
+	cli_retval rc;
+
+	if (!c->now_arg)
+		return CLI_OK;
+	if ((rc = cli_workspace_load(&ws, c)) != CLI_OK)
+		return rc;
+	sluice_workspace_free(ws);
+	o->now = c->now;
+	return CLI_OK;
+}
+
 static cli_retval check(struct cli *c)
 {
 	sluice_daemon_opts o;
@@ -81,7 +95,7 @@ static cli_retval run(struct cli *c)
 	cli_retval rc;
 	int lrc;
 
-	if ((rc = parse(&o, c)) != CLI_OK)
+	if ((rc = parse(&o, c)) != CLI_OK || (rc = check_now(&o, c)) != CLI_OK)
 		return rc;
 	if ((lrc = sluice_daemon_run(&o)) < 0)
 		return cli_fail(lrc);

@@ -126,8 +126,16 @@ static int append_locked(sluice_store *s, const sluice_audit_entry *e, int64_t *
 
 	if (e->details && !json_is_object(e->details))
 		return sluice_error_set(SLUICE_EINVAL, "internal: audit details must be a JSON object");
-	details = e->details ? json_dumps(e->details, JSON_COMPACT | JSON_SORT_KEYS)
-			     : sluice_xstrdup("{}");
+	if (s->process) {
+		/* the writing daemon, beside what the caller said */
+		json_t *d = e->details ? json_copy(e->details) : json_object();
+		if (d && !json_object_get(d, "daemon"))
+			json_object_set_new(d, "daemon", json_string(s->process));
+		details = d ? json_dumps(d, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+		json_decref(d);
+	} else
+		details = e->details ? json_dumps(e->details, JSON_COMPACT | JSON_SORT_KEYS)
+				     : sluice_xstrdup("{}");
 	if (!details)
 		return sluice_error_set(SLUICE_ENOMEM, "cannot serialise audit details");
 
@@ -328,6 +336,25 @@ int sluice_audit_head(sluice_store *s, int64_t *id, char hash[SLUICE_AUDIT_HASH_
 		}
 	} else
 		rc = rc == SQLITE_DONE ? 0 : store_error(s, rc, "cannot read the audit log");
+	store_done(st);
+	return rc;
+}
+
+int sluice_audit_newest_at(sluice_store *s, int64_t *at)
+{
+	static const char sql[] = "SELECT coalesce(max(at), 0) FROM audit";
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	*at = 0;
+	if ((rc = store_stmt(s, &st, sql)) < 0)
+		return rc;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*at = sqlite3_column_int64(st, 0);
+		rc = 0;
+	} else
+		rc = store_error(s, rc, "cannot read the audit log");
 	store_done(st);
 	return rc;
 }

@@ -22,7 +22,9 @@
 
 #include "daemon-internal.h"
 #include "sluice/engine.h"
+#include "sluice/audit.h"
 #include "sluice/error.h"
+#include "sluice/identity.h"
 #include "sluice/ingest.h"
 #include "sluice/notify.h"
 #include "sluice/reconcile.h"
@@ -64,6 +66,7 @@ typedef struct {
 	int64_t watchdog_ms, pinged_ms;
 	bool ready_sent, notify_failed;
 	char standby_holder[300];  /* who we last said holds the lease */
+	int64_t started_at;        /* real time: where a --now clock starts */
 	sluice__metrics m;
 } daemon_state;
 
@@ -75,6 +78,14 @@ static int64_t mono_ms(void)
 }
 
 #define LOG(d, level, ...) sluice__log_event(&(d)->log, level, &SLUICE__LOG_NONE, __VA_ARGS__)
+
+/* The rollout clock: the system's, or --now moved on by the real time
+ * since the start (identity: asserted only; docs/operations.md). */
+static int64_t daemon_now(const daemon_state *d)
+{
+	int64_t real = (int64_t)time(NULL);
+	return d->o->now ? d->o->now + (real - d->started_at) : real;
+}
 
 char *sluice_daemon_default_spool_dir(const char *root)
 {
@@ -144,13 +155,64 @@ static void watchdog(daemon_state *d)
 
 /* ---- the lease ------------------------------------------------------------ */
 
+/* Takes the daemon lease and, in the same transaction, audits that this
+ * process acts from now on (daemon.acting, with the holder it took over
+ * from): the audit log itself says which daemon made which decision. The
+ * row is dated no earlier than the newest one, keeping the log in order. */
+static int take_audited(daemon_state *d, sluice_lease_info *who)
+{
+	sluice_store *s = d->lease_store;
+	int64_t newest = 0, at = daemon_now(d);
+	json_t *details = NULL;
+	int rc;
+
+	if ((rc = sluice_store_begin(s)) < 0)
+		return rc;
+	if ((rc = sluice_store_lease_acquire(s, SLUICE_DAEMON_LEASE, d->period_ms / 1000, who)) < 0 ||
+	    (rc = sluice_audit_newest_at(s, &newest)) < 0)
+		goto done;
+	details = json_pack("{s:I}", "lease_period_s", (json_int_t)(d->period_ms / 1000));
+	if (who->holder[0])
+		json_object_set_new(details, "took_over_from", json_string(who->holder));
+	sluice_audit_entry e = {at > newest ? at : newest, NULL, "daemon.acting", NULL, NULL, details};
+	rc = sluice_audit_append(s, &e, NULL);
+done:
+	json_decref(details);
+	if (rc == 0 && (rc = sluice_store_commit(s)) == 0)
+		return 0;
+	sluice_store_rollback(s);
+	return rc;
+}
+
+/* Gives the lease back on a clean stop and audits it (daemon.stopped),
+ * in one transaction. */
+static int give_back_audited(daemon_state *d)
+{
+	sluice_store *s = d->lease_store;
+	int64_t newest = 0, at = daemon_now(d);
+	int rc;
+
+	if ((rc = sluice_store_begin(s)) < 0)
+		return rc;
+	if ((rc = sluice_audit_newest_at(s, &newest)) == 0) {
+		sluice_audit_entry e = {at > newest ? at : newest, NULL, "daemon.stopped", NULL, NULL,
+					NULL};
+		rc = sluice_audit_append(s, &e, NULL);
+	}
+	if (rc == 0)
+		rc = sluice_store_lease_release(s, SLUICE_DAEMON_LEASE);
+	if (rc == 0 && (rc = sluice_store_commit(s)) == 0)
+		return 0;
+	sluice_store_rollback(s);
+	return rc;
+}
+
 /* 0: we hold it now; 1: another daemon does (d->standby_holder said);
  * negative: the store failed (logged). */
 static int lease_take(daemon_state *d)
 {
 	sluice_lease_info who;
-	int rc = sluice_store_lease_acquire(d->lease_store, SLUICE_DAEMON_LEASE,
-					    d->period_ms / 1000, &who);
+	int rc = take_audited(d, &who);
 
 	if (rc == 0) {
 		d->holding = true;
@@ -406,6 +468,47 @@ static int tick_deliver(daemon_state *d, sluice_engine *e)
 	return rc;
 }
 
+/* A tick acts on the rollout clock only where a command could: --now
+ * under identity: asserted alone, and never earlier than an event already
+ * recorded (docs/concepts.md, "Time"). Logged; the tick is skipped. */
+static int clock_refused(daemon_state *d, sluice_engine *e)
+{
+	const sluice_workspace *ws = sluice_engine_workspace(e);
+	sluice__log_fields f = SLUICE__LOG_NONE;
+	char now[SLUICE_TIME_BUFSZ], at[SLUICE_TIME_BUFSZ];
+	int64_t newest = 0;
+
+	if (d->o->now && sluice_identity_mode_of(ws) != SLUICE_IDENTITY_ASSERTED) {
+		sluice__log_event(&d->log, "error", &f,
+				  "--now is only for identity: asserted, and the workspace's is %s; "
+				  "this tick is skipped: restart the daemon without --now",
+				  sluice_identity_mode_name(sluice_identity_mode_of(ws)));
+		d->m.result = "config_error";
+		d->m.runs_config_error++;
+		return -1;
+	}
+	if (sluice_audit_newest_at(sluice_engine_store(e), &newest) < 0) {
+		f.error = sluice_error_last();
+		sluice__log_event(&d->log, "error", &f, "cannot read the audit log; this tick is skipped");
+		sluice_error_clear();
+		d->m.result = "failed";
+		d->m.runs_failed++;
+		return -1;
+	}
+	if (newest > sluice_engine_now(e)) {
+		sluice_time_format(now, sluice_engine_now(e));
+		sluice_time_format(at, newest);
+		sluice__log_event(&d->log, "error", &f,
+				  "the clock (%s) is behind an event already recorded at %s; sluice "
+				  "records events in time order: this tick is skipped: fix the clock",
+				  now, at);
+		d->m.result = "failed";
+		d->m.runs_failed++;
+		return -1;
+	}
+	return 0;
+}
+
 /* The configuration is read again each tick; a broken one skips the tick
  * (logged with its errors) and the stored and published state stay as the
  * last good configuration left them. */
@@ -420,7 +523,7 @@ static void tick(daemon_state *d)
 	d->m.ran = true;
 	sluice_diags_init(&diags);
 	rc = sluice_engine_open(&e, o->root, o->db_path, o->cache_dir, o->workspace,
-				(int64_t)time(NULL), 0, &diags);
+				daemon_now(d), 0, &diags);
 	if (rc < 0) {
 		sluice__log_fields f = SLUICE__LOG_NONE;
 		for (size_t i = 0; i < diags.count; i++)
@@ -445,7 +548,8 @@ static void tick(daemon_state *d)
 			d->m.runs_failed++;
 		}
 		sluice_error_clear();
-	} else {
+	} else if (clock_refused(d, e) == 0) {
+		sluice_store_set_process(sluice_engine_store(e), d->me);
 		reconcile(d, e);
 		if (!stop_flag && d->holding)
 			ingest(d, e);
@@ -494,6 +598,7 @@ static int setup(daemon_state *d, const sluice_daemon_opts *o)
 	d->log.format = o->log_format;
 	d->log.verbose = o->verbose;
 	d->period_ms = (o->lease_period_s > 0 ? o->lease_period_s : SLUICE_DAEMON_LEASE_PERIOD) * 1000;
+	d->started_at = (int64_t)time(NULL);
 	d->watchdog_ms = sluice__sd_watchdog_ms();
 	if (gethostname(host, sizeof host) < 0 || !host[0])
 		snprintf(host, sizeof host, "localhost");
@@ -514,6 +619,7 @@ static int setup(daemon_state *d, const sluice_daemon_opts *o)
 	}
 	if ((rc = sluice_store_open(&d->lease_store, o->db_path, 0)) < 0)
 		return rc;
+	sluice_store_set_process(d->lease_store, d->me);
 	if (pipe2(wake_pipe, O_CLOEXEC | O_NONBLOCK) < 0)
 		return sluice_error_set(SLUICE_EIO, "cannot make a pipe: %s", strerror(errno));
 	stop_flag = 0;
@@ -602,7 +708,7 @@ int sluice_daemon_run(const sluice_daemon_opts *o)
 	}
 	notify(&d, "STOPPING=1");
 	LOG(&d, "info", "stopping: SIGTERM or SIGINT");
-	if (d.holding && sluice_store_lease_release(d.lease_store, SLUICE_DAEMON_LEASE) < 0) {
+	if (d.holding && give_back_audited(&d) < 0) {
 		sluice__log_fields f = SLUICE__LOG_NONE;
 		f.error = sluice_error_last();
 		sluice__log_event(&d.log, "warn", &f,

@@ -16,6 +16,7 @@ struct sluice_store {
 	int schema_version;
 	char *actor;
 	char *admin_commit;
+	char *process; /* "PID@HOST" of the daemon writing, or NULL */
 	bool explicit_tx; /* opened by sluice_store_begin */
 	int64_t busy_ms;    /* how long to wait for another's lock, real time */
 	int64_t busy_since; /* when the current wait began (monotonic ms) */

@@ -62,13 +62,13 @@ int sluice_store_lease_acquire(sluice_store *s, const char *name, int64_t ttl_se
 		const char *hh = (const char *)sqlite3_column_text(st, 2);
 		int64_t expires = sqlite3_column_int64(st, 4);
 		bool mine = h && strcmp(h, me) == 0;
+		if (!mine && holder) {
+			snprintf(holder->holder, sizeof holder->holder, "%s", h ? h : "?");
+			holder->pid = pid;
+			holder->acquired_at = sqlite3_column_int64(st, 3);
+			holder->expires_at = expires;
+		}
 		if (!mine && expires > now && !holder_dead(pid, hh)) {
-			if (holder) {
-				snprintf(holder->holder, sizeof holder->holder, "%s", h ? h : "?");
-				holder->pid = pid;
-				holder->acquired_at = sqlite3_column_int64(st, 3);
-				holder->expires_at = expires;
-			}
 			char who[300];
 			snprintf(who, sizeof who, "%s", h ? h : "?");
 			store_done(st);

@@ -507,6 +507,7 @@ void sluice_store_free(sluice_store *s)
 	free(s->path);
 	free(s->actor);
 	free(s->admin_commit);
+	free(s->process);
 	free(s);
 }
 
@@ -527,6 +528,12 @@ void sluice_store_set_admin_commit(sluice_store *s, const char *commit)
 }
 
 const char *sluice_store_actor(const sluice_store *s) { return s->actor; }
+
+void sluice_store_set_process(sluice_store *s, const char *process)
+{
+	free(s->process);
+	s->process = process ? sluice_xstrdup(process) : NULL;
+}
 
 int sluice_store_integrity_check(sluice_store *s)
 {

@@ -2,7 +2,8 @@
 # sluice run and its signals (docs/operations.md): SIGHUP reconciles at
 # once, SIGTERM stops within 10 s with exit 0 and a sound audit chain, a
 # broken configuration skips the tick and the daemon goes on; bad options
-# are usage errors.
+# are usage errors; under identity: asserted, --now replays from a moment
+# on, and a clock behind the log skips the tick.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib-ops.sh"
 . "$(dirname "$0")/lib-daemon.sh"
@@ -22,9 +23,11 @@ expect_err "error: --lease-period must be at least 3s"
 S run --log-format xml
 expect_rc 129
 expect_err "error: --log-format must be json or text, not 'xml'"
+ws_edit 's/identity: asserted/identity: os-user/'
 S run --now 2026-12-01T00:00:00Z
 expect_rc 129
-expect_err "error: the daemon runs on the system clock; drop --now"
+expect_err "error: --now is only for read-only views under identity: os-user; 'sluice run' is an action and runs on the system clock"
+cp "$T/ws.before" "$R/workspaces/engineering.yaml"
 expect_not "a usage error created the database" [ -f "$DB" ]
 case_end
 
@@ -77,6 +80,42 @@ kill -INT "$DAEMON_PID"
 daemon_stop d2
 expect_rc 0
 expect_eq ok "$(sq 'PRAGMA integrity_check')" "integrity_check"
+S audit verify
+expect_rc 0
+case_end
+
+case_begin 'under identity: asserted, --now starts the rollout clock there and it moves on in real time'
+T0=2027-02-01T09:00:00Z
+t0=$(date -u -d "$T0" +%s)
+daemon_start r --now $T0 --interval 1h --lease-period 3s
+expect_ok "the replaying daemon did not act" wait_log r "reconcile pass done"
+tag_release 0.1.2
+kill -HUP "$DAEMON_PID"
+expect_ok "the replaying daemon did not record 0.1.2" wait_log r "recorded release 0.1.2" 5
+seen=$(sq "SELECT seen_at FROM releases WHERE version = '0.1.2'")
+expect_ok "0.1.2 was seen at $seen, not within a minute after $T0 ($t0)" \
+	[ "$seen" -ge "$t0" ] && [ "$seen" -lt $((t0 + 60)) ]
+me=$(cat "$T/r.pid")
+expect_eq 1 "$(sq "SELECT count(*) FROM audit WHERE action = 'daemon.acting' AND at >= $t0
+	AND json_extract(details, '$.daemon') LIKE '$me@%'")" "the replaying daemon's daemon.acting row"
+expect_eq 1 "$(sq "SELECT count(*) FROM audit WHERE action = 'release.recorded' AND version = '0.1.2'
+	AND json_extract(details, '$.daemon') LIKE '$me@%'")" "0.1.2's release.recorded row, naming the daemon"
+daemon_stop r
+expect_rc 0
+expect_eq 1 "$(sq "SELECT count(*) FROM audit WHERE action = 'daemon.stopped'
+	AND json_extract(details, '$.daemon') LIKE '$me@%'")" "the replaying daemon's daemon.stopped row"
+case_end
+
+case_begin 'a clock behind an event already recorded skips the tick and changes nothing'
+snapshot
+daemon_start b --now 2027-01-15T00:00:00Z --interval 500ms --lease-period 3s
+expect_ok "the clock behind the log was not logged" \
+	wait_log b "is behind an event already recorded at 2027-02-01T09:00:" 5
+expect_ok "the daemon stopped on a clock behind the log" kill -0 "$DAEMON_PID"
+expect_eq 0 "$(log_count b 'reconcile pass')" "passes run on a clock behind the log"
+expect_state_unchanged "a tick on a clock behind the log changed the state"
+daemon_stop b
+expect_rc 0
 S audit verify
 expect_rc 0
 case_end
