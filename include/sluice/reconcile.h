@@ -43,11 +43,17 @@ typedef struct {
 	bool no_publish;
 	bool no_deliver;       /* the caller delivers the outbox itself (the daemon) */
 	int64_t lease_wait_ms; /* how long to wait for another pass; 0: 30 s */
-	/* Asked while waiting for the lease and before each repository's
-	 * fetch and transaction (the daemon: a stop was asked for, or its
-	 * own lease is renewed here). false stops the pass there: the
-	 * transaction in hand is finished, the other repositories and the
-	 * publish wait for the next pass (report->stopped). NULL: go on. */
+	/* The "reconcile" lease's period in seconds of real time, renewed
+	 * every third of it; 0: 600. The daemon gives its own lease's, so a
+	 * standby on another host (where the dead holder's liveness cannot
+	 * be seen) waits one period, not ten minutes. */
+	int64_t lease_ttl_s;
+	/* Asked while waiting for the lease, about once a second while the
+	 * remotes are fetched, and before each repository's transaction (the
+	 * daemon: a stop was asked for, or its own lease is renewed here).
+	 * false stops the pass there: the transaction in hand is finished,
+	 * the other repositories and the publish wait for the next pass
+	 * (report->stopped). NULL: go on. */
 	bool (*proceed)(void *arg);
 	void *proceed_arg;
 } sluice_reconcile_opts;

@@ -54,6 +54,11 @@ typedef struct {
 	unsigned max_concurrent; /* requests in flight and connections at most; 0: 16 */
 	const char *ca_bundle;   /* verify servers with this file; NULL: the system's */
 	size_t max_bytes;        /* 0: SLUICE_REFS_ADV_MAX_BYTES */
+	/* called on the calling thread about once a second while requests
+	 * are in flight (the caller renews its leases); false stops: the
+	 * probes not answered yet end as SLUICE_PROBE_ERROR. May be NULL. */
+	bool (*heartbeat)(void *arg);
+	void *heartbeat_arg;
 } sluice_refs_probe_opts;
 
 /* Fetches the advertisement of every probe with one libcurl multi handle:

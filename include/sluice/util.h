@@ -92,6 +92,10 @@ bool sluice_str_has_prefix(const char *s, const char *prefix);
  * "+02:00", or a plain date "2026-12-01" meaning midnight UTC) into seconds
  * since the epoch. Returns 0 or SLUICE_EINVAL. */
 int sluice_time_parse(int64_t *out, const char *s);
+
+/* Milliseconds of the monotonic clock: for timeouts and intervals, never
+ * for dates. */
+int64_t sluice_mono_ms(void);
 /* Formats seconds since the epoch as "YYYY-MM-DDTHH:MM:SSZ" into buf
  * (at least 21 bytes); returns buf. */
 char *sluice_time_format(char *buf, int64_t t);

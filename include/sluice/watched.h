@@ -89,13 +89,18 @@ typedef struct {
  * in flight. Credentials, the CA bundle (ws's repositories.ca_bundle, also
  * given to libgit2 with sluice_watched_set_ca_bundle) and URLs are as for
  * sluice_watched_fetch. `progress` is called from those threads, one call
- * at a time; may be NULL. Touches no store. Returns 0 with every item
+ * at a time; may be NULL. `heartbeat` is called on the calling thread
+ * about once a second while the pass runs (a caller renews its leases
+ * there); false stops the pass: what is not fetched yet ends with the
+ * error "the pass stopped ..." (a libgit2 fetch under way finishes). May
+ * be NULL. Touches no store. Returns 0 with every item
  * filled (clear each with sluice_watched_fetch_item_clear) and *stats (may
  * be NULL); a negative code only when the pass could not start. */
 int sluice_watched_fetch_all(sluice_watched_fetch_item *items, size_t n,
 			     const sluice_workspace *ws, const char *root, const char *cache_dir,
 			     void (*progress)(void *payload, const sluice_fetch_progress *p),
-			     void *payload, sluice_fetch_stats *stats);
+			     void *payload, bool (*heartbeat)(void *arg), void *heartbeat_arg,
+			     sluice_fetch_stats *stats);
 void sluice_watched_fetch_item_clear(sluice_watched_fetch_item *it);
 
 /* The plugin id in the mirror of `key`: the `id` in plugin.yaml at its

@@ -273,7 +273,7 @@ static cli_retval run(struct cli *c)
 	/* every remote at once, up to repositories.max_concurrent; the
 	 * progress line shows whichever repository reported last */
 	ps.start = ps.last = mono_now();
-	if ((rc = sluice_watched_fetch_all(fi, n, ws, c->root, c->cache, on_progress, &ps,
+	if ((rc = sluice_watched_fetch_all(fi, n, ws, c->root, c->cache, on_progress, &ps, NULL, NULL,
 					   &stats)) < 0) {
 		rc = cli_fail(rc);
 		goto done;

@@ -31,10 +31,6 @@
 #include "sluice/store.h"
 #include "sluice/util.h"
 
-/* How long a tick's reconcile waits for a pass another program (cron's
- * `sluice reconcile`) is running before it leaves it to that pass. */
-#define RECONCILE_LEASE_WAIT_MS 2000
-
 static volatile sig_atomic_t stop_flag, hup_flag;
 static int wake_pipe[2] = {-1, -1};
 
@@ -69,13 +65,6 @@ typedef struct {
 	int64_t started_at;        /* real time: where a --now clock starts */
 	sluice__metrics m;
 } daemon_state;
-
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 #define LOG(d, level, ...) sluice__log_event(&(d)->log, level, &SLUICE__LOG_NONE, __VA_ARGS__)
 
@@ -146,7 +135,7 @@ static void notify_ready(daemon_state *d, const char *status)
 
 static void watchdog(daemon_state *d)
 {
-	int64_t now = mono_ms();
+	int64_t now = sluice_mono_ms();
 	if (d->watchdog_ms && now - d->pinged_ms >= d->watchdog_ms) {
 		notify(d, "WATCHDOG=1");
 		d->pinged_ms = now;
@@ -216,7 +205,7 @@ static int lease_take(daemon_state *d)
 
 	if (rc == 0) {
 		d->holding = true;
-		d->renewed_ms = mono_ms();
+		d->renewed_ms = sluice_mono_ms();
 		d->standby_holder[0] = '\0';
 		sluice__log_fields f = SLUICE__LOG_NONE;
 		f.holder = d->me;
@@ -259,7 +248,7 @@ static int lease_take(daemon_state *d)
 static bool renew_if_due(daemon_state *d)
 {
 	sluice_lease_info who;
-	int64_t now = mono_ms();
+	int64_t now = sluice_mono_ms();
 	int rc;
 
 	if (!d->holding)
@@ -336,10 +325,13 @@ static void reconcile(daemon_state *d, sluice_engine *e)
 	sluice_reconcile_report r;
 	sluice_reconcile_opts ro = {0};
 	sluice__log_fields f = SLUICE__LOG_NONE;
-	int64_t t0 = mono_ms();
+	int64_t t0 = sluice_mono_ms();
 	int rc;
 
-	ro.lease_wait_ms = RECONCILE_LEASE_WAIT_MS;
+	/* a pass from cron is waited for up to a lease period; the dead
+	 * primary's pass, seen from another host, expires within it */
+	ro.lease_wait_ms = d->period_ms;
+	ro.lease_ttl_s = d->period_ms / 1000;
 	/* tick_deliver sends the outbox once a tick, after the spool, and
 	 * logs what failed */
 	ro.no_deliver = true;
@@ -347,7 +339,7 @@ static void reconcile(daemon_state *d, sluice_engine *e)
 	ro.proceed_arg = d;
 	d->m.plugin_errors = 0;
 	rc = sluice_reconcile_run(&r, e, &ro);
-	f.duration_ms = mono_ms() - t0;
+	f.duration_ms = sluice_mono_ms() - t0;
 	d->m.reconcile_seconds = (double)f.duration_ms / 1000.0;
 	if (rc < 0) {
 		f.error = sluice_error_last();
@@ -403,7 +395,7 @@ static void ingest(daemon_state *d, sluice_engine *e)
 	sluice_ingest_stats st = {0};
 	sluice__log_fields f = SLUICE__LOG_NONE;
 	size_t nfiles = 0;
-	int64_t t0 = mono_ms();
+	int64_t t0 = sluice_mono_ms();
 	int rc;
 
 	if ((rc = sluice_ingest_ctx_load(&ctx, e, (int64_t)time(NULL))) == 0) {
@@ -412,7 +404,7 @@ static void ingest(daemon_state *d, sluice_engine *e)
 		ctx.arg = d;
 		rc = sluice_ingest_spool(&st, &nfiles, sluice_engine_store(e), &ctx, d->spool);
 	}
-	f.duration_ms = mono_ms() - t0;
+	f.duration_ms = sluice_mono_ms() - t0;
 	d->m.events_ingested += st.added;
 	d->m.spool_files += (int64_t)nfiles;
 	d->m.lines_rejected += st.rejected;
@@ -437,11 +429,11 @@ static int tick_deliver(daemon_state *d, sluice_engine *e)
 {
 	sluice_notify_stats st = {0};
 	sluice__log_fields f = SLUICE__LOG_NONE;
-	int64_t now = (int64_t)time(NULL), t0 = mono_ms(), count = 0, oldest = 0;
+	int64_t now = (int64_t)time(NULL), t0 = sluice_mono_ms(), count = 0, oldest = 0;
 	int rc;
 
 	rc = sluice_notify_deliver(&st, e, now, 0);
-	f.duration_ms = mono_ms() - t0;
+	f.duration_ms = sluice_mono_ms() - t0;
 	if (rc < 0) {
 		f.error = sluice_error_last();
 		sluice__log_event(&d->log, "error", &f,
@@ -672,7 +664,7 @@ int sluice_daemon_run(const sluice_daemon_opts *o)
 				  PRId64 " s", interval, d.spool, d.period_ms / 1000);
 	}
 	while (!stop_flag) {
-		int64_t now = mono_ms(), wake;
+		int64_t now = sluice_mono_ms(), wake;
 
 		watchdog(&d);
 		if (!d.holding) {
@@ -690,7 +682,7 @@ int sluice_daemon_run(const sluice_daemon_opts *o)
 		}
 		if (now >= next_tick) {
 			tick(&d);
-			next_tick = mono_ms() + interval;
+			next_tick = sluice_mono_ms() + interval;
 			if (d.holding) {
 				char *status = sluice_xasprintf("acting: last reconcile %s",
 								d.m.result ? d.m.result : "?");
@@ -704,7 +696,7 @@ int sluice_daemon_run(const sluice_daemon_opts *o)
 		wake = min64(next_tick, d.renewed_ms + d.period_ms / 3);
 		if (d.watchdog_ms)
 			wake = min64(wake, d.pinged_ms + d.watchdog_ms);
-		sleep_ms(wake - mono_ms());
+		sleep_ms(wake - sluice_mono_ms());
 	}
 	notify(&d, "STOPPING=1");
 	LOG(&d, "info", "stopping: SIGTERM or SIGINT");

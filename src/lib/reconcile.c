@@ -25,7 +25,7 @@
 #include "sluice/watched.h"
 
 #define RECONCILE_LEASE "reconcile"
-#define RECONCILE_LEASE_TTL 600 /* seconds of real time; renewed per plugin */
+#define RECONCILE_LEASE_TTL 600 /* seconds of real time, by default; renewed every third */
 
 static void note(sluice_reconcile_item *it, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
@@ -431,6 +431,51 @@ static bool proceed(const sluice_reconcile_opts *o, sluice_reconcile_report *r)
 	return !r->stopped;
 }
 
+static int64_t lease_ttl(const sluice_reconcile_opts *o)
+{
+	return o->lease_ttl_s > 0 ? o->lease_ttl_s : RECONCILE_LEASE_TTL;
+}
+
+/* The pass's hold on the reconcile lease, renewed every third of its
+ * period from the thread that holds the store. */
+typedef struct {
+	sluice_engine *e;
+	const sluice_reconcile_opts *o;
+	sluice_reconcile_report *r;
+	int64_t renewed; /* real time */
+	bool lost;
+} lease_hold;
+
+/* 0, or negative when the lease is another pass's now (or the store
+ * failed): the pass stops before its next transaction. */
+static int renew_if_due(lease_hold *h)
+{
+	int64_t now = (int64_t)time(NULL), ttl = lease_ttl(h->o);
+
+	if (h->lost)
+		return sluice_error_set(SLUICE_EBUSY, "the reconcile lease was lost while this pass "
+					"ran (another pass took it over); this pass stops here");
+	if (now - h->renewed < (ttl / 3 > 0 ? ttl / 3 : 1))
+		return 0;
+	if (sluice_store_lease_acquire(h->e->store, RECONCILE_LEASE, ttl, NULL) < 0) {
+		h->lost = true;
+		return sluice_error_code();
+	}
+	h->renewed = now;
+	return 0;
+}
+
+/* While the remotes are fetched: the lease, and the caller's proceed. */
+static bool fetch_heartbeat(void *arg)
+{
+	lease_hold *h = arg;
+	if (renew_if_due(h) < 0) {
+		sluice_error_clear(); /* said again before the first transaction */
+		return false;
+	}
+	return proceed(h->o, h->r);
+}
+
 static int take_lease(sluice_engine *e, sluice_reconcile_report *r, int64_t wait_ms,
 		      const sluice_reconcile_opts *o)
 {
@@ -439,7 +484,7 @@ static int take_lease(sluice_engine *e, sluice_reconcile_report *r, int64_t wait
 	int rc;
 
 	for (;;) {
-		rc = sluice_store_lease_acquire(e->store, RECONCILE_LEASE, RECONCILE_LEASE_TTL, &who);
+		rc = sluice_store_lease_acquire(e->store, RECONCILE_LEASE, lease_ttl(o), &who);
 		if (rc != SLUICE_EBUSY)
 			return rc;
 		if (waited >= wait_ms || !proceed(o, r)) {
@@ -618,7 +663,7 @@ int sluice_reconcile_run(sluice_reconcile_report *report, sluice_engine *e,
 {
 	sluice_reconcile_opts none = {0};
 	sluice_watched_fetch_item *fr = NULL;
-	int64_t renewed;
+	lease_hold hold;
 	int rc;
 
 	memset(report, 0, sizeof *report);
@@ -631,7 +676,7 @@ int sluice_reconcile_run(sluice_reconcile_report *report, sluice_engine *e,
 		return 0;
 	if (rc < 0)
 		return rc;
-	renewed = (int64_t)time(NULL);
+	hold = (lease_hold){e, opts, report, (int64_t)time(NULL), false};
 	if ((rc = sluice_watched_set_ca_bundle(e->ws, e->root)) < 0)
 		goto done;
 
@@ -646,7 +691,7 @@ int sluice_reconcile_run(sluice_reconcile_report *report, sluice_engine *e,
 	 * holds the database; the remotes are compared concurrently */
 	if (!opts->no_fetch && proceed(opts, report) &&
 	    (rc = sluice_watched_fetch_all(fr, e->nwatched, e->ws, e->root, e->cache_dir, NULL,
-					   NULL, &report->fetch)) < 0)
+					   NULL, fetch_heartbeat, &hold, &report->fetch)) < 0)
 		goto done;
 	for (size_t i = 0; i < e->nwatched && !opts->no_fetch; i++) {
 		sluice_reconcile_item *it = &report->items[i];
@@ -659,12 +704,8 @@ int sluice_reconcile_run(sluice_reconcile_report *report, sluice_engine *e,
 		sluice_reconcile_item *it = &report->items[i];
 		if (!proceed(opts, report))
 			break;
-		if ((int64_t)time(NULL) - renewed > RECONCILE_LEASE_TTL / 4) {
-			if ((rc = sluice_store_lease_acquire(e->store, RECONCILE_LEASE,
-							     RECONCILE_LEASE_TTL, NULL)) < 0)
-				goto done; /* lost it: another pass took over */
-			renewed = (int64_t)time(NULL);
-		}
+		if ((rc = renew_if_due(&hold)) < 0)
+			goto done; /* lost it: another pass took over */
 		if ((rc = sluice_store_begin(e->store)) < 0 ||
 		    (rc = pass_plugin(e, it, &e->watched[i], &fr[i].r, !opts->no_fetch)) < 0 ||
 		    (rc = sluice_store_commit(e->store)) < 0) {

@@ -375,6 +375,18 @@ static void xfer_clear(xfer *x, CURLM *m, long *connections)
 	memset(x, 0, sizeof *x);
 }
 
+/* The caller stopped the pass: what is in flight or not started yet ends
+ * unanswered (the slots are cleared by the caller). */
+static void stopped(sluice_refs_probe *probes, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (probes[i].status == SLUICE_PROBE_FALLBACK && !probes[i].why) {
+			probes[i].status = SLUICE_PROBE_ERROR;
+			probes[i].why = sluice_xstrdup("the pass stopped before this repository's "
+						       "refs were read");
+		}
+}
+
 int sluice_refs_http_probe(sluice_refs_probe *probes, size_t n, const sluice_refs_probe_opts *o,
 			   long *connections)
 {
@@ -384,6 +396,7 @@ int sluice_refs_http_probe(sluice_refs_probe *probes, size_t n, const sluice_ref
 	size_t next = 0, inflight = 0;
 	long opened = 0;
 	unsigned bound;
+	int64_t beat = sluice_mono_ms();
 	int rc = 0;
 
 	if (!o)
@@ -436,6 +449,13 @@ int sluice_refs_http_probe(sluice_refs_probe *probes, size_t n, const sluice_ref
 		if (inflight && curl_multi_poll(m, NULL, 0, 1000, NULL) != CURLM_OK) {
 			rc = sluice_error_set(SLUICE_EIO, "libcurl failed while fetching ref lists");
 			goto done;
+		}
+		if (o->heartbeat && sluice_mono_ms() - beat >= 1000) {
+			if (!o->heartbeat(o->heartbeat_arg)) {
+				stopped(probes, n);
+				break;
+			}
+			beat = sluice_mono_ms();
 		}
 	}
 done:

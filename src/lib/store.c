@@ -36,13 +36,6 @@ static int64_t busy_timeout_ms(void)
 	return (int64_t)ms;
 }
 
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* SQLite's own busy handler counts the time it means to sleep, not the
  * time that passed, and where it cannot sleep in milliseconds it sleeps a
  * second per try; this one measures the clock, so a held lock costs at
@@ -50,7 +43,7 @@ static int64_t mono_ms(void)
 static int busy_wait(void *arg, int count)
 {
 	sluice_store *s = arg;
-	int64_t now = mono_ms(), left, step;
+	int64_t now = sluice_mono_ms(), left, step;
 	struct timespec ts;
 
 	if (count == 0)
@@ -449,7 +442,7 @@ int sluice_store_open(sluice_store **out, const char *path, int flags)
 		 * another sluice is creating the same database at this moment,
 		 * retry for as long as the busy timeout would have waited, in
 		 * real time */
-		int64_t wal_since = mono_ms();
+		int64_t wal_since = sluice_mono_ms();
 		for (;;) {
 			rc = sqlite3_prepare_v2(s->db, "PRAGMA journal_mode = WAL", -1, &st, NULL);
 			if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -459,7 +452,7 @@ int sluice_store_open(sluice_store **out, const char *path, int flags)
 			sqlite3_finalize(st);
 			st = NULL;
 			if ((rc != SQLITE_BUSY && rc != SQLITE_LOCKED) ||
-			    mono_ms() - wal_since >= s->busy_ms)
+			    sluice_mono_ms() - wal_since >= s->busy_ms)
 				break;
 			sqlite3_sleep(10);
 		}

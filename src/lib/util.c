@@ -509,3 +509,10 @@ char *sluice_time_format(char *buf, int64_t t)
 	strftime(buf, SLUICE_TIME_BUFSZ, "%Y-%m-%dT%H:%M:%SZ", &tm);
 	return buf;
 }
+
+int64_t sluice_mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}

@@ -113,8 +113,13 @@ typedef struct {
 	const char *root, *cache_dir;
 	void (*progress)(void *payload, const sluice_fetch_progress *p);
 	void *payload;
-	pthread_mutex_t lock;          /* next */
+	pthread_mutex_t lock;          /* next, live */
+	pthread_cond_t ended;          /* a worker ended (live went down) */
+	size_t live;                   /* workers still running */
 	pthread_mutex_t progress_lock; /* one progress call at a time */
+	bool (*heartbeat)(void *arg);  /* the calling thread's, about once a second */
+	void *heartbeat_arg;
+	bool stop;                     /* the heartbeat said stop: take no more */
 } git_pool;
 
 static void pool_progress(void *payload, const sluice_fetch_progress *p)
@@ -140,7 +145,7 @@ static void *git_worker(void *arg)
 	git_pool *g = arg;
 	for (;;) {
 		pthread_mutex_lock(&g->lock);
-		sluice_watched_fetch_item *it = g->next < g->n ? g->queue[g->next++] : NULL;
+		sluice_watched_fetch_item *it = g->next < g->n && !g->stop ? g->queue[g->next++] : NULL;
 		pthread_mutex_unlock(&g->lock);
 		if (!it)
 			return NULL;
@@ -148,17 +153,54 @@ static void *git_worker(void *arg)
 	}
 }
 
+static void *git_thread(void *arg)
+{
+	git_pool *g = arg;
+	git_worker(g);
+	pthread_mutex_lock(&g->lock);
+	g->live--;
+	pthread_cond_signal(&g->ended);
+	pthread_mutex_unlock(&g->lock);
+	return NULL;
+}
+
+/* With a heartbeat the calling thread only waits and beats, so that a
+ * long clone never starves it (the daemon's leases, its watchdog);
+ * without one it takes its share of the fetches. */
 static void git_pool_run(git_pool *g, unsigned bound)
 {
 	size_t nthreads = g->n < bound ? g->n : bound;
 	pthread_t *t = sluice_xcalloc(nthreads + 1, sizeof *t);
 	size_t started = 0;
 
-	/* a single fetch, or no thread to be had: this thread does the work */
-	for (; nthreads > 1 && started < nthreads; started++)
-		if (pthread_create(&t[started], NULL, git_worker, g) != 0)
-			break;
-	git_worker(g);
+	if (nthreads > 1 || (g->heartbeat && nthreads == 1))
+		for (; started < nthreads; started++) {
+			pthread_mutex_lock(&g->lock);
+			g->live++;
+			pthread_mutex_unlock(&g->lock);
+			if (pthread_create(&t[started], NULL, git_thread, g) != 0) {
+				pthread_mutex_lock(&g->lock);
+				g->live--;
+				pthread_mutex_unlock(&g->lock);
+				break;
+			}
+		}
+	if (!g->heartbeat || !started)
+		git_worker(g); /* no thread to be had, or its share */
+	pthread_mutex_lock(&g->lock);
+	while (g->live > 0) {
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_sec += 1;
+		pthread_cond_timedwait(&g->ended, &g->lock, &ts);
+		if (g->heartbeat && g->live > 0 && !g->stop) {
+			pthread_mutex_unlock(&g->lock);
+			bool go_on = g->heartbeat(g->heartbeat_arg);
+			pthread_mutex_lock(&g->lock);
+			g->stop = !go_on;
+		}
+	}
+	pthread_mutex_unlock(&g->lock);
 	for (size_t i = 0; i < started; i++)
 		pthread_join(t[i], NULL);
 	free(t);
@@ -175,10 +217,26 @@ static void item_error(sluice_watched_fetch_item *it, const char *why)
 	it->error = sluice_xstrdup(why);
 }
 
+/* The caller's heartbeat, remembering a stop for the rest of the pass. */
+typedef struct {
+	bool (*fn)(void *arg);
+	void *arg;
+	bool stopped;
+} beat;
+
+static bool beat_once(void *arg)
+{
+	beat *b = arg;
+	if (!b->stopped && !b->fn(b->arg))
+		b->stopped = true;
+	return !b->stopped;
+}
+
 int sluice_watched_fetch_all(sluice_watched_fetch_item *items, size_t n,
 			     const sluice_workspace *ws, const char *root, const char *cache_dir,
 			     void (*progress)(void *payload, const sluice_fetch_progress *p),
-			     void *payload, sluice_fetch_stats *stats)
+			     void *payload, bool (*heartbeat)(void *arg), void *heartbeat_arg,
+			     sluice_fetch_stats *stats)
 {
 	sluice_fetch_stats none;
 	sluice_refs_probe *probes = sluice_xcalloc(n + 1, sizeof *probes);
@@ -188,13 +246,16 @@ int sluice_watched_fetch_all(sluice_watched_fetch_item *items, size_t n,
 	size_t nprobes = 0;
 	unsigned bound = ws && ws->max_concurrent.set ? (unsigned)ws->max_concurrent.v
 						      : SLUICE_FETCH_CONCURRENT_DEFAULT;
+	beat b = {heartbeat, heartbeat_arg, false};
 	git_pool g = {.root = root, .cache_dir = cache_dir, .progress = progress,
-		      .payload = payload};
+		      .payload = payload, .heartbeat = heartbeat ? beat_once : NULL,
+		      .heartbeat_arg = &b};
 
 	if (!stats)
 		stats = &none;
 	memset(stats, 0, sizeof *stats);
 	pthread_mutex_init(&g.lock, NULL);
+	pthread_cond_init(&g.ended, NULL);
 	pthread_mutex_init(&g.progress_lock, NULL);
 	g.queue = sluice_xcalloc(n + 1, sizeof *g.queue);
 	for (size_t i = 0; i < n; i++) {
@@ -225,7 +286,7 @@ int sluice_watched_fetch_all(sluice_watched_fetch_item *items, size_t n,
 						      .password = tokens[nprobes]};
 		probed_item[nprobes++] = i;
 	}
-	sluice_refs_probe_opts po = {bound, ca, 0};
+	sluice_refs_probe_opts po = {bound, ca, 0, g.heartbeat, &b};
 	if (nprobes && sluice_refs_http_probe(probes, nprobes, &po, &stats->connections) < 0) {
 		/* libcurl cannot start: every probe falls back to libgit2 */
 		sluice_error_clear();
@@ -250,7 +311,11 @@ int sluice_watched_fetch_all(sluice_watched_fetch_item *items, size_t n,
 		g.queue[g.n++] = it;
 	}
 	stats->git = g.n;
+	/* a stop during the probes: nothing more is fetched */
+	g.stop = b.stopped;
 	git_pool_run(&g, bound);
+	for (size_t i = g.next; i < g.n; i++)
+		item_error(g.queue[i], "the pass stopped before this repository was fetched");
 	for (size_t k = 0; k < nprobes; k++) {
 		sluice_refs_probe_clear(&probes[k]);
 		if (tokens[k]) {
@@ -261,6 +326,7 @@ int sluice_watched_fetch_all(sluice_watched_fetch_item *items, size_t n,
 		free(tokens[k]);
 	}
 	pthread_mutex_destroy(&g.lock);
+	pthread_cond_destroy(&g.ended);
 	pthread_mutex_destroy(&g.progress_lock);
 	free(g.queue);
 	free(probes);
