@@ -1,19 +1,19 @@
 #!/bin/sh
 # A standby on Litestream (docs/scaling.md): `litestream replicate` ships
-# the primary's database to a file replica while the primary reconciles;
+# the primary's database to a file replica while the primary daemon reconciles;
 # the primary is killed with `kill -9` in the middle of a pass; `litestream
 # restore` onto a second root gives a database whose audit log verifies and
 # whose state and audit head are exactly the primary's last committed
-# (replicated) state; a pass on the standby takes the lease and finishes
+# (replicated) state; a daemon on the standby takes the lease and finishes
 # the killed pass, ending where an uninterrupted pass ends. Also measures
 # the replication lag: from a commit on the primary to a restore holding it.
+# The primary is the daemon, `sluice run --now` (identity: asserted)
+# replaying the rollout from a moment on; the audit rows name which daemon
+# wrote them.
 #
 # Litestream comes from npm (@flydotio/litestream, its platform binary),
 # installed once into the build directory. The test is skipped (exit 77)
 # only when npm cannot reach its registry; it says why.
-#
-# Until `sluice run` lands, the primary is a loop of `sluice reconcile`
-# passes; the daemon replaces it where marked "primary:".
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib-ops.sh"
 . "$(dirname "$0")/lib-daemon.sh"
@@ -127,6 +127,21 @@ expect_ok "the slowest commit took $max ms to reach a restore (at most 5000)" [ 
 case_end
 echo "replication lag (ms, commit to restore, sync-interval 1s): $(sort -n "$T/lags" | tr '\n' ' ')"
 
+# structure_of DBFILE OUT: where each release is and which stages started,
+# by whom - the pass's outcome without its times (a daemon's clock moves
+# on in real time)
+structure_of() {
+	sqlite3 -bail "$1" >"$2" <<'EOF' || fail "structure_of: sqlite3 failed on $1"
+SELECT 'release', plugin, version, state, stage_index, rolled_back, withdrawn FROM releases
+ ORDER BY 2, 3;
+SELECT 'stage', r.plugin, r.version, s.stage_index, s.stage_name, s.started_by, s.actor
+  FROM stage_starts s JOIN releases r ON r.id = s.release_id ORDER BY 2, 3, 4;
+EOF
+}
+
+# at_plus SECONDS: $DP moved on
+at_plus() { date -u -d "@$(($(date -u -d "$DP" +%s) + $1))" +%Y-%m-%dT%H:%M:%SZ; }
+
 case_begin 'the uninterrupted pass, on a copy made with sluice backup'
 cp -a "$R" "$T/ref"
 rm -f "$T/ref/.sluice/sluice.db" "$T/ref/.sluice/sluice.db-wal" "$T/ref/.sluice/sluice.db-shm"
@@ -135,43 +150,43 @@ expect_rc 0
 cp "$T/ref.db" "$T/ref/.sluice/sluice.db"
 run "$SLUICE" --root "$T/ref" reconcile --no-fetch --now $DP
 expect_rc 0
-cp "$T/ref.db" "$T/ref/.sluice/sluice.db"
-rm -f "$T/ref/.sluice/sluice.db-wal" "$T/ref/.sluice/sluice.db-shm"
-t0=$(now_ms)
-run "$SLUICE" --root "$T/ref" reconcile --no-fetch --now $DP
-expect_rc 0
-dur=$(($(now_ms) - t0))
 expect_eq 6 "$(grep -c ': start stage devex-dogfood' "$T/out")" "stage 1 starts in the pass"
-dump_normalised "$T/ref/.sluice/sluice.db" | grep -v '|database\.restored|' >"$T/ref.dump"
+structure_of "$T/ref/.sluice/sluice.db" "$T/ref.structure"
 before=$(sq 'SELECT count(*) FROM stage_starts')
 case_end
-echo "uninterrupted pass: $dur ms"
 
-case_begin 'primary: kill -9 in the middle of a pass'
-# Kills at 10%, 20% ... of the pass's duration until one lands between
-# its first and its last stage start; before each retry the primary is
-# put back with restore-backup (a write litestream replicates like any).
+case_begin 'primary: the daemon, killed with kill -9 in the middle of a pass'
+# The daemon replays from --now (identity: asserted); it is killed as
+# soon as its pass has committed its first stage start, and tried again
+# (the primary put back with restore-backup, a write litestream
+# replicates like any) until the kill lands before the last.
 attempt=0 got=0
 while [ "$attempt" -lt 9 ]; do
 	attempt=$((attempt + 1))
+	at=$(at_plus $((attempt * 60)))
 	if [ "$attempt" -gt 1 ]; then
-		S restore-backup "$T/ref.db" --as admin-ana --now $DP -q
+		S restore-backup "$T/ref.db" --as admin-ana --now "$at" -q
 		expect_rc 0
 	fi
-	# primary: `sluice run` here, once it lands
-	"$SLUICE" --root "$R" reconcile --no-fetch --now $DP >"$T/killed.out" 2>&1 &
+	"$SLUICE" --root "$R" run --now "$at" --interval 1h --lease-period 3s \
+		>"$T/killed.out" 2>"$T/killed.log" &
 	pid=$!
-	delay=$((dur * attempt / 10))
-	sleep "$(awk -v ms="$delay" 'BEGIN { printf "%.3f", ms / 1000 }')"
-	kill -9 "$pid" 2>/dev/null || { wait "$pid"; continue; }
+	n=0
+	until [ "$(sq 'SELECT count(*) FROM stage_starts')" -gt "$before" ] || [ $n -ge 1000 ]; do
+		n=$((n + 1))
+	done
+	kill -9 "$pid" 2>/dev/null
 	wait "$pid" 2>/dev/null
 	got=$(($(sq 'SELECT count(*) FROM stage_starts') - before))
 	[ "$got" -gt 0 ] && [ "$got" -lt 6 ] && break
 done
-echo "kill -9 after $delay ms of $dur (attempt $attempt): the pass had started $got of 6 stages"
+echo "kill -9 of the daemon (attempt $attempt): its pass had started $got of 6 stages"
 expect_ok "a kill landed after the pass's first stage start (got $got of 6)" [ "$got" -gt 0 ]
 expect_ok "a kill landed before the pass's last stage start (got $got of 6)" [ "$got" -lt 6 ]
-expect_eq "$pid" "$(sq 'SELECT pid FROM leases')" "the lease row of the killed pass"
+expect_eq "$pid" "$(sq "SELECT pid FROM leases WHERE name = 'daemon'")" "the daemon lease of the killed daemon"
+expect_eq "$pid" "$(sq "SELECT pid FROM leases WHERE name = 'reconcile'")" "the reconcile lease of its pass"
+expect_eq "$got" "$(sq "SELECT count(*) FROM audit WHERE action = 'stage.started'
+	AND json_extract(details, '\$.daemon') LIKE '$pid@%'")" "stage.started rows naming the killed daemon"
 # what the primary committed before it died: litestream ships it within
 # a sync interval; then it is stopped, as the primary's host would be
 sleep 3
@@ -204,31 +219,29 @@ run "$SLUICE" --db "$DB" audit verify --head "$primary_head"
 expect_rc 0
 case_end
 
-case_begin 'the standby takes the lease and finishes the killed pass'
-run "$SLUICE" --root "$R2" reconcile --no-fetch --now $DP
-expect_rc 0
-expect_no_err "another reconcile"
-dump_normalised "$R2/.sluice/sluice.db" | grep -v '|database\.restored|' >"$T/standby-after.dump"
-expect_same "$T/ref.dump" "$T/standby-after.dump" "the standby after its pass against the uninterrupted pass"
+case_begin 'a daemon on the standby takes the lease and finishes the killed pass'
+R_SAVE=$R
+R=$R2
 DB=$R2/.sluice/sluice.db
-R_SAVE=$R
-R=$R2
-expect_sound_db
-R=$R_SAVE
-case_end
-
-case_begin 'a daemon started on the standby takes the daemon lease and stops cleanly'
-R_SAVE=$R
-R=$R2
-daemon_start standby --interval 1s --lease-period 3s
+daemon_start standby --now "$(at_plus $((attempt * 60 + 300)))" --interval 1h --lease-period 3s
 wait_log standby "took the daemon lease" || fail "the standby's daemon never took the lease: $(cat "$T/standby.log")"
 expect_eq "$(cat "$T/standby.pid")" "$(sq "SELECT pid FROM leases WHERE name = 'daemon'")" \
 	"the daemon lease's holder"
+expect_eq "$pid" "$(sq "SELECT json_extract(details, '\$.took_over_from') FROM audit
+	WHERE action = 'daemon.acting' ORDER BY id DESC LIMIT 1" | cut -d@ -f1)" \
+	"whom the standby's daemon.acting row took over from"
+wait_log standby "reconcile pass done" || fail "the standby's daemon never finished a pass"
+expect_eq 0 "$(log_count standby 'another reconcile')" "ticks the standby left to the dead primary's pass"
 daemon_stop standby
 expect_rc 0
-expect_eq 0 "$(sq "SELECT count(*) FROM leases WHERE name = 'daemon'")" "daemon leases left after SIGTERM"
-run "$SLUICE" --root "$R2" audit verify
-expect_rc 0
+expect_eq 0 "$(sq "SELECT count(*) FROM leases")" "leases left after SIGTERM"
+structure_of "$DB" "$T/standby.structure"
+expect_same "$T/ref.structure" "$T/standby.structure" \
+	"the standby after its pass against the uninterrupted pass"
+expect_eq $((6 - got)) "$(sq "SELECT count(*) FROM audit WHERE action = 'stage.started'
+	AND json_extract(details, '\$.daemon') LIKE '$(cat "$T/standby.pid")@%'")" \
+	"stage.started rows naming the standby's daemon"
+expect_sound_db
 R=$R_SAVE
 case_end
 
