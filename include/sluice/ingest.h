@@ -82,6 +82,25 @@ int sluice_ingest_spool(sluice_ingest_stats *total, size_t *nfiles, sluice_store
 int sluice_ingest_event(bool *added, sluice_store *s, const sluice_ingest_ctx *ctx,
 			const sluice_event *ev);
 
+/* ---- the reject file (docs/telemetry.md) ---------------------------------- */
+
+/* A rejected line keeps at most this much of its text in the reject file. */
+#define SLUICE_REJECT_TEXT_MAX (64 * 1024)
+
+/* The reject file beside the database at db_path:
+ * <dir>/telemetry-rejects.jsonl. Caller frees. */
+char *sluice_ingest_rejects_default(const char *db_path);
+
+/* Opens `path` for appending, mode 0600. Returns the stream, or NULL with
+ * the error set. */
+FILE *sluice_ingest_rejects_open(const char *path);
+
+/* Appends one rejected line to the reject file: {"source", "line",
+ * "reason", "text" (null when it is not UTF-8), "truncated"}, the text cut
+ * to SLUICE_REJECT_TEXT_MAX. */
+void sluice_ingest_reject_write(FILE *to, const char *source, int64_t line, const char *reason,
+				const char *text, size_t len);
+
 /* ---- retention (docs/telemetry.md) ---------------------------------------- */
 
 struct sluice_engine;

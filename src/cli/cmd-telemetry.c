@@ -25,9 +25,6 @@ static const cli_opt opts[] = {
 	{NULL, 0, NULL, NULL, false},
 };
 
-/* A rejected line keeps at most this much of its text in the reject file. */
-#define REJECT_TEXT_MAX (64 * 1024)
-
 typedef struct {
 	FILE *rejects;
 	const char *rejects_path;
@@ -38,21 +35,10 @@ static void on_reject(void *arg, const char *source, int64_t line, const char *r
 		      const char *text, size_t len)
 {
 	reject_sink *r = arg;
-	bool cut = len > REJECT_TEXT_MAX;
-	json_t *j;
 
 	fprintf(stderr, "%s:%" PRId64 ": error: %s\n", source, line, reason);
-	if (!r->rejects)
-		return;
-	j = json_pack("{s:s, s:I, s:s, s:s%, s:b}", "source", source, "line", (json_int_t)line,
-		      "reason", reason, "text", text, cut ? (size_t)REJECT_TEXT_MAX : len,
-		      "truncated", cut);
-	if (!j) /* text that is not UTF-8 */
-		j = json_pack("{s:s, s:I, s:s, s:n, s:b}", "source", source, "line",
-			      (json_int_t)line, "reason", reason, "text", false);
-	json_dumpf(j, r->rejects, JSON_COMPACT | JSON_ENSURE_ASCII);
-	fputc('\n', r->rejects);
-	json_decref(j);
+	if (r->rejects)
+		sluice_ingest_reject_write(r->rejects, source, line, reason, text, len);
 }
 
 static int ingest(struct cli *c)
@@ -82,21 +68,15 @@ static int ingest(struct cli *c)
 	if (cli_get(c, "rejects")) {
 		rejects = sluice_xstrdup(cli_get(c, "rejects"));
 	} else {
-		char *slash = strrchr(c->db, '/');
-		char *dir = slash ? sluice_xstrndup(c->db, (size_t)(slash - c->db)) : sluice_xstrdup(".");
-		rejects = sluice_path_join(dir, "telemetry-rejects.jsonl");
-		free(dir);
+		rejects = sluice_ingest_rejects_default(c->db);
 	}
 	sink.rejects_path = rejects;
 
 	if (spool) {
-		sink.rejects = fopen(rejects, "a");
-		if (!sink.rejects) {
-			cli_error("cannot open the reject file %s: %s", rejects, strerror(errno));
-			rc = CLI_FAILED;
+		if (!(sink.rejects = sluice_ingest_rejects_open(rejects))) {
+			rc = cli_fail(sluice_error_code());
 			goto done;
 		}
-		chmod(rejects, 0600);
 		if ((rc = sluice_ingest_spool(&total, &nfiles, sluice_engine_store(e), &ctx, spool)) < 0)
 			rc = cli_fail(rc);
 	} else {
@@ -107,15 +87,12 @@ static int ingest(struct cli *c)
 			rc = CLI_INVALID;
 			goto done;
 		}
-		sink.rejects = fopen(rejects, "a");
-		if (!sink.rejects) {
-			cli_error("cannot open the reject file %s: %s", rejects, strerror(errno));
+		if (!(sink.rejects = sluice_ingest_rejects_open(rejects))) {
+			rc = cli_fail(sluice_error_code());
 			if (!stdin_in)
 				fclose(in);
-			rc = CLI_FAILED;
 			goto done;
 		}
-		chmod(rejects, 0600);
 		rc = sluice_ingest_stream(&total, sluice_engine_store(e), &ctx, in, stdin_in ? "-" : file);
 		if (!stdin_in)
 			fclose(in);

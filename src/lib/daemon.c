@@ -63,6 +63,8 @@ typedef struct {
 	bool ready_sent, notify_failed;
 	char standby_holder[300];  /* who we last said holds the lease */
 	int64_t started_at;        /* real time: where a --now clock starts */
+	FILE *rejects;             /* the reject file, opened at the first rejected line */
+	bool rejects_failed;
 	sluice__metrics m;
 } daemon_state;
 
@@ -383,10 +385,23 @@ static void on_reject(void *arg, const char *source, int64_t line, const char *r
 	daemon_state *d = arg;
 	sluice__log_fields f = SLUICE__LOG_NONE;
 
-	(void)text; /* the line itself may carry what users typed: not logged */
-	(void)len;
+	/* the line itself may carry what users typed: it goes to the reject
+	 * file (0600, as the CLI's), never to the log */
 	f.error = reason;
 	sluice__log_event(&d->log, "warn", &f, "rejected telemetry line %s:%" PRId64, source, line);
+	if (!d->rejects && !d->rejects_failed) {
+		char *path = sluice_ingest_rejects_default(d->o->db_path);
+		if (!(d->rejects = sluice_ingest_rejects_open(path))) {
+			sluice__log_fields g = SLUICE__LOG_NONE;
+			g.error = sluice_error_last();
+			sluice__log_event(&d->log, "warn", &g, "cannot keep rejected lines in %s", path);
+			sluice_error_clear();
+			d->rejects_failed = true; /* said once */
+		}
+		free(path);
+	}
+	if (d->rejects)
+		sluice_ingest_reject_write(d->rejects, source, line, reason, text, len);
 }
 
 static void ingest(daemon_state *d, sluice_engine *e)
@@ -398,7 +413,7 @@ static void ingest(daemon_state *d, sluice_engine *e)
 	int64_t t0 = sluice_mono_ms();
 	int rc;
 
-	if ((rc = sluice_ingest_ctx_load(&ctx, e, (int64_t)time(NULL))) == 0) {
+	if ((rc = sluice_ingest_ctx_load(&ctx, e, daemon_now(d))) == 0) {
 		ctx.on_reject = on_reject;
 		ctx.proceed = proceed;
 		ctx.arg = d;
@@ -640,6 +655,8 @@ static void teardown(daemon_state *d)
 			close(fd);
 		}
 	sluice_store_free(d->lease_store);
+	if (d->rejects)
+		fclose(d->rejects);
 	free(d->spool);
 }
 

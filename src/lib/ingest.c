@@ -8,6 +8,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include <jansson.h>
+
 #include "engine-internal.h"
 #include "sluice/engine.h"
 #include "sluice/error.h"
@@ -427,4 +429,46 @@ void sluice_telemetry_prune_daily(char **msg, sluice_engine *e)
 					"(daily rollups kept)",
 					(long long)deleted, deleted == 1 ? "" : "s");
 	sluice_prune_items_free(items, n);
+}
+
+/* ---- the reject file ---------------------------------------------------- */
+
+char *sluice_ingest_rejects_default(const char *db_path)
+{
+	const char *slash = strrchr(db_path, '/');
+	char *dir = slash ? sluice_xstrndup(db_path, (size_t)(slash - db_path)) : sluice_xstrdup(".");
+	char *path = sluice_path_join(dir, "telemetry-rejects.jsonl");
+	free(dir);
+	return path;
+}
+
+FILE *sluice_ingest_rejects_open(const char *path)
+{
+	FILE *f = fopen(path, "a");
+	if (!f) {
+		sluice_error_set(SLUICE_EIO, "cannot open the reject file %s: %s", path,
+				 strerror(errno));
+		return NULL;
+	}
+	if (fchmod(fileno(f), 0600) < 0) {
+		/* the file is someone else's: appending is all we need */
+	}
+	return f;
+}
+
+void sluice_ingest_reject_write(FILE *to, const char *source, int64_t line, const char *reason,
+				const char *text, size_t len)
+{
+	bool cut = len > SLUICE_REJECT_TEXT_MAX;
+	json_t *j = json_pack("{s:s, s:I, s:s, s:s%, s:b}", "source", source, "line",
+			      (json_int_t)line, "reason", reason, "text", text,
+			      cut ? (size_t)SLUICE_REJECT_TEXT_MAX : len, "truncated", cut);
+
+	if (!j) /* text that is not UTF-8 */
+		j = json_pack("{s:s, s:I, s:s, s:n, s:b}", "source", source, "line",
+			      (json_int_t)line, "reason", reason, "text", false);
+	json_dumpf(j, to, JSON_COMPACT | JSON_ENSURE_ASCII);
+	fputc('\n', to);
+	fflush(to);
+	json_decref(j);
 }

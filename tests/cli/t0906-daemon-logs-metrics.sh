@@ -1,7 +1,8 @@
 #!/bin/sh
 # What `sluice run` shows operators (docs/operations.md): JSON log lines
 # that parse and carry time, level, msg and the event's fields, a text
-# format for people, no secret in any line; the spool drained into the
+# format for people, no secret in any line; rejected spool lines kept in
+# the reject file, not the log; the spool drained into the
 # store; a metrics file that `promtool check metrics` accepts; and
 # systemd's notify protocol on a fake NOTIFY_SOCKET (a path and an
 # abstract socket): READY=1, STATUS=, WATCHDOG=1, STOPPING=1.
@@ -73,6 +74,34 @@ expect_out ok
 expect_ok "no line names the plugin of the recorded release" \
 	grep -q '"msg":"recorded release 0.1.0 (v0.1.0, commit [0-9a-f]*)","plugin":"backend-pr-reviewer"' "$T/j.log"
 expect_not "a log line carries the secret's value" grep -qF "$SLUICE_SECRET_CODEX_BACKEND_PR_REVIEWER_SERVICE_TOKEN" "$T/j.log"
+case_end
+
+case_begin 'a rejected spool line goes to the reject file beside the database, never to the log'
+daemon_start k --interval 500ms --lease-period 3s
+expect_ok "the first pass did not run" wait_log k '"msg":"reconcile pass done'
+tel_gen "$T/ev3.tmp" 0.1.0 platform-devex 2026-12-01 4 0 0
+echo '{"id": "bad-1", "type": "tool_call", "comment": "what-a-user-typed-7731"}' >>"$T/ev3.tmp"
+mv "$T/ev3.tmp" "$SP/batch-3.jsonl"
+expect_ok "the rejected line was not logged" wait_log k "rejected telemetry line $SP/batch-3.jsonl:5"
+daemon_stop k
+expect_rc 0
+RJ=$R/.sluice/telemetry-rejects.jsonl
+expect_ok "no reject file at $RJ" [ -f "$RJ" ]
+expect_eq 600 "$(stat -c %a "$RJ")" "the reject file's mode"
+run python3 - "$RJ" "$SP/batch-3.jsonl" <<'PY'
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1])]
+mine = [r for r in rows if r["source"] == sys.argv[2]]
+assert len(mine) == 1, rows
+r = mine[0]
+assert r["line"] == 5 and "what-a-user-typed-7731" in r["text"] and r["reason"], r
+assert r["truncated"] is False, r
+print("ok")
+PY
+expect_rc 0
+expect_out ok
+expect_not "the log carries the rejected line's text" grep -qF "what-a-user-typed-7731" "$T/k.log"
+expect_ok "the file with a rejected line was not moved to rejected/" [ -f "$SP/rejected/batch-3.jsonl" ]
 case_end
 
 case_begin 'the metrics file passes promtool check metrics and says what the store holds'
