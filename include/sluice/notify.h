@@ -64,6 +64,11 @@ typedef struct {
  * failure in *out, not an error), else a negative code. Clear *out with
  * sluice_notify_stats_clear. */
 int sluice_notify_deliver(sluice_notify_stats *out, sluice_engine *e, int64_t now, int max);
+
+/* The same for the rows after outbox id after_id only: what one command
+ * wrote (sluice_store_outbox_last_id before it). */
+int sluice_notify_deliver_after(sluice_notify_stats *out, sluice_engine *e, int64_t now,
+				int max, int64_t after_id);
 void sluice_notify_stats_clear(sluice_notify_stats *st);
 
 #endif

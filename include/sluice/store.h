@@ -591,11 +591,12 @@ typedef struct {
 
 /* The outbox rows of `workspace` in the state `state` (pending, delivered,
  * dead; NULL: all), oldest first; due_at > 0 keeps only pending rows whose
- * next attempt is at or before it; limit 0 is all. *out is freed with
- * sluice_outbox_rows_free. */
+ * next attempt is at or before it; only rows after the id after_id (0:
+ * all); limit 0 is all. *out is freed with sluice_outbox_rows_free. */
+int sluice_store_outbox_last_id(sluice_store *s, int64_t *id);
 int sluice_store_outbox_list(sluice_outbox_row **out, size_t *n, sluice_store *s,
 			     const char *workspace, const char *state, int64_t due_at,
-			     size_t limit);
+			     int64_t after_id, size_t limit);
 void sluice_outbox_rows_free(sluice_outbox_row *rows, size_t n);
 
 /* One delivery's outcome, each in its own small transaction:

@@ -6,11 +6,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cli-admin.h"
 #include "sluice/audit.h"
 #include "sluice/error.h"
 #include "sluice/identity.h"
+#include "sluice/notify.h"
 #include "sluice/reconcile.h"
 #include "sluice/semver.h"
 #include "sluice/store.h"
@@ -279,10 +281,33 @@ static cli_retval publish(struct cli *c)
 	return CLI_OK;
 }
 
+/* An operator's action tells its receivers at once, as it publishes at
+ * once (docs/notifications.md): the events it wrote (the outbox rows
+ * after `before`) are delivered now; older ones keep their backoff. A
+ * receiver that is down is a warning, never the action's failure: the
+ * rows stay pending for the next pass. */
+static void notify_now(struct cli *c, int64_t before)
+{
+	sluice_notify_stats st = {0};
+
+	if (sluice_notify_deliver_after(&st, c->e, (int64_t)time(NULL), 0, before) < 0) {
+		if (!c->quiet)
+			fprintf(stderr, "warning: cannot deliver notifications: %s; 'sluice outbox "
+				"deliver' tries again\n", sluice_error_last());
+		sluice_error_clear();
+	} else if (st.failed && !c->quiet) {
+		fprintf(stderr, "warning: %d of %d notifications not delivered yet (%s); they are "
+			"retried by the next reconcile or 'sluice outbox deliver'\n",
+			st.failed, st.attempted, st.error ? st.error : "?");
+	}
+	sluice_notify_stats_clear(&st);
+}
+
 cli_retval cli_dispatch(struct cli *c)
 {
 	const cli_cmd *cmd = c->cmd;
 	sluice_store *s = NULL;
+	int64_t outbox_before = 0;
 	cli_retval rc;
 
 	if (cmd->check && (rc = cmd->check(c)) != CLI_OK)
@@ -301,6 +326,10 @@ cli_retval cli_dispatch(struct cli *c)
 	    (rc = cli_authorize(c, cmd->roles_for ? cmd->roles_for(c) : cmd->roles,
 				cmd->name)) != CLI_OK)
 		goto done;
+	if ((cmd->flags & CLI_PUBLISH) && sluice_store_outbox_last_id(s, &outbox_before) < 0) {
+		rc = cli_fail(sluice_error_code());
+		goto done;
+	}
 	if ((cmd->flags & CLI_TRANSACTION) && sluice_store_begin(s) < 0) {
 		rc = cli_fail(sluice_error_code());
 		goto done;
@@ -317,8 +346,10 @@ done:
 		sluice_store_rollback(s);
 	if (c->refusal && audit_refusal(c) != CLI_OK)
 		rc = CLI_FAILED;
-	if (rc == CLI_OK && (cmd->flags & CLI_PUBLISH))
+	if (rc == CLI_OK && (cmd->flags & CLI_PUBLISH)) {
 		rc = publish(c);
+		notify_now(c, outbox_before); /* also after a failed publish: publish_failed is news */
+	}
 	return rc;
 }
 

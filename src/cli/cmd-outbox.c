@@ -108,7 +108,7 @@ static cli_retval list(struct cli *c)
 	if ((rc = cli_engine_open(c, &c->e, CLI_VIEW | CLI_EMPTY_OK)) != CLI_OK)
 		return rc;
 	if ((lrc = sluice_store_outbox_list(&rows, &n, sluice_engine_store(c->e),
-					    sluice_engine_workspace_name(c->e), state, 0, 0)) < 0)
+					    sluice_engine_workspace_name(c->e), state, 0, 0, 0)) < 0)
 		return cli_fail(lrc);
 	if (c->output == CLI_OUT_JSON) {
 		json_t *a = json_array();

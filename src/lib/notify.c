@@ -270,6 +270,12 @@ done:
 
 int sluice_notify_deliver(sluice_notify_stats *out, sluice_engine *e, int64_t now, int max)
 {
+	return sluice_notify_deliver_after(out, e, now, max, 0);
+}
+
+int sluice_notify_deliver_after(sluice_notify_stats *out, sluice_engine *e, int64_t now,
+				int max, int64_t after_id)
+{
 	sluice_store *s = sluice_engine_store(e);
 	const sluice_workspace *ws = sluice_engine_workspace(e);
 	sluice_outbox_row *rows = NULL;
@@ -279,7 +285,7 @@ int sluice_notify_deliver(sluice_notify_stats *out, sluice_engine *e, int64_t no
 
 	memset(out, 0, sizeof *out);
 	if ((rc = sluice_store_outbox_list(&rows, &n, s, sluice_engine_workspace_name(e),
-					   "pending", now, max > 0 ? (size_t)max : 0)) < 0)
+					   "pending", now, after_id, max > 0 ? (size_t)max : 0)) < 0)
 		return rc;
 	if (n && !(c = curl_easy_init())) {
 		rc = sluice_error_set(SLUICE_ERROR, "cannot start libcurl");

@@ -304,12 +304,30 @@ static void read_row(sluice_outbox_row *r, sqlite3_stmt *st)
 	r->delivered_at = store_col_time(st, 12);
 }
 
+int sluice_store_outbox_last_id(sluice_store *s, int64_t *id)
+{
+	static const char sql[] = "SELECT coalesce(max(id), 0) FROM outbox";
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	*id = 0;
+	if ((rc = store_stmt(s, &st, sql)) < 0)
+		return rc;
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		*id = sqlite3_column_int64(st, 0);
+		rc = 0;
+	} else
+		rc = store_error(s, rc, "cannot read the outbox");
+	store_done(st);
+	return rc;
+}
+
 int sluice_store_outbox_list(sluice_outbox_row **out, size_t *n, sluice_store *s,
 			     const char *workspace, const char *state, int64_t due_at,
-			     size_t limit)
+			     int64_t after_id, size_t limit)
 {
 	static const char sql[] =
-		"SELECT " ROW_COLUMNS " FROM outbox WHERE workspace = ?1"
+		"SELECT " ROW_COLUMNS " FROM outbox WHERE workspace = ?1 AND id > ?5"
 		" AND (?2 IS NULL OR state = ?2)"
 		" AND (?3 = 0 OR (state = 'pending' AND next_attempt_at <= ?3))"
 		" ORDER BY id LIMIT ?4";
@@ -326,6 +344,7 @@ int sluice_store_outbox_list(sluice_outbox_row **out, size_t *n, sluice_store *s
 	store_bind_text(st, 2, state);
 	store_bind_int(st, 3, due_at);
 	store_bind_int(st, 4, limit ? (int64_t)limit : -1);
+	store_bind_int(st, 5, after_id);
 	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
 		if (k == cap)
 			rows = sluice_xrealloc(rows, (cap = cap ? 2 * cap : 16) * sizeof *rows);

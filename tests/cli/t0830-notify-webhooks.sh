@@ -127,26 +127,41 @@ expect_eq "$(sq "SELECT id FROM audit WHERE action = 'rollout.paused'")" \
 expect_eq 2 "$(sq "SELECT count(*) FROM outbox WHERE kind = 'paused'")" "paused events (/hooks and /down)"
 case_end
 
+case_begin 'an operator action delivers its events at once; a receiver that is down is a warning'
+# the committed pause above, with no reconcile since
+PAUSED=$(sq "SELECT event_id FROM outbox WHERE kind = 'paused' AND endpoint = '$HOOKS'")
+expect_eq "delivered|1" "$(sq "SELECT state || '|' || attempts FROM outbox WHERE event_id = '$PAUSED'")" \
+	"the pause's event for /hooks"
+expect_eq 1 "$(got "select(.event_id == \"$PAUSED\" and .answer == \"ok\") | .event_id" | wc -l)" \
+	"requests of the pause's event the receiver acknowledged"
+expect_eq "pending|1" "$(sq "SELECT state || '|' || attempts FROM outbox WHERE kind = 'paused' AND endpoint LIKE '%/down'")" \
+	"the pause's event for the endpoint that is down"
+expect_err "warning: 1 of 2 notifications not delivered yet (http://127.0.0.1:$DOWN/down"
+case_end
+
 case_begin 'a missing signing key holds the event without counting an attempt'
 unset SLUICE_WEBHOOK_KEY
+S resume $PLUGIN --reason "pilot checked" --as admin-ana --now 2026-12-01T12:05:00Z
+expect_rc 0
+expect_err "warning: 1 of 1 notifications not delivered yet (http://127.0.0.1:$PORT/hooks: the signing key variable SLUICE_WEBHOOK_KEY is not set"
 S outbox deliver
 expect_rc 1
-expect_err "the signing key variable SLUICE_WEBHOOK_KEY is not set"
-expect_eq "pending|0" "$(sq "SELECT state || '|' || attempts FROM outbox WHERE kind = 'paused' AND endpoint = '$HOOKS'")" \
+expect_err "error: 2 not delivered (0 now dead)"
+expect_eq "pending|0" "$(sq "SELECT state || '|' || attempts FROM outbox WHERE kind = 'resumed' AND endpoint = '$HOOKS'")" \
 	"the held event"
 SLUICE_WEBHOOK_KEY=k3y-for-tests
 export SLUICE_WEBHOOK_KEY
 S outbox deliver
 expect_rc 1
 expect_err "Couldn't connect"
-expect_eq "delivered" "$(sq "SELECT state FROM outbox WHERE kind = 'paused' AND endpoint = '$HOOKS'")" \
+expect_eq "delivered" "$(sq "SELECT state FROM outbox WHERE kind = 'resumed' AND endpoint = '$HOOKS'")" \
 	"the held event once the key is set"
-expect_eq "pending|2" "$(sq "SELECT state || '|' || attempts FROM outbox WHERE endpoint LIKE '%/down'")" \
+expect_eq "pending|3" "$(sq "SELECT state || '|' || attempts FROM outbox WHERE endpoint LIKE '%/down'")" \
 	"the event of the endpoint that is down"
 case_end
 
 case_begin 'after 12 attempts an event is dead and no longer tried'
-n=2
+n=3
 while [ $n -lt 12 ]; do
 	S outbox deliver
 	expect_rc 1

@@ -186,9 +186,22 @@ static void test_routed_from_audit(void **state)
 	assert_int_equal(count(f, "1"), 3);
 
 	/* the body: what happened, where, and the audit row that says so */
-	assert_int_equal(sluice_store_outbox_list(&rows, &n, f->s, "engineering", "pending", 0, 0),
+	assert_int_equal(sluice_store_outbox_list(&rows, &n, f->s, "engineering", "pending", 0, 0, 0),
 			 0);
 	assert_int_equal(n, 3);
+	{ /* what one command wrote: the rows after an id */
+		sluice_outbox_row *after = NULL;
+		size_t na = 0;
+		int64_t last = 0;
+		assert_int_equal(sluice_store_outbox_last_id(f->s, &last), 0);
+		assert_int_equal(last, rows[2].id);
+		assert_int_equal(sluice_store_outbox_list(&after, &na, f->s, "engineering", "pending",
+							  0, rows[0].id, 0),
+				 0);
+		assert_int_equal(na, 2);
+		assert_int_equal(after[0].id, rows[1].id);
+		sluice_outbox_rows_free(after, na);
+	}
 	assert_non_null(body = json_loads(rows[0].body, 0, NULL));
 	assert_string_equal(json_string_value(json_object_get(body, "id")), rows[0].event_id);
 	assert_string_equal(json_string_value(json_object_get(body, "kind")), "paused");
@@ -222,7 +235,7 @@ static void test_routed_from_audit(void **state)
 	assert_int_equal(sluice_store_outbox_failed(f->s, id, 1, T0 + 30, false, "HTTP 500"), 0);
 	assert_int_equal(count(f, "attempts = 1 AND last_error = 'HTTP 500' AND state = 'pending'"),
 			 1);
-	assert_int_equal(sluice_store_outbox_list(&rows, &n, f->s, "engineering", "pending", T0, 0),
+	assert_int_equal(sluice_store_outbox_list(&rows, &n, f->s, "engineering", "pending", T0, 0, 0),
 			 0);
 	assert_int_equal(n, 2); /* the failed one is not due yet */
 	sluice_outbox_rows_free(rows, n);
