@@ -589,11 +589,14 @@ typedef struct {
 	int64_t audit_id, created_at, attempts, next_attempt_at, delivered_at;
 } sluice_outbox_row;
 
+/* The id of the newest outbox row (0 when there is none): a command
+ * reads it before its change, to deliver only what the change wrote. */
+int sluice_store_outbox_last_id(sluice_store *s, int64_t *id);
+
 /* The outbox rows of `workspace` in the state `state` (pending, delivered,
  * dead; NULL: all), oldest first; due_at > 0 keeps only pending rows whose
  * next attempt is at or before it; only rows after the id after_id (0:
  * all); limit 0 is all. *out is freed with sluice_outbox_rows_free. */
-int sluice_store_outbox_last_id(sluice_store *s, int64_t *id);
 int sluice_store_outbox_list(sluice_outbox_row **out, size_t *n, sluice_store *s,
 			     const char *workspace, const char *state, int64_t due_at,
 			     int64_t after_id, size_t limit);

@@ -342,21 +342,8 @@ int sluice_audit_head(sluice_store *s, int64_t *id, char hash[SLUICE_AUDIT_HASH_
 
 int sluice_audit_newest_at(sluice_store *s, int64_t *at)
 {
-	static const char sql[] = "SELECT coalesce(max(at), 0) FROM audit";
-	sqlite3_stmt *st = NULL;
-	int rc;
-
-	*at = 0;
-	if ((rc = store_stmt(s, &st, sql)) < 0)
-		return rc;
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		*at = sqlite3_column_int64(st, 0);
-		rc = 0;
-	} else
-		rc = store_error(s, rc, "cannot read the audit log");
-	store_done(st);
-	return rc;
+	return store_int_query(at, s, "SELECT coalesce(max(at), 0) FROM audit", NULL, NULL,
+			       "cannot read the audit log");
 }
 
 int sluice_audit_head_parse(int64_t *id, char hash[SLUICE_AUDIT_HASH_SZ], const char *text)

@@ -146,27 +146,38 @@ static void watchdog(daemon_state *d)
 
 /* ---- the lease ------------------------------------------------------------ */
 
+/* Audits a lease event of this daemon on its lease connection, dated no
+ * earlier than the newest row (a --now clock may be behind it), keeping
+ * the log in order. */
+static int audit_lease_event(daemon_state *d, const char *action, json_t *details)
+{
+	int64_t newest = 0, at = daemon_now(d);
+	int rc = sluice_audit_newest_at(d->lease_store, &newest);
+
+	if (rc == 0) {
+		sluice_audit_entry e = {at > newest ? at : newest, NULL, action, NULL, NULL, details};
+		rc = sluice_audit_append(d->lease_store, &e, NULL);
+	}
+	return rc;
+}
+
 /* Takes the daemon lease and, in the same transaction, audits that this
  * process acts from now on (daemon.acting, with the holder it took over
- * from): the audit log itself says which daemon made which decision. The
- * row is dated no earlier than the newest one, keeping the log in order. */
+ * from): the audit log itself says which daemon made which decision. */
 static int take_audited(daemon_state *d, sluice_lease_info *who)
 {
 	sluice_store *s = d->lease_store;
-	int64_t newest = 0, at = daemon_now(d);
 	json_t *details = NULL;
 	int rc;
 
 	if ((rc = sluice_store_begin(s)) < 0)
 		return rc;
-	if ((rc = sluice_store_lease_acquire(s, SLUICE_DAEMON_LEASE, d->period_ms / 1000, who)) < 0 ||
-	    (rc = sluice_audit_newest_at(s, &newest)) < 0)
+	if ((rc = sluice_store_lease_acquire(s, SLUICE_DAEMON_LEASE, d->period_ms / 1000, who)) < 0)
 		goto done;
 	details = json_pack("{s:I}", "lease_period_s", (json_int_t)(d->period_ms / 1000));
 	if (who->holder[0])
 		json_object_set_new(details, "took_over_from", json_string(who->holder));
-	sluice_audit_entry e = {at > newest ? at : newest, NULL, "daemon.acting", NULL, NULL, details};
-	rc = sluice_audit_append(s, &e, NULL);
+	rc = audit_lease_event(d, "daemon.acting", details);
 done:
 	json_decref(details);
 	if (rc == 0 && (rc = sluice_store_commit(s)) == 0)
@@ -180,17 +191,11 @@ done:
 static int give_back_audited(daemon_state *d)
 {
 	sluice_store *s = d->lease_store;
-	int64_t newest = 0, at = daemon_now(d);
 	int rc;
 
 	if ((rc = sluice_store_begin(s)) < 0)
 		return rc;
-	if ((rc = sluice_audit_newest_at(s, &newest)) == 0) {
-		sluice_audit_entry e = {at > newest ? at : newest, NULL, "daemon.stopped", NULL, NULL,
-					NULL};
-		rc = sluice_audit_append(s, &e, NULL);
-	}
-	if (rc == 0)
+	if ((rc = audit_lease_event(d, "daemon.stopped", NULL)) == 0)
 		rc = sluice_store_lease_release(s, SLUICE_DAEMON_LEASE);
 	if (rc == 0 && (rc = sluice_store_commit(s)) == 0)
 		return 0;

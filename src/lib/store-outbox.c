@@ -306,20 +306,8 @@ static void read_row(sluice_outbox_row *r, sqlite3_stmt *st)
 
 int sluice_store_outbox_last_id(sluice_store *s, int64_t *id)
 {
-	static const char sql[] = "SELECT coalesce(max(id), 0) FROM outbox";
-	sqlite3_stmt *st = NULL;
-	int rc;
-
-	*id = 0;
-	if ((rc = store_stmt(s, &st, sql)) < 0)
-		return rc;
-	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		*id = sqlite3_column_int64(st, 0);
-		rc = 0;
-	} else
-		rc = store_error(s, rc, "cannot read the outbox");
-	store_done(st);
-	return rc;
+	return store_int_query(id, s, "SELECT coalesce(max(id), 0) FROM outbox", NULL, NULL,
+			       "cannot read the outbox");
 }
 
 int sluice_store_outbox_list(sluice_outbox_row **out, size_t *n, sluice_store *s,
